@@ -1,0 +1,3 @@
+"""grader: sandboxed grading of take-home coding challenges."""
+
+__version__ = "0.1.0"

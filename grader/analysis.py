@@ -1,0 +1,707 @@
+"""Static analysis of a submission: style (ruff), complexity (radon), docstring coverage.
+
+Nothing here imports or runs the submission, and nothing of the analysis runs in the
+calling (API or worker) process: radon runs in ``_analysis_worker.py`` and ruff in its
+own process, each started with ``RLIMIT_AS``/``RLIMIT_CPU`` (plus ``RLIMIT_FSIZE=0``,
+``RLIMIT_CORE=0``), a wall-clock deadline, a fresh session that is killed as a whole,
+a minimal environment and bounded reads of its output. This process only checks
+paths and sizes and reads the text kept for the reviewer's report.
+
+What is analysed: the ``.py`` files among ``files`` except the tests a candidate
+shipped (``test_*.py``, ``*_test.py``, ``conftest.py`` and anything under a ``tests/``
+or ``test/`` folder). Every ``.py`` file, tests included, is kept as text for the report
+(``Analysis.sources``, at most :data:`MAX_SOURCE_CHARS` in all, truncation marked).
+
+Files that cannot be analysed: a file that is over :data:`MAX_FILE_BYTES`, is not a
+regular file, holds a NUL byte, is not UTF-8, does not parse, is nested deeper than
+:data:`MAX_AST_DEPTH`, defines more than :data:`MAX_DEFS_PER_FILE` functions and
+classes, or crashes or exhausts an analyser is listed in each section's
+``unanalysable`` with its reason and line count, and named in the section's
+``reason``. If every file is like that (or the sources total more than
+:data:`MAX_TOTAL_BYTES`), the section is ``analysable=False``. Otherwise such a file
+is scored as the worst case for its size (see ``grader.scoring``): its lines count at
+the style density that scores 0, it counts as one function with no credit and as
+maintainability 0 for its lines, and as one undocumented item. The worst case,
+rather than leaving the file out, is what stops a candidate from hiding code from
+the analysers by making it unparsable.
+
+ruff runs with ``--isolated`` (no configuration file of the submission is read),
+``--ignore-noqa`` (``# noqa`` comments in the submission do not silence findings),
+``--no-cache`` and the challenge's ``select``/``ignore``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from grader.challenge import ComplexityConfig, StyleConfig
+from grader.errors import AnalysisError
+from grader.scoring import round1
+from grader.report import (
+    ComplexitySection,
+    DocItem,
+    DocsSection,
+    FileMetrics,
+    FileProblem,
+    FunctionComplexity,
+    SourceFile,
+    StyleFinding,
+    StyleSection,
+)
+
+MAX_FILE_BYTES = 1 << 20  # 1 MiB per analysed file
+MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
+MAX_SOURCE_CHARS = 2 << 20  # text kept for the report, all files together
+MAX_AST_DEPTH = 200
+MAX_DEFS_PER_FILE = 5_000
+MAX_DEFS_TOTAL = 10_000
+MAX_FINDINGS_LISTED = 5_000  # all are counted (``findings_total``); this many are listed
+MAX_WORKER_OUTPUT = 64 << 20
+MAX_RUFF_OUTPUT = 256 << 20
+MAX_LINE = 16 << 20
+MAX_WORKER_LAUNCHES = 4  # the first run, then restarts after a file killed the worker
+WORKER_SHARE = 0.8  # of the time budget; ruff gets the rest
+RUFF_THREADS = "2"
+_WORKER = Path(__file__).with_name("_analysis_worker.py")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The three analysis sections and the submitted text, ready for the report."""
+
+    style: StyleSection
+    complexity: ComplexitySection
+    docs: DocsSection
+    sources: list[SourceFile] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+def is_candidate_test(rel: str) -> bool:
+    """True for tests (and test configuration) a candidate shipped with the solution."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("tests", "test") for p in parts[:-1])
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def analyse(
+    root: Path,
+    files: Sequence[str],
+    style: StyleConfig,
+    complexity: ComplexityConfig,
+    *,
+    timeout_s: float = 60,
+    memory_mb: int = 1024,
+) -> Analysis:
+    """Analyse the ``.py`` files among ``files`` (paths relative to ``root``).
+
+    ``timeout_s`` bounds the whole call (radon gets 80 % of it, ruff the rest);
+    ``memory_mb`` is the address-space limit of each analysis process. Raises
+    :class:`AnalysisError` only for our own failures (ruff or radon missing, a
+    challenge's rule selection that ruff rejects); anything about the submission
+    becomes data in the sections.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_s
+    root = root.resolve()
+    py_files = sorted({_norm(f) for f in files if f.endswith(".py")})
+    sources = _read_sources(root, sorted(py_files, key=lambda r: (is_candidate_test(r), r)))
+    candidates = [f for f in py_files if not is_candidate_test(f)]
+
+    problems: dict[str, FileProblem] = {}
+    to_analyse: list[str] = []
+    total_bytes = 0
+    for rel in candidates:
+        problem, size = _check_path(root, rel)
+        if problem is not None:
+            problems[rel] = problem
+        else:
+            to_analyse.append(rel)
+            total_bytes += size
+
+    if not candidates:
+        return _nothing(sources, "no Python source files to analyse (tests are excluded)", started)
+    if total_bytes > MAX_TOTAL_BYTES:
+        why = (
+            f"source files total {total_bytes:,} bytes, over the {MAX_TOTAL_BYTES >> 20} MiB "
+            "limit for analysis"
+        )
+        return _nothing(sources, why, started)
+
+    worker_deadline = started + timeout_s * WORKER_SHARE
+    results = _run_worker(root, to_analyse, worker_deadline, timeout_s, memory_mb)
+    ok: list[dict[str, Any]] = []
+    functions_total = 0
+    for rel in to_analyse:
+        res = results[rel]
+        if res["ok"]:
+            functions_total += len(res["functions"])
+            if functions_total > MAX_DEFS_TOTAL:
+                res = {"ok": False, "lines": res["loc"],
+                       "reason": f"the submission defines more than {MAX_DEFS_TOTAL:,} functions"}
+        if res["ok"]:
+            ok.append(res)
+        else:
+            problems[rel] = FileProblem(file=rel, reason=res["reason"], lines=int(res["lines"]))
+
+    bad = [problems[k] for k in sorted(problems)]
+    return Analysis(
+        style=_style(root, ok, bad, style, deadline, memory_mb),
+        complexity=_complexity(ok, bad, complexity),
+        docs=_docs(ok, bad),
+        sources=sources,
+        duration_s=round(time.monotonic() - started, 3),
+    )
+
+
+# --- paths and sizes (this process only looks, never parses) -------------------------
+
+
+def _norm(rel: str) -> str:
+    p = PurePosixPath(rel.replace("\\", "/"))
+    return p.as_posix()
+
+
+def _open_regular(root: Path, rel: str) -> int | None:
+    """An fd for a regular file at ``root/rel`` that follows no link, or None."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        return None
+    try:
+        fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode) or os.path.realpath(root / rel) != str(root / rel):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _check_path(root: Path, rel: str) -> tuple[FileProblem | None, int]:
+    fd = _open_regular(root, rel)
+    if fd is None:
+        return FileProblem(file=rel, reason="not a regular file inside the submission"), 0
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_FILE_BYTES:
+            reason = f"file is {size:,} bytes, over the {MAX_FILE_BYTES >> 20} MiB limit"
+            return FileProblem(file=rel, reason=reason, lines=_count_lines(fd)), size
+        return None, size
+    finally:
+        os.close(fd)
+
+
+def _count_lines(fd: int, limit: int = 64 << 20) -> int:
+    lines, read, last = 0, 0, b"\n"
+    while read < limit and (chunk := os.read(fd, 1 << 20)):
+        lines += chunk.count(b"\n")
+        read += len(chunk)
+        last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _lines_of(root: Path, rel: str) -> int:
+    fd = _open_regular(root, rel)
+    if fd is None:
+        return 0
+    try:
+        return _count_lines(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_sources(root: Path, rels: list[str]) -> list[SourceFile]:
+    """Text of each file for the reviewer, within :data:`MAX_SOURCE_CHARS` in total."""
+    out: list[SourceFile] = []
+    budget = MAX_SOURCE_CHARS
+    for rel in rels:
+        fd = _open_regular(root, rel)
+        if fd is None:
+            out.append(SourceFile(path=rel, note="not a regular file; not shown"))
+            continue
+        try:
+            size = os.fstat(fd).st_size
+            data = _read_upto(fd, max(budget, 0) + 1)
+        finally:
+            os.close(fd)
+        notes = []
+        truncated = len(data) > budget
+        if truncated:
+            data = data[:budget]
+            if b"\n" in data:
+                data = data[: data.rindex(b"\n") + 1]
+            notes.append(f"truncated: {len(data):,} of {size:,} bytes shown")
+        try:
+            # Not final when truncated: a character cut in two at the end is not an error.
+            text = codecs.getincrementaldecoder("utf-8")().decode(data, final=not truncated)
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            notes.append("not valid UTF-8; undecodable bytes shown as \ufffd")
+        if "\x00" in text:
+            text = text.replace("\x00", "\ufffd")
+            notes.append("NUL bytes shown as \ufffd")
+        budget -= len(data)
+        out.append(SourceFile(path=rel, text=text, truncated=truncated,
+                              note="; ".join(notes) or None))
+    return out
+
+
+def _read_upto(fd: int, n: int) -> bytes:
+    chunks: list[bytes] = []
+    while n > 0 and (chunk := os.read(fd, min(n, 1 << 20))):
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _nothing(sources: list[SourceFile], why: str, started: float) -> Analysis:
+    return Analysis(
+        style=StyleSection(analysable=False, reason=why),
+        complexity=ComplexitySection(analysable=False, reason=why),
+        docs=DocsSection(analysable=False, reason=why),
+        sources=sources,
+        duration_s=round(time.monotonic() - started, 3),
+    )
+
+
+# --- subprocesses ----------------------------------------------------------------------
+
+
+@dataclass
+class _Proc:
+    returncode: int | None
+    timed_out: bool = False
+    overflow: bool = False
+    stderr: str = ""
+
+
+def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
+    """A preexec function setting the rlimits, computed before the fork."""
+
+    def cap(which: int, value: int) -> tuple[int, tuple[int, int]]:
+        _soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        return which, (value, value if which != resource.RLIMIT_CPU else min_hard(hard, value))
+
+    def min_hard(hard: int, value: int) -> int:
+        return value + 1 if hard == resource.RLIM_INFINITY else min(hard, value + 1)
+
+    settings = [
+        cap(resource.RLIMIT_AS, memory_mb << 20),
+        cap(resource.RLIMIT_CPU, cpu_s),
+        cap(resource.RLIMIT_FSIZE, 0),
+        cap(resource.RLIMIT_CORE, 0),
+    ]
+
+    def preexec() -> None:
+        for which, value in settings:
+            resource.setrlimit(which, value)
+
+    return preexec
+
+
+def _run_limited(
+    argv: list[str],
+    *,
+    stdin: bytes,
+    cwd: Path,
+    env: dict[str, str],
+    deadline: float,
+    memory_mb: int,
+    on_line: Callable[[bytes], None],
+    max_output: int,
+) -> _Proc:
+    """Run ``argv`` under rlimits until ``deadline``, feeding stdout to ``on_line``.
+
+    Reads at most ``max_output`` bytes of stdout and keeps the last 4 KiB of stderr;
+    the process's whole session is killed on timeout or overflow.
+    """
+    cpu_s = max(1, math.ceil(deadline - time.monotonic()) + 1)
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+        close_fds=True,
+        start_new_session=True,
+        # Only setrlimit runs between fork and exec; the values are computed beforehand.
+        preexec_fn=_limits(memory_mb, cpu_s),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    result = _Proc(returncode=None)
+    err = bytearray()
+    pending = bytearray()
+    total = 0
+    pos = 0
+    sel = selectors.DefaultSelector()
+    try:
+        if stdin:
+            os.set_blocking(proc.stdin.fileno(), False)
+            sel.register(proc.stdin, selectors.EVENT_WRITE)
+        else:
+            proc.stdin.close()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while sel.get_map() and not result.overflow:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                result.timed_out = True
+                break
+            for key, _events in sel.select(remaining):
+                stream: IO[bytes] = key.fileobj  # type: ignore[assignment]
+                if stream is proc.stdin:
+                    try:
+                        pos += os.write(stream.fileno(), stdin[pos : pos + 65536])
+                    except BrokenPipeError:
+                        pos = len(stdin)
+                    if pos >= len(stdin):
+                        sel.unregister(stream)
+                        stream.close()
+                    continue
+                data = os.read(stream.fileno(), 65536)
+                if not data:
+                    sel.unregister(stream)
+                    continue
+                if stream is proc.stderr:
+                    err += data
+                    del err[:-4096]
+                    continue
+                total += len(data)
+                if total > max_output:
+                    result.overflow = True
+                    break
+                pending += data
+                while (nl := pending.find(b"\n")) >= 0:
+                    line = bytes(pending[:nl])
+                    del pending[: nl + 1]
+                    on_line(line)
+                if len(pending) > MAX_LINE:
+                    result.overflow = True
+                    break
+        if not result.timed_out and not result.overflow:
+            if pending:
+                on_line(bytes(pending))
+            try:
+                result.returncode = proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                result.timed_out = True
+    finally:
+        sel.close()
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for s in (proc.stdin, proc.stdout, proc.stderr):
+            s.close()
+    if result.returncode is None and not (result.timed_out or result.overflow):
+        result.returncode = proc.returncode
+    result.stderr = err.decode("utf-8", errors="replace")
+    return result
+
+
+def _base_env() -> dict[str, str]:
+    return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+
+
+def _death(proc: _Proc, timeout_s: float, memory_mb: int) -> str:
+    if proc.timed_out:
+        return f"analysis timed out (limit {timeout_s:g} s for the whole submission)"
+    if proc.overflow:
+        return "analysis output too large"
+    if "MemoryError" in proc.stderr:
+        return f"exceeds the analysis memory limit ({memory_mb} MiB)"
+    rc = proc.returncode
+    if rc == -signal.SIGXCPU:
+        return "exceeds the analysis CPU time limit"
+    if rc is not None and rc < 0:
+        return f"the analyser crashed on it ({signal.Signals(-rc).name})"
+    return f"the analyser failed on it (exit status {rc})"
+
+
+def _run_worker(
+    root: Path, rels: list[str], deadline: float, timeout_s: float, memory_mb: int
+) -> dict[str, dict[str, Any]]:
+    """Per-file results from the radon worker; a file that kills it is marked and skipped."""
+    results: dict[str, dict[str, Any]] = {}
+    pending = list(rels)
+    launches = 0
+    leftover = f"not analysed: the {timeout_s:g} s analysis time ran out"
+    while pending and launches < MAX_WORKER_LAUNCHES and time.monotonic() < deadline:
+        launches += 1
+        state: dict[str, Any] = {"current": None, "done": False, "lines": 0}
+
+        def on_line(line: bytes, state: dict[str, Any] = state) -> None:
+            state["lines"] += 1
+            msg = json.loads(line)
+            if "start" in msg:
+                state["current"] = msg["start"]
+            elif "file" in msg:
+                results[msg["file"]] = msg
+                state["current"] = None
+            elif msg.get("done"):
+                state["done"] = True
+
+        request = {
+            "root": str(root),
+            "files": pending,
+            "limits": {"max_file_bytes": MAX_FILE_BYTES, "max_depth": MAX_AST_DEPTH,
+                       "max_defs": MAX_DEFS_PER_FILE},
+        }
+        try:
+            proc = _run_limited(
+                [sys.executable, "-I", "-B", str(_WORKER)],
+                stdin=json.dumps(request).encode(),
+                cwd=Path("/"),
+                env=_base_env(),
+                deadline=deadline,
+                memory_mb=memory_mb,
+                on_line=on_line,
+                max_output=MAX_WORKER_OUTPUT,
+            )
+        except json.JSONDecodeError as exc:
+            raise AnalysisError(f"analysis worker wrote something that is not JSON: {exc}") from None
+        if state["done"]:
+            break
+        if state["lines"] == 0 and not proc.timed_out:
+            raise AnalysisError(
+                f"analysis worker failed to start (exit status {proc.returncode}): "
+                f"{proc.stderr.strip()[-500:]}"
+            )
+        current = state["current"]
+        if current is not None:
+            results[current] = {"file": current, "ok": False, "lines": _lines_of(root, current),
+                                "reason": _death(proc, timeout_s, memory_mb)}
+        pending = [r for r in pending if r not in results]
+        if proc.timed_out:
+            break
+        leftover = f"not analysed: the analyser was killed {launches} times by other files"
+    for rel in pending:
+        if rel in results:
+            continue
+        results[rel] = {"file": rel, "ok": False, "lines": _lines_of(root, rel),
+                        "reason": leftover}
+    return results
+
+
+# --- style -----------------------------------------------------------------------------
+
+
+def _ruff_binary() -> str:
+    found = shutil.which("ruff", path=os.pathsep.join(
+        [str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    if found is None:
+        raise AnalysisError("ruff is not installed (it is a dependency of grader)")
+    return found
+
+
+@dataclass
+class _RuffRun:
+    findings: list[StyleFinding] = field(default_factory=list)
+    total: int = 0
+    proc: _Proc | None = None
+
+
+def _ruff_argv(cfg: StyleConfig) -> list[str]:
+    argv = [
+        _ruff_binary(), "check", "--isolated", "--no-cache", "--no-fix", "--exit-zero",
+        "--ignore-noqa", "--output-format", "json-lines", "--target-version", "py311",
+        "--select", ",".join(cfg.select),
+    ]
+    if cfg.ignore:
+        argv += ["--ignore", ",".join(cfg.ignore)]
+    return argv
+
+
+def _ruff_once(
+    root: Path, rels: list[str], cfg: StyleConfig, deadline: float, memory_mb: int
+) -> _RuffRun:
+    argv = [*_ruff_argv(cfg), "--", *rels]
+    by_abs = {str(root / r): r for r in rels}
+    run = _RuffRun()
+
+    def on_line(line: bytes) -> None:
+        if not line.strip():
+            return
+        run.total += 1
+        if len(run.findings) >= MAX_FINDINGS_LISTED:
+            return
+        try:
+            d = json.loads(line)
+        except ValueError:
+            return
+        name = str(d.get("filename", ""))
+        rel = by_abs.get(name) or os.path.relpath(name, root)
+        loc = d.get("location") or {}
+        run.findings.append(
+            StyleFinding(
+                file=rel,
+                line=int(loc.get("row") or 0),
+                column=int(loc.get("column") or 0),
+                code=str(d.get("code") or "invalid-syntax"),
+                message=str(d.get("message", "")),
+            )
+        )
+
+    env = _base_env() | {"RAYON_NUM_THREADS": RUFF_THREADS, "NO_COLOR": "1"}
+    run.proc = _run_limited(argv, stdin=b"", cwd=root, env=env, deadline=deadline,
+                            memory_mb=memory_mb, on_line=on_line, max_output=MAX_RUFF_OUTPUT)
+    return run
+
+
+def _check_ruff_config(cfg: StyleConfig, deadline: float, memory_mb: int) -> None:
+    """Raise AnalysisError when ruff rejects the challenge's rule selection itself."""
+    argv = [*_ruff_argv(cfg), "--stdin-filename", "probe.py", "-"]
+    probe = _run_limited(argv, stdin=b"x = 1\n", cwd=Path("/"), env=_base_env(),
+                         deadline=deadline, memory_mb=memory_mb, on_line=lambda _: None,
+                         max_output=1 << 20)
+    if probe.returncode == 2:
+        raise AnalysisError(f"ruff rejected the style configuration: {probe.stderr.strip()}")
+
+
+def _ruff_death(proc: _Proc) -> str:
+    if proc.timed_out:
+        return "ruff timed out"
+    rc = proc.returncode
+    if rc == -signal.SIGXCPU:
+        return "ruff exceeded the CPU time limit"
+    if rc is not None and rc < 0:
+        return f"ruff crashed on it ({signal.Signals(-rc).name})"
+    return f"ruff failed on it (exit status {rc}): {proc.stderr.strip()[-200:]}"
+
+
+def _style(
+    root: Path,
+    ok: list[dict[str, Any]],
+    bad: list[FileProblem],
+    cfg: StyleConfig,
+    deadline: float,
+    memory_mb: int,
+) -> StyleSection:
+    rels = [r["file"] for r in ok]
+    loc_of = {r["file"]: int(r["sloc"]) for r in ok}
+    style_bad = list(bad)
+    findings: list[StyleFinding] = []
+    total = 0
+    note: str | None = None
+    if rels and cfg.select:
+        run = _ruff_once(root, rels, cfg, deadline, memory_mb)
+        proc = run.proc
+        assert proc is not None
+        if proc.returncode == 0:
+            findings, total = run.findings, run.total
+            if proc.overflow:
+                note = "ruff's output was cut off; the finding count is a lower bound"
+        elif proc.timed_out:
+            style_bad += [FileProblem(file=r, reason="ruff timed out", lines=loc_of[r]) for r in rels]
+            rels = []
+        else:
+            if proc.returncode == 2:
+                _check_ruff_config(cfg, deadline, memory_mb)
+            # One file made ruff crash (e.g. a stack overflow): lint file by file.
+            kept: list[str] = []
+            for rel in rels:
+                one = _ruff_once(root, [rel], cfg, deadline, memory_mb)
+                assert one.proc is not None
+                if one.proc.returncode == 0:
+                    kept.append(rel)
+                    findings += one.findings
+                    total += one.total
+                else:
+                    reason = _ruff_death(one.proc)
+                    style_bad.append(FileProblem(file=rel, reason=reason, lines=loc_of[rel]))
+            rels = kept
+    findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
+    findings = findings[:MAX_FINDINGS_LISTED]
+    style_bad.sort(key=lambda p: p.file)
+    return StyleSection(
+        findings=findings,
+        findings_total=total,
+        lines_of_code=sum(loc_of[r] for r in rels),
+        analysable=bool(rels),
+        reason=_reason(rels, style_bad, note),
+        unanalysable=style_bad,
+    )
+
+
+def _reason(ok: Sequence[object], bad: list[FileProblem], note: str | None = None) -> str | None:
+    parts = [note] if note else []
+    if bad:
+        listed = "; ".join(f"{p.file}: {p.reason}" for p in bad[:5])
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        if ok:
+            head = f"{len(bad)} file(s) not analysable, scored as the worst case"
+        else:
+            head = "no file could be analysed"
+        parts.append(f"{head}: {listed}{more}")
+    return " — ".join(parts) or None
+
+
+# --- complexity and docs ---------------------------------------------------------------
+
+
+def _complexity(
+    ok: list[dict[str, Any]], bad: list[FileProblem], cfg: ComplexityConfig
+) -> ComplexitySection:
+    functions = [
+        FunctionComplexity(file=r["file"], name=f["name"], line=f["line"],
+                           complexity=f["complexity"], rank=f["rank"])
+        for r in ok
+        for f in r["functions"]
+    ]
+    files = [
+        FileMetrics(file=r["file"], maintainability_index=round1(r["mi"]), loc=r["loc"],
+                    sloc=r["sloc"], comments=r["comments"])
+        for r in ok
+    ]
+    weight = sum(max(f.sloc, 1) for f in files)
+    mi = sum(f.maintainability_index * max(f.sloc, 1) for f in files) / weight if files else 0.0
+    hotspots = sorted(functions, key=lambda f: (-f.complexity, f.file, f.line))[: cfg.hotspots]
+    return ComplexitySection(
+        functions=functions,
+        maintainability_index=round1(mi),
+        files=files,
+        hotspots=hotspots,
+        analysable=bool(ok),
+        reason=_reason(ok, bad),
+        unanalysable=list(bad),
+    )
+
+
+def _docs(ok: list[dict[str, Any]], bad: list[FileProblem]) -> DocsSection:
+    items = [
+        DocItem(file=r["file"], name=d["name"], kind=d["kind"], line=d["line"],
+                documented=d["documented"])
+        for r in ok
+        for d in r["docs"]
+    ]
+    return DocsSection(
+        documented=sum(i.documented for i in items),
+        total=len(items),
+        items=items,
+        analysable=bool(ok),
+        reason=_reason(ok, bad),
+        unanalysable=list(bad),
+    )

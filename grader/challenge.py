@@ -1,0 +1,214 @@
+"""The challenge model: a folder under ``challenges/`` and its ``challenge.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grader.errors import ChallengeError
+
+LANGUAGES = ("python",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """Resource limits the sandbox enforces; each one hit is reported."""
+
+    wall_seconds: Annotated[float, Field(gt=0, le=3600)] = 60
+    test_seconds: Annotated[float, Field(gt=0, le=600)] = 5
+    memory_mb: Annotated[int, Field(ge=32, le=16384)] = 256
+    cpus: Annotated[float, Field(gt=0, le=16)] = 1.0
+    pids: Annotated[int, Field(ge=8, le=4096)] = 64
+    output_kb: Annotated[int, Field(ge=1, le=65536)] = 256
+    disk_mb: Annotated[int, Field(ge=1, le=4096)] = 64
+
+
+class Weights(_Strict):
+    """Score weights; they sum to 100."""
+
+    correctness: Annotated[float, Field(ge=0, le=100)] = 70
+    style: Annotated[float, Field(ge=0, le=100)] = 15
+    complexity: Annotated[float, Field(ge=0, le=100)] = 10
+    docs: Annotated[float, Field(ge=0, le=100)] = 5
+
+    @model_validator(mode="after")
+    def _sum_to_100(self) -> Weights:
+        total = self.correctness + self.style + self.complexity + self.docs
+        if abs(total - 100) > 1e-9:
+            raise ValueError(f"weights must sum to 100, they sum to {total:g}")
+        return self
+
+
+class StyleConfig(_Strict):
+    """How linter findings become a style score."""
+
+    select: list[str] = Field(default_factory=lambda: ["E", "F", "W", "B", "SIM", "UP", "N", "C4"])
+    ignore: list[str] = Field(default_factory=list)
+    zero_at_per_100_lines: Annotated[float, Field(gt=0)] = 10.0
+
+
+class ComplexityConfig(_Strict):
+    """How cyclomatic complexity and maintainability become a complexity score."""
+
+    max_rank: Literal["A", "B", "C", "D", "E", "F"] = "B"
+    hotspots: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class Feedback(_Strict):
+    """What a candidate sees of their own result."""
+
+    public_tests: Literal["full", "pass-fail", "none"] = "full"
+    hidden_tests: Literal["count", "pass-fail", "none"] = "count"
+    score: bool = False
+
+
+class Isolation(StrEnum):
+    """How the tests reach the candidate's code."""
+
+    PROCESS = "process"
+    IN_PROCESS = "in-process"
+
+
+class TestsConfig(_Strict):
+    """Per-test weights, keyed by test id (``tests/hidden/test_x.py::test_y``)."""
+
+    weights: dict[str, Annotated[float, Field(gt=0, le=1000)]] = Field(default_factory=dict)
+
+
+class ChallengeConfig(_Strict):
+    """The parsed ``challenge.toml``."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    language: Literal["python"]
+    version: Annotated[int, Field(ge=1)] = 1
+    entrypoint: str | None = None
+    isolation: Isolation = Isolation.PROCESS
+    limits: Limits = Field(default_factory=Limits)
+    scoring: Weights = Field(default_factory=Weights)
+    style: StyleConfig = Field(default_factory=StyleConfig)
+    complexity: ComplexityConfig = Field(default_factory=ComplexityConfig)
+    tests: TestsConfig = Field(default_factory=TestsConfig)
+    feedback: Feedback = Field(default_factory=Feedback)
+
+    @model_validator(mode="after")
+    def _entrypoint_is_relative(self) -> ChallengeConfig:
+        if self.entrypoint is not None:
+            p = Path(self.entrypoint)
+            if p.is_absolute() or ".." in p.parts or not self.entrypoint.strip():
+                raise ValueError("entrypoint must be a relative path inside the submission")
+        return self
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A loaded, validated challenge folder."""
+
+    slug: str
+    root: Path
+    config: ChallengeConfig
+
+    @property
+    def statement(self) -> Path:
+        return self.root / "README.md"
+
+    @property
+    def starter_dir(self) -> Path:
+        return self.root / "starter"
+
+    @property
+    def solution_dir(self) -> Path:
+        return self.root / "solution"
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.root / "tests"
+
+    def test_files(self) -> list[str]:
+        """Relative paths (``tests/public/test_a.py``) of every test file, sorted."""
+        out: list[str] = []
+        for vis in ("public", "hidden"):
+            d = self.tests_dir / vis
+            if d.is_dir():
+                out += [p.relative_to(self.root).as_posix() for p in sorted(d.rglob("test_*.py"))]
+        return out
+
+    def visibility(self, test_id: str) -> Literal["public", "hidden"]:
+        """Which side a test id belongs to; anything not under tests/public is hidden."""
+        return "public" if test_id.startswith("tests/public/") else "hidden"
+
+    def weight(self, test_id: str) -> float:
+        return self.config.tests.weights.get(test_id, 1.0)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def parse_config(text: str, path: Path) -> ChallengeConfig:
+    """Parse and validate ``challenge.toml`` text; errors name the file and the key."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChallengeError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return ChallengeConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{_format_loc(err['loc'])}: {msg}")
+        raise ChallengeError(f"{path}: " + "; ".join(problems)) from None
+
+
+def load_challenge(path: str | Path) -> Challenge:
+    """Load a challenge folder, checking its layout and its ``challenge.toml``."""
+    root = Path(path)
+    if not root.exists():
+        raise ChallengeError(f"{root}: no such challenge folder")
+    if not root.is_dir():
+        raise ChallengeError(f"{root}: not a folder (a challenge is a folder with challenge.toml)")
+    root = root.resolve()
+    toml_path = root / "challenge.toml"
+    if not toml_path.is_file():
+        raise ChallengeError(f"{toml_path}: missing (every challenge folder needs one)")
+    try:
+        text = toml_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChallengeError(f"{toml_path}: cannot be read: {exc}") from None
+    config = parse_config(text, toml_path)
+    challenge = Challenge(slug=root.name, root=root, config=config)
+    _check_layout(challenge)
+    return challenge
+
+
+def _check_layout(ch: Challenge) -> None:
+    for sub in ("solution", "starter"):
+        if not (ch.root / sub).is_dir():
+            raise ChallengeError(f"{ch.root / sub}: missing folder ({sub}/ is required)")
+    if not ch.test_files():
+        raise ChallengeError(
+            f"{ch.tests_dir}: no test files (expected tests/public/test_*.py or "
+            "tests/hidden/test_*.py)"
+        )
+    for key in ch.config.tests.weights:
+        file_part = key.split("::", 1)[0]
+        if "::" not in key or not (ch.root / file_part).is_file():
+            raise ChallengeError(
+                f"{ch.root / 'challenge.toml'}: tests.weights.\"{key}\": no such test file "
+                f"(keys look like tests/hidden/test_x.py::test_name)"
+            )
+    if ch.config.entrypoint and not (ch.solution_dir / ch.config.entrypoint).is_file():
+        raise ChallengeError(
+            f"{ch.root / 'challenge.toml'}: entrypoint: {ch.config.entrypoint} "
+            "is not in solution/"
+        )

@@ -1,0 +1,239 @@
+"""The ``grader`` command: run, validate, new, images build.
+
+Exit codes: 0 graded (at or above ``--fail-under``), 1 graded below it (or a
+validation failed), 2 bad input (challenge, submission, usage), 3 our own
+infrastructure failed (Docker engine, image). No traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from grader import __version__
+from grader.errors import USER_ERRORS, GraderError, RunnerError
+from grader.settings import Settings
+
+EXIT_OK, EXIT_BELOW, EXIT_INPUT, EXIT_INFRA = 0, 1, 2, 3
+
+
+class _Progress:
+    """Step messages on a terminal (stderr), silence when piped."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._status = None
+        if self.enabled:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+
+    @contextlib.contextmanager
+    def running(self, first: str) -> Iterator[_Progress]:
+        if not self.enabled:
+            yield self
+            return
+        with self._console.status(first) as status:
+            self._status = status
+            try:
+                yield self
+            finally:
+                self._status = None
+
+    def __call__(self, message: str) -> None:
+        if self._status is not None:
+            self._status.update(message)
+            self._console.log(message, highlight=False)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"grader: {message}", err=True)
+    sys.exit(code)
+
+
+def _exit_code_for(exc: BaseException) -> int:
+    from grader.errors import SandboxError
+
+    return EXIT_INFRA if isinstance(exc, SandboxError) else EXIT_INPUT
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def cli() -> None:
+    """Sandboxed grading of take-home coding challenges."""
+
+
+@cli.command()
+@click.argument("challenge", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--runner", "runner_name", type=click.Choice(["docker", "local"]), default="docker",
+              show_default=True, help="local runs the code unsandboxed: trusted code only.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html", "junit"]),
+              default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+              help="Exit 1 when the total score is below this.")
+@click.option("--view", type=click.Choice(["reviewer", "candidate"]), default="reviewer",
+              show_default=True, help="candidate: only what the challenge's feedback allows.")
+def run(challenge: Path, submission: Path, runner_name: str, fmt: str, output: Path | None,
+        fail_under: float | None, view: str) -> None:
+    """Grade SUBMISSION (folder, file, .zip or .tar.gz) against CHALLENGE (a folder)."""
+    settings = Settings()
+    progress = _Progress()
+    try:
+        report, ch = _grade(challenge, submission, runner_name, settings, progress)
+        text = _render(report, ch, fmt, view)
+    except USER_ERRORS as exc:
+        _fail(str(exc), _exit_code_for(exc))
+        return
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write the report: {exc.strerror}", EXIT_INPUT)
+    else:
+        click.echo(text)
+    if fail_under is not None and report.scores.total < fail_under:
+        sys.exit(EXIT_BELOW)
+
+
+def _grade(challenge_path: Path, submission_path: Path, runner_name: str, settings: Settings,
+           progress: _Progress):  # type: ignore[no-untyped-def]
+    from grader.challenge import load_challenge
+    from grader.engine import grade
+    from grader.submission import open_submission
+    from runners import make_runner
+
+    ch = load_challenge(challenge_path)
+    if not submission_path.exists():
+        raise GraderError(f"{submission_path}: no such file or folder")
+    runner = _runner(runner_name, progress)
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+        sub = open_submission(submission_path, tmp, settings.upload_limits())
+        with progress.running(f"grading {submission_path} against {ch.slug}"):
+            report = grade(ch, sub, runner, progress=progress, cache_dir=settings.cache_dir)
+    return report, ch
+
+
+def _runner(name: str, progress: _Progress):  # type: ignore[no-untyped-def]
+    from runners import make_runner
+
+    if name == "docker":
+        return make_runner("docker", progress=progress)
+    return make_runner(name)
+
+
+def _render(report, ch, fmt: str, view: str) -> str:  # type: ignore[no-untyped-def]
+    import json
+
+    from grader.render import render
+    from grader.views import candidate_view
+
+    if view == "candidate":
+        data = candidate_view(report, ch.config.feedback)
+        if fmt != "json":
+            raise GraderError("--view candidate supports --format json only")
+        return json.dumps(data, indent=2)
+    color = None if fmt == "text" else False
+    return render(report, fmt, color=color)
+
+
+@cli.command()
+@click.argument("challenges", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--runner", "runner_name", type=click.Choice(["docker", "local"]), default="docker",
+              show_default=True)
+def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
+    """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
+    from grader.challenge import load_challenge
+    from grader.validate import validate_challenge
+
+    settings = Settings()
+    paths = list(challenges) or sorted(
+        p for p in settings.challenges_dir.glob("*") if (p / "challenge.toml").is_file()
+    )
+    if not paths:
+        _fail(f"{settings.challenges_dir}: no challenges found", EXIT_INPUT)
+    progress = _Progress()
+    failed = 0
+    try:
+        runner = _runner(runner_name, progress)
+        for path in paths:
+            ch = load_challenge(path)
+            with progress.running(f"validating {ch.slug}"):
+                problems, summary = validate_challenge(ch, runner, cache_dir=settings.cache_dir,
+                                                       progress=progress)
+            if problems:
+                failed += 1
+                click.echo(f"FAIL {ch.slug}: " + "; ".join(problems))
+            else:
+                click.echo(f"ok   {ch.slug}: {summary}")
+    except USER_ERRORS as exc:
+        _fail(str(exc), _exit_code_for(exc))
+    sys.exit(EXIT_BELOW if failed else EXIT_OK)
+
+
+_SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--dir", "parent", type=click.Path(path_type=Path), default=None,
+              help="Where challenges live (default: ./challenges).")
+def new(slug: str, parent: Path | None) -> None:
+    """Scaffold challenges/SLUG: a challenge that validates out of the box."""
+    from grader.scaffold import write_scaffold
+
+    if not _SLUG.match(slug) or len(slug) > 60:
+        _fail(f"{slug!r}: a slug is lower-case words joined by '-', e.g. 'rate-limiter'",
+              EXIT_INPUT)
+    parent = parent or Settings().challenges_dir
+    dest = parent / slug
+    if dest.exists():
+        _fail(f"{dest}: already exists", EXIT_INPUT)
+    try:
+        write_scaffold(dest, slug)
+    except OSError as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        _fail(f"{dest}: cannot write: {exc.strerror}", EXIT_INPUT)
+    click.echo(f"created {dest}; next: edit it, then `grader validate {dest}`")
+
+
+@cli.group()
+def images() -> None:
+    """Runner images (one per language)."""
+
+
+@images.command("build")
+@click.argument("languages", nargs=-1)
+@click.option("--force", is_flag=True, help="Rebuild even when up to date.")
+def images_build(languages: tuple[str, ...], force: bool) -> None:
+    """Build the runner images (all languages by default)."""
+    from runners.images import LANGUAGE_IMAGES, build
+
+    progress = _Progress()
+    try:
+        for lang in languages or tuple(LANGUAGE_IMAGES):
+            with progress.running(f"building the {lang} runner image"):
+                tag = build(lang, force=force, progress=progress)
+            click.echo(tag)
+    except RunnerError as exc:
+        _fail(str(exc), EXIT_INFRA if "missing" not in str(exc) else EXIT_INPUT)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=True)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""The grading pipeline: ``grade(challenge, submission, runner) -> Report``.
+
+The CLI, the Celery task and the tests all call this one function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import scoring, tamper
+from grader.analysis import analyse
+from grader.challenge import Challenge
+from grader.errors import ChallengeError
+from grader.junit import parse_junit
+from grader.report import (
+    ChallengeRef,
+    ComplexitySection,
+    Flag,
+    Report,
+    RunInfo,
+    SubmissionRef,
+    TestResult,
+    Timings,
+)
+from grader.submission import Submission
+from runners.base import Job, RunLimits, Runner, RunResult
+from runners.docker import HARNESS_DIR, HARNESS_FILES
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("GRADER_CACHE_DIR", Path.home() / ".cache" / "grader"))
+
+
+@dataclass
+class ExpectedTests:
+    """Every test the challenge defines, known before any submission runs."""
+
+    ids: list[str]
+    author_skipped: set[str] = field(default_factory=set)
+    reference_outcomes: dict[str, str] = field(default_factory=dict)
+
+
+def run_limits(challenge: Challenge) -> RunLimits:
+    lim = challenge.config.limits
+    return RunLimits(
+        wall_seconds=lim.wall_seconds, test_seconds=lim.test_seconds, memory_mb=lim.memory_mb,
+        cpus=lim.cpus, pids=lim.pids, output_kb=lim.output_kb, disk_mb=lim.disk_mb,
+    )
+
+
+def challenge_hash(challenge: Challenge) -> str:
+    """A hash of what decides the expected tests: config, tests, reference, harness."""
+    h = hashlib.sha256()
+    paths = [challenge.root / "challenge.toml"]
+    for sub in ("tests", "solution"):
+        paths += sorted(p for p in (challenge.root / sub).rglob("*") if p.is_file()
+                        and "__pycache__" not in p.parts)
+    paths += [HARNESS_DIR / name for name in HARNESS_FILES]
+    for p in paths:
+        if p.is_file():
+            h.update(str(p.relative_to(p.parents[1])).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def expected_tests(challenge: Challenge, runner: Runner, *, cache_dir: Path | None = None,
+                   progress: Progress = _quiet) -> ExpectedTests:
+    """Collect the challenge's tests by running them against the reference solution.
+
+    Cached per challenge content, so it runs once per change of the challenge.
+    """
+    cache = (cache_dir or default_cache_dir()) / "expected"
+    key = f"{challenge.slug}-{challenge_hash(challenge)}.json"
+    cached = cache / key
+    if cached.is_file():
+        try:
+            data = json.loads(cached.read_text())
+            return ExpectedTests(data["ids"], set(data["author_skipped"]),
+                                 dict(data.get("reference_outcomes", {})))
+        except (ValueError, KeyError, TypeError):
+            pass
+    progress(f"collecting the tests of {challenge.slug} against its reference")
+    job = Job(
+        language=challenge.config.language, submission_dir=challenge.solution_dir,
+        tests_root=challenge.root, test_files=tuple(challenge.test_files()),
+        limits=run_limits(challenge), isolation="in-process", mode="run",
+        label=f"ref-{challenge.slug}"[:40],
+    )
+    result = runner.run(job)
+    if not result.collected:
+        detail = (result.stdout_tail or result.stderr_tail).strip().splitlines()[-3:]
+        raise ChallengeError(
+            f"{challenge.root}: collecting the tests against solution/ found no tests"
+            + (f" ({' / '.join(detail)})" if detail else "")
+        )
+    cases, file_errors = parse_junit(result.junit_xml or b"", challenge.test_files())
+    if file_errors:
+        file, msg = next(iter(file_errors.items()))
+        raise ChallengeError(f"{challenge.root / file}: cannot be collected: {msg[-300:]}")
+    outcomes = {i: (cases[i].outcome if i in cases else "not_reported") for i in result.collected}
+    expected = ExpectedTests(
+        ids=list(result.collected),
+        author_skipped={i for i, o in outcomes.items() if o == "skipped"},
+        reference_outcomes=outcomes,
+    )
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"ids": expected.ids, "author_skipped": sorted(expected.author_skipped),
+                               "reference_outcomes": outcomes}))
+    tmp.replace(cached)
+    return expected
+
+
+def test_results(challenge: Challenge, expected: ExpectedTests, result: RunResult) -> list[TestResult]:
+    """One entry per expected test, whatever the XML said (or failed to say)."""
+    files = challenge.test_files()
+    cases: dict[str, object] = {}
+    file_errors: dict[str, str] = {}
+    xml_problem = None
+    if result.junit_xml:
+        try:
+            cases, file_errors = parse_junit(result.junit_xml, files)  # type: ignore[assignment]
+        except Exception as exc:  # noqa: BLE001 - malformed XML from a sandbox is data
+            xml_problem = f"the test report could not be read ({exc.__class__.__name__})"
+    out: list[TestResult] = []
+    for test_id in expected.ids:
+        vis = challenge.visibility(test_id)
+        weight = challenge.weight(test_id)
+        counted = test_id not in expected.author_skipped
+        case = cases.get(test_id)
+        if case is not None:
+            out.append(TestResult(
+                id=test_id, visibility=vis, weight=weight, outcome=case.outcome,  # type: ignore[attr-defined]
+                duration_s=round(case.duration_s, 4), message=case.message,  # type: ignore[attr-defined]
+                output=case.output, counted=counted,  # type: ignore[attr-defined]
+            ))
+            continue
+        file = test_id.split("::", 1)[0]
+        if file in file_errors:
+            out.append(TestResult(id=test_id, visibility=vis, weight=weight, outcome="error",
+                                  message=f"collection error: {file_errors[file]}",
+                                  counted=counted))
+            continue
+        reason = "not reported"
+        hit = result.limits_hit
+        if hit:
+            reason += f" (the run hit a limit: {', '.join(hit)})"
+        elif xml_problem:
+            reason += f" ({xml_problem})"
+        elif result.exit_code not in (0, 1):
+            reason += f" (the test run ended with exit code {result.exit_code})"
+        out.append(TestResult(id=test_id, visibility=vis, weight=weight,
+                              outcome="not_reported", message=reason, counted=counted))
+    return out
+
+
+def grade(
+    challenge: Challenge,
+    submission: Submission,
+    runner: Runner,
+    *,
+    submission_id: str | None = None,
+    expected: ExpectedTests | None = None,
+    reference: ComplexitySection | None = None,
+    progress: Progress = _quiet,
+    queued_s: float = 0.0,
+    cache_dir: Path | None = None,
+    label: str | None = None,
+) -> Report:
+    """Grade one submission: run the tests in the sandbox, analyse, score, report.
+
+    A candidate's crash, timeout or OOM is a graded result; only our own
+    infrastructure failures raise (``SandboxError``).
+    """
+    t0 = time.monotonic()
+    if expected is None:
+        expected = expected_tests(challenge, runner, cache_dir=cache_dir, progress=progress)
+    cfg = challenge.config
+    job = Job(
+        language=cfg.language, submission_dir=submission.root, tests_root=challenge.root,
+        test_files=tuple(challenge.test_files()), limits=run_limits(challenge),
+        isolation=cfg.isolation.value, mode="run",
+        label=label or (submission_id or submission.sha256)[:40],
+    )
+    progress(f"running {len(expected.ids)} tests ({cfg.isolation.value} isolation)")
+    t_run = time.monotonic()
+    result = runner.run(job)
+    run_s = time.monotonic() - t_run
+    tests = test_results(challenge, expected, result)
+
+    progress("analysing style, complexity and docs")
+    t_an = time.monotonic()
+    analysis = analyse(submission.root, submission.files, cfg.style, cfg.complexity)
+    analysis_s = time.monotonic() - t_an
+    if reference is None:
+        reference = reference_complexity(challenge, cache_dir=cache_dir)
+
+    report = Report(
+        challenge=ChallengeRef(slug=challenge.slug, version=cfg.version),
+        submission=SubmissionRef(id=submission_id or submission.sha256[:16],
+                                 sha256=submission.sha256),
+        limits_hit=result.limits_hit,  # type: ignore[arg-type]
+        tests=tests,
+        style=analysis.style,
+        complexity=analysis.complexity,
+        docs=analysis.docs,
+        sources=analysis.sources,
+        run=RunInfo(
+            runner=result.runner, isolation=result.isolation, exit_code=result.exit_code,
+            stdout_tail=result.stdout_tail, stderr_tail=result.stderr_tail,
+            candidate_stdout_tail=result.candidate_stdout_tail,
+            candidate_stderr_tail=result.candidate_stderr_tail,
+            peak_memory_mb=result.peak_memory_mb,
+        ),
+    )
+    report.flags = _flags(challenge, submission, result, report)
+    scoring.apply_scores(report, cfg, reference)
+    report.timings = Timings(
+        queued_s=round(queued_s, 3), run_s=round(run_s, 3), analysis_s=round(analysis_s, 3),
+        total_s=round(time.monotonic() - t0 + queued_s, 3),
+    )
+    return report
+
+
+def _flags(challenge: Challenge, submission: Submission, result: RunResult,
+           report: Report) -> list[Flag]:
+    flags: list[Flag] = []
+    for limit in result.limits_hit:
+        if limit == "output":
+            flags.append(Flag(code="output-truncated",
+                              message=f"output exceeded {challenge.config.limits.output_kb} KiB "
+                                      "and was truncated"))
+        else:
+            flags.append(Flag(code="limit-hit", message=f"the run hit the {limit} limit"))
+    entry = challenge.config.entrypoint
+    if entry and entry not in submission.files:
+        flags.append(Flag(code="missing-entrypoint",
+                          message=f"the submission has no {entry}"))
+    if submission.ignored:
+        shown = ", ".join(submission.ignored[:5])
+        flags.append(Flag(code="ignored-files",
+                          message=f"files that would configure the test run were ignored: {shown}"))
+    for ev in result.events:
+        flags.append(Flag(code=f"run-{ev.get('code', 'event')}", message=ev.get("message", "")))
+    flags += tamper.static_flags(submission.root, submission.files)
+    flags += tamper.run_flags(report.tests, result)
+    return flags
+
+
+def reference_complexity(challenge: Challenge, *, cache_dir: Path | None = None
+                         ) -> ComplexitySection | None:
+    """The reference solution's complexity figures, to show beside a submission's."""
+    files = tuple(sorted(p.relative_to(challenge.solution_dir).as_posix()
+                         for p in challenge.solution_dir.rglob("*.py")))
+    if not files:
+        return None
+    cache = (cache_dir or default_cache_dir()) / "reference"
+    cached = cache / f"{challenge.slug}-{challenge_hash(challenge)}.json"
+    if cached.is_file():
+        try:
+            return ComplexitySection.model_validate_json(cached.read_text())
+        except ValueError:
+            pass
+    cfg = challenge.config
+    section = analyse(challenge.solution_dir, files, cfg.style, cfg.complexity).complexity
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_text(section.model_dump_json())
+    tmp.replace(cached)
+    return section

@@ -1,0 +1,182 @@
+"""The report: one versioned model that every rendering and the API read."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader import __version__
+
+SCHEMA_VERSION = 1
+
+Outcome = Literal["passed", "failed", "error", "skipped", "not_reported"]
+LimitName = Literal["timeout", "memory", "pids", "output", "disk"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorInfo(_Model):
+    code: str
+    message: str
+
+
+class ChallengeRef(_Model):
+    slug: str
+    version: int
+
+
+class SubmissionRef(_Model):
+    id: str
+    sha256: str
+
+
+class Flag(_Model):
+    """Evidence for a reviewer (never a verdict, never shown to candidates)."""
+
+    code: str
+    message: str
+
+
+class TestResult(_Model):
+    id: str
+    visibility: Literal["public", "hidden"]
+    weight: float
+    outcome: Outcome
+    duration_s: float = 0.0
+    message: str | None = None
+    output: str | None = None
+    counted: bool = True
+
+
+class StyleFinding(_Model):
+    file: str
+    line: int
+    column: int = 0
+    code: str
+    message: str
+
+
+class FileProblem(_Model):
+    """A source file that static analysis could not read, and why."""
+
+    file: str
+    reason: str
+    lines: int = 0
+
+
+class StyleSection(_Model):
+    findings: list[StyleFinding] = Field(default_factory=list)
+    lines_of_code: int = 0
+    analysable: bool = True
+    reason: str | None = None
+    # All findings, including any beyond the listing cap of ``findings``.
+    findings_total: int = 0
+    unanalysable: list[FileProblem] = Field(default_factory=list)
+
+
+class FunctionComplexity(_Model):
+    file: str
+    name: str
+    line: int
+    complexity: int
+    rank: str
+
+
+class FileMetrics(_Model):
+    file: str
+    maintainability_index: float
+    loc: int = 0
+    sloc: int = 0
+    comments: int = 0
+
+
+class ComplexitySection(_Model):
+    functions: list[FunctionComplexity] = Field(default_factory=list)
+    maintainability_index: float = 0.0
+    files: list[FileMetrics] = Field(default_factory=list)
+    hotspots: list[FunctionComplexity] = Field(default_factory=list)
+    reference: dict[str, Any] | None = None
+    analysable: bool = True
+    reason: str | None = None
+    unanalysable: list[FileProblem] = Field(default_factory=list)
+
+
+class DocItem(_Model):
+    file: str
+    name: str
+    kind: Literal["module", "class", "function"]
+    line: int
+    documented: bool
+
+
+class DocsSection(_Model):
+    documented: int = 0
+    total: int = 0
+    items: list[DocItem] = Field(default_factory=list)
+    analysable: bool = True
+    reason: str | None = None
+    unanalysable: list[FileProblem] = Field(default_factory=list)
+
+
+class SourceFile(_Model):
+    """A submitted file's text, kept for the reviewer's report (never executed)."""
+
+    path: str
+    text: str = ""
+    truncated: bool = False
+    note: str | None = None
+
+
+class Scores(_Model):
+    correctness: float = 0.0
+    style: float = 0.0
+    complexity: float = 0.0
+    docs: float = 0.0
+    total: float = 0.0
+
+
+class Timings(_Model):
+    queued_s: float = 0.0
+    run_s: float = 0.0
+    analysis_s: float = 0.0
+    total_s: float = 0.0
+
+
+class RunInfo(_Model):
+    """What the sandbox reported about the test run itself."""
+
+    runner: str
+    isolation: str
+    exit_code: int | None = None
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    candidate_stdout_tail: str = ""
+    candidate_stderr_tail: str = ""
+    peak_memory_mb: float | None = None
+
+
+class Report(_Model):
+    schema_version: int = SCHEMA_VERSION
+    grader_version: str = __version__
+    status: Literal["graded", "error"] = "graded"
+    error: ErrorInfo | None = None
+    challenge: ChallengeRef
+    submission: SubmissionRef
+    limits_hit: list[LimitName] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    tests: list[TestResult] = Field(default_factory=list)
+    style: StyleSection = Field(default_factory=StyleSection)
+    complexity: ComplexitySection = Field(default_factory=ComplexitySection)
+    docs: DocsSection = Field(default_factory=DocsSection)
+    scores: Scores = Field(default_factory=Scores)
+    weights: dict[str, float] = Field(default_factory=dict)
+    score_inputs: dict[str, Any] = Field(default_factory=dict)
+    timings: Timings = Field(default_factory=Timings)
+    run: RunInfo | None = None
+    sources: list[SourceFile] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)

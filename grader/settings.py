@@ -1,0 +1,53 @@
+"""Settings, from the environment (prefix ``GRADER_``); built once, passed explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "grader"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "grader"
+
+
+class Settings(BaseSettings):
+    """Every knob the engine, the CLI and the service read."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADER_", extra="ignore")
+
+    challenges_dir: Path = Path("challenges")
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    runner: str = "docker"
+
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_unpacked_bytes: int = 20 * 1024 * 1024
+    max_files: int = 500
+    max_depth: int = 8
+
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = ""
+    log_level: str = "WARNING"
+    log_json: bool = True
+    task_max_attempts: int = 3
+    stuck_after_seconds: int = 900
+
+    def upload_limits(self):  # type: ignore[no-untyped-def]
+        from grader.submission import UploadLimits
+
+        return UploadLimits(
+            max_compressed_bytes=self.max_upload_bytes,
+            max_unpacked_bytes=self.max_unpacked_bytes,
+            max_files=self.max_files,
+            max_depth=self.max_depth,
+        )
+
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'grader.db'}"

@@ -1,0 +1,524 @@
+"""The Docker runner: every run in fresh, locked-down containers.
+
+This is the only module that imports the Docker SDK. Every SDK error becomes a
+``SandboxError`` here, and every container it creates is removed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import tarfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.models.containers import Container
+
+from runners.base import Job, RunResult, is_config_file
+from runners.errors import ImageError, SandboxError
+
+HARNESS_DIR = Path(__file__).parent / "harness"
+HARNESS_FILES = (
+    "launcher.py",
+    "pytest_boot.py",
+    "pytest.ini",
+    "rpc_protocol.py",
+    "rpc_server.py",
+    "rpc_client.py",
+)
+TESTER_UID = 10001
+CANDIDATE_UID = 10002
+RPC_PORT = 7411
+RESULT_FILES = ("result.json", "junit.xml", "collected.json")
+MAX_RESULT_BYTES = 16 * 1024 * 1024
+# Extra seconds the host waits past the challenge's wall clock before killing a
+# container itself: the launcher inside enforces the deadline first.
+HOST_GRACE_S = 15.0
+LABEL = "org.grader.job"
+ROLE_LABEL = "org.grader.role"
+
+ProgressFn = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def connect(timeout: float = 10.0) -> docker.DockerClient:
+    """A Docker client for the engine named by DOCKER_HOST (or the local socket)."""
+    try:
+        client = docker.from_env(timeout=int(timeout) + 60)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise SandboxError(
+            f"cannot reach the Docker engine ({exc.__class__.__name__}: {exc}); "
+            "start it (as root: `bash scripts/ensure-docker.sh`) or set DOCKER_HOST"
+        ) from None
+    return client
+
+
+@dataclass
+class _Sandbox:
+    """One container of a run, with the role it plays."""
+
+    role: str
+    container: Container
+    uid: int
+
+
+@dataclass
+class ContainerSpec:
+    """Everything needed to create a container; a pool could pre-create from it."""
+
+    image: str
+    role: str
+    uid: int
+    label: str
+    memory_mb: int
+    cpus: float
+    pids: int
+    disk_mb: int
+    network_mode: str = "none"
+    extra_labels: dict[str, str] = field(default_factory=dict)
+
+    def create_kwargs(self) -> dict[str, Any]:
+        mem = f"{self.memory_mb}m"
+        return {
+            "image": self.image,
+            "command": ["/opt/venv/bin/python3", "-I", "/grader/harness/launcher.py",
+                        "/grader/job.json"],
+            "name": f"grader-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
+            "user": f"{self.uid}:{self.uid}",
+            "hostname": "sandbox",
+            "environment": {"HOME": "/tmp"},
+            "labels": {LABEL: self.label, ROLE_LABEL: self.role, **self.extra_labels},
+            "network_mode": self.network_mode,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges:true"],
+            "mem_limit": mem,
+            "memswap_limit": mem,
+            "mem_swappiness": 0,
+            "pids_limit": self.pids,
+            "nano_cpus": int(self.cpus * 1e9),
+            "shm_size": f"{max(1, min(self.disk_mb, 64))}m",
+            "tmpfs": {
+                "/work": f"rw,exec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
+                "/tmp": f"rw,noexec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
+            },
+            "ulimits": [
+                docker.types.Ulimit(name="nofile", soft=256, hard=256),
+                docker.types.Ulimit(name="fsize", soft=MAX_RESULT_BYTES, hard=MAX_RESULT_BYTES),
+                docker.types.Ulimit(name="core", soft=0, hard=0),
+            ],
+            "log_config": docker.types.LogConfig(
+                type="json-file", config={"max-size": "256k", "max-file": "1"}
+            ),
+            "stdin_open": False,
+            "tty": False,
+            "detach": True,
+        }
+
+
+class DockerRunner:
+    """Runs jobs in fresh containers: no network, non-root, no capabilities, bounded."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        *,
+        client: docker.DockerClient | None = None,
+        image_for: Callable[[str], str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self._client = client
+        self._image_for = image_for
+        self.progress = progress or _noop
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def image(self, language: str) -> str:
+        if self._image_for is not None:
+            return self._image_for(language)
+        from runners.images import image_tag
+
+        tag = image_tag(language)
+        try:
+            self.client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            raise SandboxError(
+                f"runner image {tag} is missing: build it with `grader images build {language}`"
+            ) from None
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker engine error looking up {tag}: {exc}") from None
+        return tag
+
+    # -- the run ---------------------------------------------------------------
+
+    def run(self, job: Job) -> RunResult:
+        if job.language != "python":
+            raise SandboxError(f"no runner image for language {job.language!r}")
+        image = self.image(job.language)
+        self.remove_leftovers(job.label)
+        sandboxes: list[_Sandbox] = []
+        try:
+            return self._run(job, image, sandboxes)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise SandboxError(f"Docker engine error: {exc.__class__.__name__}: {exc}") from None
+        finally:
+            for sb in sandboxes:
+                self._remove(sb.container)
+
+    def _run(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:
+        limits = job.limits
+        process_mode = job.isolation == "process" and job.mode == "run"
+        modules = candidate_modules(job.submission_dir) if process_mode else []
+        base = {
+            "mode": job.mode,
+            "isolation": job.isolation,
+            "test_files": list(job.test_files),
+            "limits": {
+                "wall_seconds": limits.wall_seconds,
+                "test_seconds": limits.test_seconds,
+                "output_kb": limits.output_kb,
+            },
+            "rpc_address": f"127.0.0.1:{RPC_PORT}",
+            "candidate_modules": modules,
+        }
+        self.progress("creating sandbox")
+        tests = self._create(
+            ContainerSpec(
+                image=image, role="tests", uid=TESTER_UID if process_mode else CANDIDATE_UID,
+                label=job.label, memory_mb=limits.memory_mb, cpus=limits.cpus,
+                pids=limits.pids, disk_mb=limits.disk_mb,
+            ),
+            sandboxes,
+        )
+        tests_archive = build_archive(
+            job={**base, "role": "tests"},
+            uid=tests.uid,
+            tests_root=job.tests_root,
+            submission=None if process_mode else job.submission_dir,
+        )
+        tests.container.put_archive("/", tests_archive)
+        started = time.monotonic()
+        tests.container.start()
+        cand: _Sandbox | None = None
+        if process_mode:
+            cand = self._create(
+                ContainerSpec(
+                    image=image, role="candidate", uid=CANDIDATE_UID, label=job.label,
+                    memory_mb=limits.memory_mb, cpus=limits.cpus, pids=limits.pids,
+                    disk_mb=limits.disk_mb, network_mode=f"container:{tests.container.id}",
+                ),
+                sandboxes,
+            )
+            cand.container.put_archive(
+                "/",
+                build_archive(
+                    job={**base, "role": "candidate"}, uid=cand.uid, tests_root=None,
+                    submission=job.submission_dir,
+                ),
+            )
+            cand.container.start()
+        self.progress("running tests")
+        timed_out_host = self._wait(tests.container, limits.wall_seconds + HOST_GRACE_S)
+        duration = time.monotonic() - started
+        if cand is not None:
+            self._stop(cand.container)
+        self.progress("collecting results")
+        out = self._fetch_results(tests.container)
+        tests.container.reload()
+        state = tests.container.attrs.get("State", {})
+        result = _parse_result(out.get("result.json"))
+        cand_result: dict[str, Any] = {}
+        cand_oom = False
+        if cand is not None:
+            cand_result = _parse_result(self._fetch_results(cand.container).get("result.json"))
+            cand.container.reload()
+            cand_oom = bool(cand.container.attrs.get("State", {}).get("OOMKilled"))
+        collected = _parse_collected(out.get("collected.json"))
+        rr = RunResult(
+            exit_code=result.get("exit_code"),
+            junit_xml=out.get("junit.xml") or None,
+            collected=collected,
+            stdout_tail=str(result.get("stdout_tail", "")),
+            stderr_tail=str(result.get("stderr_tail", "")),
+            duration_s=float(result.get("duration_s") or duration),
+            peak_memory_mb=_mb(result.get("peak_memory_bytes")),
+            timed_out=bool(result.get("timed_out")) or timed_out_host,
+            oom_killed=bool(state.get("OOMKilled")) or cand_oom
+            or int(result.get("oom_kills") or 0) > 0 or int(cand_result.get("oom_kills") or 0) > 0,
+            pids_limited=int(result.get("pids_max_events") or 0) > 0
+            or int(cand_result.get("pids_max_events") or 0) > 0,
+            output_truncated=bool(result.get("output_truncated"))
+            or bool(cand_result.get("output_truncated")),
+            disk_full=bool(result.get("disk_full")) or bool(cand_result.get("disk_full")),
+            isolation=job.isolation,
+            runner=self.name,
+        )
+        for ev in result.get("events") or []:
+            if isinstance(ev, dict):
+                rr.events.append({"code": str(ev.get("code")), "message": str(ev.get("message"))})
+        if not result:
+            rr.events.append({"code": "no-result", "message": "the sandbox wrote no result file"})
+        if cand is not None:
+            rr.candidate_stdout_tail = str(cand_result.get("stdout_tail", ""))
+            rr.candidate_stderr_tail = str(cand_result.get("stderr_tail", ""))
+            peak = _mb(cand_result.get("peak_memory_bytes"))
+            if peak is not None:
+                rr.peak_memory_mb = max(rr.peak_memory_mb or 0.0, peak)
+        return rr
+
+    # -- container plumbing ------------------------------------------------------
+
+    def _create(self, spec: ContainerSpec, sandboxes: list[_Sandbox]) -> _Sandbox:
+        container = self.client.containers.create(**spec.create_kwargs())
+        sb = _Sandbox(role=spec.role, container=container, uid=spec.uid)
+        sandboxes.append(sb)
+        return sb
+
+    def _wait(self, container: Container, timeout: float) -> bool:
+        """Wait for the container to exit; kill it at the deadline. True if killed."""
+        try:
+            container.wait(timeout=timeout)
+            return False
+        except requests.exceptions.ConnectionError:
+            # docker-py raises ConnectionError (read timeout) when the wait times out.
+            try:
+                container.kill()
+            except docker.errors.APIError:
+                pass
+            container.wait(timeout=30)
+            return True
+
+    def _stop(self, container: Container) -> None:
+        try:
+            container.stop(timeout=3)
+        except docker.errors.APIError:
+            pass
+
+    def _fetch_results(self, container: Container) -> dict[str, bytes]:
+        """Read /grader/out as a tar stream; accept only bounded regular files."""
+        try:
+            stream, _ = container.get_archive("/grader/out")
+        except docker.errors.NotFound:
+            return {}
+        data = _read_bounded(stream, MAX_RESULT_BYTES * 2)
+        out: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            for member in tar:
+                name = member.name.rsplit("/", 1)[-1]
+                if name not in RESULT_FILES or not member.isreg():
+                    continue
+                if member.size > MAX_RESULT_BYTES:
+                    continue
+                fh = tar.extractfile(member)
+                if fh is not None:
+                    out[name] = fh.read(MAX_RESULT_BYTES)
+        return out
+
+    def _remove(self, container: Container) -> None:
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            # One more try: a removal racing the container's own exit can fail once.
+            time.sleep(0.5)
+            try:
+                container.remove(force=True, v=True)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass
+
+    def remove_leftovers(self, label: str) -> int:
+        """Remove containers a previous attempt at the same job left behind."""
+        if label == "adhoc":
+            return 0
+        try:
+            found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={label}"})
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker engine error listing containers: {exc}") from None
+        for c in found:
+            self._remove(c)
+        return len(found)
+
+    def self_test(self) -> str:
+        info = self.client.version()
+        return f"docker engine {info.get('Version', '?')} reachable"
+
+
+class Engine:
+    """Image operations for ``runners.images`` (kept here: the one SDK module)."""
+
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        self.client = client or connect()
+
+    def image_exists(self, ref: str) -> bool:
+        try:
+            self.client.images.get(ref)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker engine error looking up {ref}: {exc}") from None
+
+    def try_pull(self, ref: str) -> bool:
+        """Pull from a registry; False (quickly) when none answers."""
+        try:
+            self.client.images.pull(ref)
+            return True
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return False
+
+    def import_tarball(self, tarball: Path, ref: str) -> None:
+        repo, _, tag = ref.partition(":")
+        try:
+            self.client.api.import_image_from_file(str(tarball), repository=repo, tag=tag or None)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise ImageError(f"docker import of {tarball} failed: {exc}") from None
+        if not self.image_exists(ref):
+            raise ImageError(f"docker import did not produce {ref}")
+
+    def build(self, context: Path, *, tag: str, buildargs: dict[str, str],
+              progress: ProgressFn) -> None:
+        try:
+            for chunk in self.client.api.build(
+                path=str(context), tag=tag, buildargs=buildargs, network_mode="none",
+                rm=True, forcerm=True, decode=True, pull=False,
+            ):
+                if "error" in chunk:
+                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()}")
+                line = str(chunk.get("stream", "")).strip()
+                if line.startswith("Step "):
+                    progress(line)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise ImageError(f"building {tag} failed: {exc}") from None
+
+    def tag(self, ref: str, new_ref: str) -> None:
+        repo, _, tag = new_ref.partition(":")
+        self.client.images.get(ref).tag(repo, tag or None)
+
+
+# -- archives in, results out -------------------------------------------------------
+
+
+def candidate_modules(root: Path) -> list[str]:
+    """Top-level importable names of a submission: ``x.py`` files and packages."""
+    names: set[str] = set()
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink():
+            continue
+        if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+            names.add(entry.stem)
+        elif entry.is_dir() and entry.name.isidentifier():
+            if any(p.suffix == ".py" for p in entry.rglob("*.py")):
+                names.add(entry.name)
+    return sorted(names)
+
+
+def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = mode
+    info.uid = info.gid = 0
+    info.mtime = int(time.time())
+    tar.addfile(info)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644,
+               uid: int = 0) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    info.uid = info.gid = uid
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_tree(tar: tarfile.TarFile, src: Path, dest: str, *, skip_config: bool) -> None:
+    """Add regular files under ``src`` as root-owned, world-readable, read-only members."""
+    _add_dir(tar, dest)
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(src)
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not (Path(dirpath) / d).is_symlink() and d not in ("__pycache__", ".pytest_cache")
+        )
+        for d in dirnames:
+            _add_dir(tar, f"{dest}/{(rel_dir / d).as_posix()}")
+        for f in sorted(filenames):
+            path = Path(dirpath) / f
+            rel = (rel_dir / f).as_posix()
+            if path.is_symlink() or not path.is_file():
+                continue
+            if skip_config and is_config_file(rel):
+                continue
+            _add_bytes(tar, f"{dest}/{rel}", path.read_bytes())
+
+
+def build_archive(*, job: dict[str, Any], uid: int, tests_root: Path | None,
+                  submission: Path | None) -> bytes:
+    """The tar put into a container before it starts (see docs/ARCHITECTURE.md)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _add_dir(tar, "grader")
+        _add_dir(tar, "grader/harness")
+        for name in HARNESS_FILES:
+            path = HARNESS_DIR / name
+            if path.is_file():
+                _add_bytes(tar, f"grader/harness/{name}", path.read_bytes())
+        _add_bytes(tar, "grader/job.json", json.dumps(job).encode())
+        _add_dir(tar, "grader/out")
+        for name in RESULT_FILES:
+            _add_bytes(tar, f"grader/out/{name}", b"", mode=0o600, uid=uid)
+        if tests_root is not None:
+            _add_tree(tar, tests_root / "tests", "grader/tests", skip_config=False)
+        if submission is not None:
+            _add_tree(tar, submission, "grader/submission", skip_config=True)
+    return buf.getvalue()
+
+
+def _read_bounded(stream: Iterator[bytes], limit: int) -> bytes:
+    buf = bytearray()
+    for chunk in stream:
+        buf += chunk
+        if len(buf) > limit:
+            raise SandboxError("result archive from the sandbox is larger than allowed")
+    return bytes(buf)
+
+
+def _parse_result(data: bytes | None) -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _parse_collected(data: bytes | None) -> list[str] | None:
+    value = _parse_result(data)
+    ids = value.get("ids")
+    if not isinstance(ids, list):
+        return None
+    return [str(i) for i in ids][:100000]
+
+
+def _mb(value: Any) -> float | None:
+    if isinstance(value, int) and value > 0:
+        return round(value / (1024 * 1024), 1)
+    return None

@@ -1,0 +1,297 @@
+"""PID 1 of every sandbox container: run one command, bound it, report on it.
+
+Runs with the sandbox's own python (standard library only). It copies the
+submission into the tmpfs work folder when this container needs it, starts the
+command in its own process group, keeps bounded tails of its output, enforces the
+deadline (SIGINT first so pytest still writes its JUnit XML, then SIGKILL), kills
+every leftover process, reads the cgroup counters and writes ``result.json``.
+As PID 1 of its PID namespace it cannot be killed by a signal from inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+# Paths inside a container; the local runner points them at a temporary folder.
+ROOT = "/grader"
+WORK = "/work"
+TAIL_BYTES = 64 * 1024
+CHILD_ENV = {
+    "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+_stop_requested = False
+
+
+def _on_term(signum: int, frame: object) -> None:
+    global _stop_requested
+    _stop_requested = True
+
+
+def _copy_submission() -> None:
+    """Copy the read-only submission into the writable (size-bounded) work folder."""
+    src = f"{ROOT}/submission"
+    if not os.path.isdir(src):
+        return
+    for entry in os.scandir(src):
+        dst = os.path.join(WORK, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.copytree(entry.path, dst, symlinks=False)
+        elif entry.is_file(follow_symlinks=False):
+            shutil.copyfile(entry.path, dst)
+
+
+def _command(job: dict) -> list[str]:
+    py = sys.executable
+    harness, out = f"{ROOT}/harness", f"{ROOT}/out"
+    if job["role"] == "candidate":
+        return [py, "-I", f"{harness}/rpc_server.py", "--listen", job["rpc_address"], "--path", WORK]
+    args = [py, "-I", f"{harness}/pytest_boot.py"]
+    if job["isolation"] == "in-process":
+        args.append(f"--path={WORK}")
+    args += [f"--collected={out}/collected.json", "--"]
+    args += [
+        "-c",
+        f"{harness}/pytest.ini",
+        f"--rootdir={ROOT}",
+        f"--confcutdir={ROOT}/tests",
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={out}/junit.xml",
+        f"--timeout={job['limits']['test_seconds']}",
+        "-q",
+        "-rN",
+        "--capture=tee-sys",
+    ]
+    if job["mode"] == "collect":
+        args.append("--collect-only")
+    if job["isolation"] == "process" and job["mode"] == "run":
+        args += [
+            "-p",
+            "rpc_client",
+            "--rpc-address",
+            job["rpc_address"],
+            "--rpc-modules",
+            ",".join(job["candidate_modules"]) or "-",
+        ]
+    args += [f"{ROOT}/{f}" for f in job["test_files"]]
+    return args
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            return fh.read(4096)
+    except OSError:
+        return ""
+
+
+def _cgroup_stats() -> dict:
+    stats: dict = {"peak_memory_bytes": None, "oom_kills": 0, "pids_max_events": 0}
+    if os.getpid() != 1:
+        # Not a container's init (the local runner): the cgroup is the host's.
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        stats["peak_memory_bytes"] = peak_kb * 1024 if peak_kb else None
+        return stats
+    for path in (
+        "/sys/fs/cgroup/memory/memory.max_usage_in_bytes",
+        "/sys/fs/cgroup/memory.peak",
+    ):
+        text = _read(path).strip()
+        if text.isdigit():
+            stats["peak_memory_bytes"] = int(text)
+            break
+    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
+        for line in _read(path).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                stats["oom_kills"] = int(value)
+    for path in ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events"):
+        for line in _read(path).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max" and value.strip().isdigit():
+                stats["pids_max_events"] = int(value)
+    return stats
+
+
+def _disk_full() -> bool:
+    for mount in (WORK, "/tmp", "/dev/shm"):
+        try:
+            st = os.statvfs(mount)
+        except OSError:
+            continue
+        if st.f_blocks and st.f_bavail <= max(1, st.f_blocks // 100):
+            return True
+        if st.f_files and st.f_favail <= max(1, st.f_files // 100):
+            return True
+    return False
+
+
+def _kill_everything(child: int) -> None:
+    """SIGKILL every other process in this PID namespace, then reap them."""
+    _kill_all(child)
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+
+
+class _Tail:
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def add(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) > 2 * TAIL_BYTES:
+            del self.buf[: len(self.buf) - TAIL_BYTES]
+
+    def text(self) -> str:
+        return bytes(self.buf[-TAIL_BYTES:]).decode("utf-8", errors="replace")
+
+
+def main() -> int:
+    global ROOT, WORK
+    signal.signal(signal.SIGTERM, _on_term)
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        job = json.load(fh)
+    ROOT = job.get("root", ROOT)
+    WORK = job.get("work", WORK)
+    os.umask(0o022)
+    started = time.monotonic()
+    needs_code = job["role"] == "candidate" or job["isolation"] == "in-process"
+    events: list[dict] = []
+    if needs_code:
+        try:
+            _copy_submission()
+        except OSError as exc:
+            events.append({"code": "copy-failed", "message": str(exc)[:300]})
+    limit = int(job["limits"]["output_kb"]) * 1024
+    deadline = started + float(job["limits"]["wall_seconds"])
+    proc = subprocess.Popen(
+        _command(job),
+        cwd=WORK,
+        env=CHILD_ENV,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    tails = {"stdout": _Tail(), "stderr": _Tail()}
+    total = 0
+    truncated = False
+    timed_out = False
+    sel = selectors.DefaultSelector()
+    assert proc.stdout is not None and proc.stderr is not None
+    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
+    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+    open_streams = 2
+    interrupted_at: float | None = None
+    exited_at: float | None = None
+    while True:
+        _reap_orphans(proc.pid)
+        now = time.monotonic()
+        if _stop_requested:
+            _kill_all(proc.pid)
+        if now >= deadline and interrupted_at is None:
+            timed_out = True
+            interrupted_at = now
+            _signal_group(proc.pid, signal.SIGINT)
+        if interrupted_at is not None and now - interrupted_at > 3:
+            _kill_all(proc.pid)
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now
+        if exited_at is not None:
+            if open_streams == 0:
+                break
+            # A daemonised grandchild keeps the pipes open after the command exited.
+            if now - exited_at > 0.5:
+                _kill_all(proc.pid)
+        if open_streams == 0:
+            time.sleep(0.05)
+            continue
+        for key, _ in sel.select(timeout=0.2):
+            data = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
+            if not data:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+                continue
+            total += len(data)
+            if total > limit:
+                truncated = True
+                keep = max(0, len(data) - (total - limit))
+                data = data[:keep]
+            if data:
+                tails[key.data].add(data)
+    exit_code = proc.returncode
+    _kill_everything(proc.pid)
+    result = {
+        "exit_code": exit_code,
+        "stdout_tail": tails["stdout"].text(),
+        "stderr_tail": tails["stderr"].text(),
+        "output_bytes": total,
+        "output_truncated": truncated,
+        "timed_out": timed_out,
+        "stopped": _stop_requested,
+        "duration_s": round(time.monotonic() - started, 4),
+        "disk_full": _disk_full() or exit_code == -signal.SIGXFSZ,
+        "events": events,
+    }
+    result.update(_cgroup_stats())
+    with open(f"{ROOT}/out/result.json", "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+    return 0
+
+
+def _reap_orphans(child: int) -> None:
+    """Reap zombies re-parented to PID 1 (they would count against the pids limit)."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid == child:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            return
+
+
+def _kill_all(child: int) -> None:
+    """Kill everything the run started: the whole namespace when we are its init."""
+    try:
+        if os.getpid() == 1:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            os.killpg(child, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The challenge model: defaults, validation errors that name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.challenge import Isolation, load_challenge
+from grader.errors import ChallengeError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make(tmp_path: Path, toml: str, *, files: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "demo"
+    files = files or {
+        "solution/demo.py": "X = 1\n",
+        "starter/demo.py": "X = 0\n",
+        "tests/public/test_a.py": "def test_a():\n    pass\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "challenge.toml").write_text(toml)
+    return root
+
+
+def test_minimal_toml_gets_design_defaults(tmp_path: Path) -> None:
+    ch = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n'))
+    cfg = ch.config
+    assert (cfg.version, cfg.entrypoint, cfg.isolation) == (1, None, Isolation.PROCESS)
+    assert (cfg.limits.wall_seconds, cfg.limits.test_seconds, cfg.limits.memory_mb) == (60, 5, 256)
+    assert (cfg.limits.cpus, cfg.limits.pids, cfg.limits.output_kb) == (1.0, 64, 256)
+    assert (cfg.scoring.correctness, cfg.scoring.style, cfg.scoring.complexity,
+            cfg.scoring.docs) == (70, 15, 10, 5)
+    assert cfg.feedback.public_tests == "full" and cfg.feedback.hidden_tests == "count"
+    assert cfg.feedback.score is False
+    assert ch.test_files() == ["tests/public/test_a.py"]
+    assert ch.slug == "demo"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('language = "python"\n', "title: Field required"),
+        ('title = "T"\n', "language: Field required"),
+        ('title = "T"\nlanguage = "cobol"\n', "language: Input should be 'python'"),
+        ('title = "T"\nlanguage = "python"\n[limits]\nmemory_mb = "lots"\n', "limits.memory_mb"),
+        ('title = "T"\nlanguage = "python"\n[limits]\nwall_seconds = -1\n', "limits.wall_seconds"),
+        ('title = "T"\nlanguage = "python"\n[scoring]\ncorrectness = 90\n', "sum to 120"),
+        ('title = "T"\nlanguage = "python"\ncolour = "red"\n', "colour: unknown key"),
+        ('title = "T"\nlanguage = "python"\n[feedback]\nhidden_tests = "full"\n',
+         "feedback.hidden_tests"),
+        ('title = "T"\nlanguage = "python"\nentrypoint = "../x.py"\n', "entrypoint"),
+        ('title = "T"\nlanguage = [python\n', "not valid TOML"),
+    ],
+)
+def test_invalid_toml_names_file_and_key(tmp_path: Path, toml: str, expected: str) -> None:
+    root = make(tmp_path, toml)
+    with pytest.raises(ChallengeError) as info:
+        load_challenge(root)
+    message = str(info.value)
+    assert str(root / "challenge.toml") in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_weight_for_missing_test_file_is_refused(tmp_path: Path) -> None:
+    toml = 'title = "T"\nlanguage = "python"\n[tests.weights]\n"tests/hidden/nope.py::t" = 2\n'
+    with pytest.raises(ChallengeError, match=r"tests\.weights.*no such test file"):
+        load_challenge(make(tmp_path, toml))
+
+
+@pytest.mark.parametrize("missing", ["solution", "starter"])
+def test_missing_folder_is_named(tmp_path: Path, missing: str) -> None:
+    root = make(tmp_path, 'title = "T"\nlanguage = "python"\n')
+    for p in sorted((root / missing).rglob("*"), reverse=True):
+        p.unlink()
+    (root / missing).rmdir()
+    with pytest.raises(ChallengeError, match=f"{missing}: missing folder"):
+        load_challenge(root)
+
+
+def test_no_tests_is_refused(tmp_path: Path) -> None:
+    files = {"solution/a.py": "", "starter/a.py": ""}
+    with pytest.raises(ChallengeError, match="no test files"):
+        load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n', files=files))
+
+
+def test_not_a_folder_and_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ChallengeError, match="no such challenge folder"):
+        load_challenge(tmp_path / "nope")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ChallengeError, match="not a folder"):
+        load_challenge(tmp_path / "file")
+
+
+def test_visibility_and_weights(tmp_path: Path) -> None:
+    files = {
+        "solution/a.py": "", "starter/a.py": "",
+        "tests/public/test_p.py": "def test_p():\n    pass\n",
+        "tests/hidden/test_h.py": "def test_h():\n    pass\n",
+    }
+    toml = 'title = "T"\nlanguage = "python"\n[tests.weights]\n"tests/hidden/test_h.py::test_h" = 3\n'
+    ch = load_challenge(make(tmp_path, toml, files=files))
+    assert ch.visibility("tests/public/test_p.py::test_p") == "public"
+    assert ch.visibility("tests/hidden/test_h.py::test_h") == "hidden"
+    assert ch.weight("tests/hidden/test_h.py::test_h") == 3
+    assert ch.weight("tests/public/test_p.py::test_p") == 1
+
+
+@pytest.mark.parametrize("slug", sorted(p.name for p in (REPO / "challenges").iterdir()
+                                        if (p / "challenge.toml").is_file()))
+def test_shipped_challenges_load(slug: str) -> None:
+    ch = load_challenge(REPO / "challenges" / slug)
+    assert ch.config.title and ch.test_files()
+    assert any(f.startswith("tests/hidden/") for f in ch.test_files())

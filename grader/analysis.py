@@ -52,7 +52,6 @@ from typing import IO, Any
 
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
-from grader.scoring import round1
 from grader.report import (
     ComplexitySection,
     DocItem,
@@ -64,6 +63,7 @@ from grader.report import (
     StyleFinding,
     StyleSection,
 )
+from grader.scoring import round1
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB per analysed file
 MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
@@ -482,7 +482,7 @@ def _run_worker(
                 max_output=MAX_WORKER_OUTPUT,
             )
         except json.JSONDecodeError as exc:
-            raise AnalysisError(f"analysis worker wrote something that is not JSON: {exc}") from None
+            raise AnalysisError(f"analysis worker wrote something not JSON: {exc}") from None
         if state["done"]:
             break
         if state["lines"] == 0 and not proc.timed_out:
@@ -615,7 +615,8 @@ def _style(
             if proc.overflow:
                 note = "ruff's output was cut off; the finding count is a lower bound"
         elif proc.timed_out:
-            style_bad += [FileProblem(file=r, reason="ruff timed out", lines=loc_of[r]) for r in rels]
+            style_bad += [FileProblem(file=r, reason="ruff timed out", lines=loc_of[r])
+                          for r in rels]
             rels = []
         else:
             if proc.returncode == 2:

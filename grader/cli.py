@@ -218,6 +218,10 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
     """Build the runner images (all languages by default)."""
     from runners.images import LANGUAGE_IMAGES, build
 
+    unknown = [lang for lang in languages if lang not in LANGUAGE_IMAGES]
+    if unknown:
+        _fail(f"no runner image for language {unknown[0]!r} "
+              f"(known: {', '.join(sorted(LANGUAGE_IMAGES))})", EXIT_INPUT)
     progress = _Progress()
     try:
         for lang in languages or tuple(LANGUAGE_IMAGES):
@@ -225,14 +229,22 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
                 tag = build(lang, force=force, progress=progress)
             click.echo(tag)
     except RunnerError as exc:
-        _fail(str(exc), EXIT_INFRA if "missing" not in str(exc) else EXIT_INPUT)
+        _fail(str(exc), EXIT_INFRA)
 
 
 def main() -> None:
+    """Entry point: no traceback reaches a user unless GRADER_DEBUG is set."""
+    import os
+
     try:
         cli.main(standalone_mode=True)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        _fail(f"internal error: {exc.__class__.__name__}: {exc} "
+              "(set GRADER_DEBUG=1 for the traceback)", EXIT_INFRA)
 
 
 if __name__ == "__main__":

@@ -216,7 +216,9 @@ def compare_to_reference(
         summary = "not comparable: the reference solution has no functions"
     else:
         ratio = round1(sub["total_complexity"] / ref["total_complexity"])
-        figures = f"total cyclomatic complexity {sub['total_complexity']} vs {ref['total_complexity']}"
+        figures = (
+            f"total cyclomatic complexity {sub['total_complexity']} vs {ref['total_complexity']}"
+        )
         if ratio > 1.0:
             summary = f"{ratio:.1f}× more complex than the reference ({figures})"
         elif ratio < 1.0:

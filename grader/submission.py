@@ -8,10 +8,12 @@ one-line reason naming the member and the rule.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gzip
 import hashlib
 import io
+import itertools
 import lzma
 import os
 import re
@@ -22,7 +24,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -101,7 +103,7 @@ def open_submission(
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            return _open_directory(src, Path(workdir), limits)
+            return _open_directory(src, Path(workdir), limits, label)
         if not stat.S_ISREG(st.st_mode):
             raise _refuse(label, "not a regular file")
         if st.st_size > limits.max_compressed_bytes:
@@ -133,8 +135,8 @@ def _show(name: str) -> str:
         code = ord(ch)
         if 0xDC80 <= code <= 0xDCFF:  # a raw byte kept by surrogateescape
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch == '"':
-            out.append('\\"')
+        elif ch in '"\\':
+            out.append("\\" + ch)
         elif not ch.isprintable():
             out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
         else:
@@ -157,8 +159,8 @@ def _size(n: float) -> str:
 def _over(what: str, n: int, limit: int) -> str:
     shown, cap = _size(n), _size(limit)
     if shown == cap:  # rounding would hide the difference
-        shown, cap = f"{n} bytes", f"{limit}-byte"
-    return f"{what} {shown}, over the {cap} limit"
+        shown, cap = f"{n} bytes", f"{limit} bytes"
+    return f"{what} {shown}, over the limit of {cap}"
 
 
 def _brief(exc: BaseException) -> str:
@@ -333,7 +335,7 @@ class _Plan:
 # Opens the data of a planned member as a ``read(n) -> bytes`` function (one call per member,
 # in plan order).
 _Reader = Callable[[int], bytes]
-_Pump = Callable[[list[_Member]], Iterator[tuple[_Member, _Reader]]]
+_Pump = Callable[[list[_Member]], Generator[tuple[_Member, _Reader], None, None]]
 
 
 def _plan_source(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pump]:
@@ -349,7 +351,7 @@ def _plan_source(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, 
     plan.add(label, is_dir=False, size=len(data))
     plan.finish()
 
-    def pump(members: list[_Member]) -> Iterator[tuple[_Member, _Reader]]:
+    def pump(members: list[_Member]) -> Generator[tuple[_Member, _Reader], None, None]:
         for member in members:
             yield member, io.BytesIO(data).read
 
@@ -413,7 +415,7 @@ def _plan_zip(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pu
         plan.add(name, is_dir=is_dir, size=info.file_size, packed=info.compress_size, index=index)
     plan.finish()
 
-    def pump(members: list[_Member]) -> Iterator[tuple[_Member, _Reader]]:
+    def pump(members: list[_Member]) -> Generator[tuple[_Member, _Reader], None, None]:
         for member in members:
             info = infos[member.index]
             # Ask for one byte more than declared: getting it proves the header lied. zipfile
@@ -472,7 +474,9 @@ class _Bounded:
         return self._raw.read(size)
 
     def seek(self, pos: int, whence: int = 0, /) -> int:
-        if whence != io.SEEK_SET or pos > self._budget:
+        if whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("only absolute seeks")
+        if pos > self._budget:
             raise _ArchiveTooBig
         return self._raw.seek(pos)
 
@@ -509,21 +513,20 @@ def _plan_tar(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pu
         raise _refuse(label, f"{_NOT_RECOGNISED} ({_brief(exc)})") from None
 
     plan = _Plan(limits, label, compressed=len(data))
-    index = 0
-    member: tarfile.TarInfo | None = None
-    try:
-        with tf:
-            while (member := tf.next()) is not None:
-                _check_tar_member(member, plan, index)
-                index += 1
-    except _ArchiveTooBig:
-        after = f" (after {_show(member.name)})" if member is not None else ""
-        raise _refuse(label, f"the archive unpacks past the limit{after}") from None
-    except (tarfile.TarError, *_READ_ERRORS) as exc:
-        raise _refuse(label, f"corrupt .tar.gz ({_brief(exc)})") from None
+    with tf:
+        for index in itertools.count():
+            try:
+                member = tf.next()
+            except _ArchiveTooBig:
+                raise _refuse(label, "the archive unpacks past the limit") from None
+            except (tarfile.TarError, *_READ_ERRORS) as exc:
+                raise _refuse(label, f"corrupt .tar.gz ({_brief(exc)})") from None
+            if member is None:
+                break
+            _check_tar_member(member, plan, index)
     plan.finish()
 
-    def pump(members: list[_Member]) -> Iterator[tuple[_Member, _Reader]]:
+    def pump(members: list[_Member]) -> Generator[tuple[_Member, _Reader], None, None]:
         wanted = {m.index: m for m in members}
         try:
             with _open_tar(data, limits) as again:
@@ -580,13 +583,13 @@ class _HashingReader:
         return chunk
 
 
-def _open_directory(src: Path, workdir: Path, limits: UploadLimits) -> Submission:
-    plan = _Plan(limits, src.name, compressed=None)
+def _open_directory(src: Path, workdir: Path, limits: UploadLimits, label: str) -> Submission:
+    plan = _Plan(limits, label, compressed=None)
     _walk(src, (), plan)
     plan.finish()
     digests: dict[str, bytes] = {}
 
-    def pump(members: list[_Member]) -> Iterator[tuple[_Member, _Reader]]:
+    def pump(members: list[_Member]) -> Generator[tuple[_Member, _Reader], None, None]:
         for member in members:
             with os.fdopen(_open_beneath(src, member), "rb") as f:
                 reader = _HashingReader(f)
@@ -663,14 +666,16 @@ def _unpack(
         files = [m for m in plan.members if not m.is_dir]
         todo = files if read_ignored else [m for m in files if not plan.ignores(m)]
         left = plan.limits.max_unpacked_bytes
-        for member, read in pump(todo):
-            if plan.ignores(member):
-                left -= _copy(member, read, left, None)
-                continue
-            _make_dirs(root, member.parts[:-1], made)
-            fd = os.open(root.joinpath(*member.parts), _WRITE_FLAGS, 0o644)
-            with os.fdopen(fd, "wb") as out:
-                left -= _copy(member, read, left, out)
+        # closing(): on a refusal, the reader's open files are closed now, not at collection.
+        with contextlib.closing(pump(todo)) as pumped:
+            for member, read in pumped:
+                if plan.ignores(member):
+                    left -= _copy(member, read, left, None)
+                    continue
+                _make_dirs(root, member.parts[:-1], made)
+                fd = os.open(root.joinpath(*member.parts), _WRITE_FLAGS, 0o644)
+                with os.fdopen(fd, "wb") as out:
+                    left -= _copy(member, read, left, out)
         kept = sorted("/".join(m.parts) for m in files if not plan.ignores(m))
         dropped = sorted("/".join(m.parts) for m in files if plan.ignores(m))
         return Submission(root, digest(), tuple(kept), tuple(dropped))

@@ -49,7 +49,7 @@ def test_bucket_tolerates_floating_point_rounding():
     bucket = TokenBucket(capacity=1, refill_rate=1)
     assert bucket.try_consume(now=0.6, cost=1)
     assert bucket.try_consume(now=0.7, cost=0.1)
-    assert bucket.available(now=0.7) >= 0.0
+    assert bucket.available(now=0.7) == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize(

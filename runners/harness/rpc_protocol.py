@@ -1,0 +1,527 @@
+"""Wire format shared by the test side (rpc_client) and the candidate side (rpc_server).
+
+Standard library only: this file is copied into the sandbox and must not import
+``grader`` or ``runners``.
+
+Framing
+    Each message is one frame: a 4-byte big-endian length, then that many bytes of
+    JSON (ASCII; ``NaN``/``Infinity`` literals refused). Frames larger than
+    ``MAX_FRAME`` are refused by both sides. Nothing is ever pickled or marshalled.
+
+Messages
+    request  ``{"i": id, "o": op, "a": [value, ...], "r": [ref ids to release]}``
+    replies  ``{"i": id, "v": value}``   the operation's result
+             ``{"i": id, "x": exc}``     the operation raised (see *exceptions*)
+             ``{"i": id, "p": text}``    the request itself was refused
+
+Values
+    ``null``/``true``/``false``, JSON strings, JSON integers (``|n| < 2**63``) and
+    finite JSON floats stand for themselves; everything else is a tagged JSON array:
+
+    ``["I", hex]`` big int          ``["F", "nan"|"inf"|"-inf"]`` non-finite float
+    ``["b", base64]`` bytes         ``["ba", base64]`` bytearray
+    ``["l", [v...]]`` list          ``["t", [v...]]`` tuple
+    ``["s", [v...]]`` set           ``["fs", [v...]]`` frozenset
+    ``["d", [k, v, k, v...]]`` dict (keys are any hashable value)
+    ``["c", re, im]`` complex       ``["sl", a, b, c]`` slice   ``["rg", a, b, c]`` range
+    ``["el"]`` Ellipsis
+    ``["nt", module, qualname, [field...], [v...]]`` a namedtuple instance
+    ``["r", id, type name]`` a reference to an object kept alive by the candidate side
+        (the test side sends ``["r", id]``)
+    ``["x", exc]`` an exception instance, ``["E", cls]`` an exception class
+
+    Instances of subclasses of the builtin types travel as the exact builtin type:
+    their value is read with the base type's own C methods (``int.__int__``,
+    ``str.__str__``, ``list.copy``, ``dict.items``...), so no method the subclass
+    overrides runs and ``class Evil(int)`` arrives as a plain ``int``.
+
+Exceptions
+    cls: ``{"m": module, "q": qualname, "b": [cls...]}`` (``b``: exception bases;
+    builtin exception classes are just ``{"m": "builtins", "q": name}``).
+    exc: ``{"c": cls, "a": [args as data] | null, "s": str(exc), "d": {attr: value},
+    "tb": remote traceback text | null}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import collections
+import json
+import math
+import struct
+
+PROTOCOL_VERSION = 1
+MAX_FRAME = 16 * 1024 * 1024
+# Nesting refused when decoding (a value nested deeper is a protocol error).
+MAX_DEPTH = 200
+# Nesting at which the candidate side stops encoding data and sends a reference.
+ENCODE_DEPTH = 100
+# Upper bound of values in one message (each container and scalar counts one).
+MAX_NODES = 2_000_000
+MAX_NAME = 300
+
+_HEADER = struct.Struct(">I")
+_INT_LIMIT = 1 << 63
+
+
+class ProtocolError(Exception):
+    """A frame or a message that does not follow the protocol."""
+
+
+class EncodeError(Exception):
+    """A value that cannot cross the process boundary."""
+
+
+# ---------------------------------------------------------------------------
+# framing
+
+
+def pack_frame(payload: bytes) -> bytes:
+    """The bytes that carry ``payload`` as one frame."""
+    if len(payload) > MAX_FRAME:
+        raise EncodeError(f"message of {len(payload)} bytes exceeds the {MAX_FRAME}-byte limit")
+    return _HEADER.pack(len(payload)) + payload
+
+
+def send_frame(sock, payload: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Write one frame (header and payload in one ``sendall``)."""
+    sock.sendall(pack_frame(payload))
+
+
+def _read_exact(reader, n: int) -> bytes:  # type: ignore[no-untyped-def]
+    data = reader.read(n)
+    if data is None:
+        raise ProtocolError("non-blocking read on the channel")
+    return bytes(data)
+
+
+def recv_frame(reader) -> bytes | None:  # type: ignore[no-untyped-def]
+    """Read one frame from a buffered binary reader.
+
+    Returns None on a clean end of stream (before a header); raises ProtocolError
+    on a truncated frame or a length over ``MAX_FRAME``.
+    """
+    header = _read_exact(reader, 4)
+    if not header:
+        return None
+    if len(header) < 4:
+        raise ProtocolError("connection closed inside a frame header")
+    (size,) = _HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+    payload = _read_exact(reader, size)
+    if len(payload) < size:
+        raise ProtocolError("connection closed inside a frame")
+    return payload
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"JSON constant {name} is not allowed")
+
+
+def dumps(message: object) -> bytes:
+    """Serialise a message (already made of JSON types) to frame payload bytes."""
+    try:
+        text = json.dumps(message, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise EncodeError(f"cannot serialise message: {exc}") from None
+    return text.encode("ascii")
+
+
+def loads(payload: bytes) -> dict:
+    """Parse a frame payload into a message dict; ProtocolError when malformed."""
+    try:
+        message = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"malformed message: {str(exc)[:200]}") from None
+    if type(message) is not dict:
+        raise ProtocolError("a message must be a JSON object")
+    return message
+
+
+# ---------------------------------------------------------------------------
+# names
+
+
+def valid_dotted(name: object, allow_locals: bool = False) -> bool:
+    """True for ``a.b.c`` made of identifiers (and ``<locals>`` in a qualname)."""
+    if type(name) is not str or not name or len(name) > MAX_NAME:
+        return False
+    for part in name.split("."):
+        if not (part.isidentifier() or (allow_locals and part == "<locals>")):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# encoding
+
+
+def _is_exc_class(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _class_attr(cls: type, attr: str, default: str) -> str:
+    try:
+        value = type.__dict__[attr].__get__(cls, type)
+    except Exception:  # noqa: BLE001 - a hostile metaclass may raise anything
+        return default
+    return str.__str__(value) if isinstance(value, str) else default
+
+
+def describe_class(cls: type, _depth: int = 0) -> dict:
+    """The wire description of an exception class (with its exception bases)."""
+    name = _class_attr(cls, "__name__", "Exception")
+    module = _class_attr(cls, "__module__", "")
+    if module == "builtins" and getattr(builtins, name, None) is cls:
+        return {"m": "builtins", "q": name}
+    qualname = _class_attr(cls, "__qualname__", name)
+    if not valid_dotted(module):
+        module = "unknown"
+    if not valid_dotted(qualname, allow_locals=True):
+        qualname = name if name.isidentifier() else "Exception"
+    bases = []
+    if _depth < 30:
+        try:
+            raw_bases = type.__dict__["__bases__"].__get__(cls, type)
+        except Exception:  # noqa: BLE001
+            raw_bases = (Exception,)
+        for base in tuple.__getitem__(raw_bases, slice(0, 8)):
+            if _is_exc_class(base):
+                bases.append(describe_class(base, _depth + 1))
+    if not bases:
+        bases.append({"m": "builtins", "q": "Exception"})
+    return {"m": module, "q": qualname, "b": bases}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+        if isinstance(text, str):
+            return str.__str__(text)
+    except Exception:  # noqa: BLE001 - candidate __str__ may raise anything
+        pass
+    return f"<unprintable {type(exc).__name__} object>"
+
+
+class Encoder:
+    """Turns Python values into wire values.
+
+    ``on_other(obj)`` handles anything that is not data (the candidate side returns
+    a reference, the test side raises EncodeError). Values nested deeper than
+    ``max_depth``, and containers that contain themselves, go to ``on_other`` too.
+    """
+
+    def __init__(self, on_other, max_depth: int = ENCODE_DEPTH) -> None:  # type: ignore[no-untyped-def]
+        self.on_other = on_other
+        self.max_depth = max_depth
+        self.nodes = 0
+        self._path: set[int] = set()
+
+    def encode(self, value: object) -> object:
+        self.nodes = 0
+        self._path.clear()
+        return self._enc(value, 0)
+
+    def _seq(self, items, depth: int) -> list:  # type: ignore[no-untyped-def]
+        return [self._enc(item, depth) for item in items]
+
+    def _container(self, value: object, depth: int) -> object:
+        key = id(value)
+        if key in self._path or depth >= self.max_depth:
+            return self.on_other(value)
+        self._path.add(key)
+        try:
+            return self._container_body(value, type(value), depth + 1)
+        finally:
+            self._path.discard(key)
+
+    def _container_body(self, value, tp: type, depth: int) -> object:  # type: ignore[no-untyped-def]
+        if tp is list:
+            return ["l", self._seq(value, depth)]
+        if tp is tuple:
+            return ["t", self._seq(value, depth)]
+        if tp is dict:
+            flat = []
+            for k, v in dict.items(value):
+                flat.append(self._enc(k, depth))
+                flat.append(self._enc(v, depth))
+            return ["d", flat]
+        if issubclass(tp, list):
+            return ["l", self._seq(list.copy(value), depth)]
+        if issubclass(tp, tuple):
+            items = tuple.__getitem__(value, slice(None))
+            fields = self._namedtuple_fields(tp, len(items))
+            if fields is not None:
+                return [
+                    "nt",
+                    _class_attr(tp, "__module__", ""),
+                    _class_attr(tp, "__qualname__", "namedtuple"),
+                    list(fields),
+                    self._seq(items, depth),
+                ]
+            return ["t", self._seq(items, depth)]
+        if issubclass(tp, dict):
+            if issubclass(tp, collections.OrderedDict):
+                pairs = list(collections.OrderedDict.items(value))
+            else:
+                pairs = list(dict.items(value))
+            flat = []
+            for k, v in pairs:
+                flat.append(self._enc(k, depth))
+                flat.append(self._enc(v, depth))
+            return ["d", flat]
+        if issubclass(tp, frozenset):
+            return ["fs", self._seq(list(frozenset.__iter__(value)), depth)]
+        if issubclass(tp, set):
+            return ["s", self._seq(list(set.__iter__(value)), depth)]
+        if issubclass(tp, BaseException):
+            return ["x", describe_exception(value, self._data_only, self._enc_attr(depth))]
+        raise AssertionError(tp)  # pragma: no cover - _enc only sends the types above
+
+    @staticmethod
+    def _namedtuple_fields(tp: type, length: int) -> tuple | None:
+        try:
+            fields = type.__getattribute__(tp, "_fields")
+        except Exception:  # noqa: BLE001
+            return None
+        if type(fields) is not tuple or len(fields) != length or length > 255:
+            return None
+        if not all(type(f) is str and f.isidentifier() and not f.startswith("_") for f in fields):
+            return None
+        if len(set(fields)) != length:
+            return None
+        return fields
+
+    def _data_only(self, value: object) -> object:
+        sub = Encoder(_refuse, self.max_depth)
+        return sub.encode(value)
+
+    def _enc_attr(self, depth: int):  # type: ignore[no-untyped-def]
+        def enc(value: object) -> object:
+            return self._enc(value, depth)
+
+        return enc
+
+    def _enc(self, value: object, depth: int) -> object:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise EncodeError(f"value has more than {MAX_NODES} parts")
+        tp = type(value)
+        if value is None or tp is bool or tp is str:
+            return value
+        if tp is int:
+            return value if -_INT_LIMIT < value < _INT_LIMIT else ["I", hex(value)]
+        if tp is float:
+            return value if math.isfinite(value) else ["F", repr(value)]
+        if tp is list or tp is tuple or tp is dict:
+            return self._container(value, depth)
+        if tp is bytes:
+            return ["b", base64.b64encode(value).decode("ascii")]
+        # Subclasses of builtin types: read the value with the base type's methods.
+        if issubclass(tp, int):
+            return self._enc(int.__int__(value), depth)
+        if issubclass(tp, str):
+            return str.__str__(value)
+        if issubclass(tp, float):
+            return self._enc(float.__float__(value), depth)
+        if issubclass(tp, bytes):
+            return ["b", base64.b64encode(bytes.__bytes__(value)).decode("ascii")]
+        if issubclass(tp, bytearray):
+            return ["ba", base64.b64encode(bytearray.copy(value)).decode("ascii")]
+        if issubclass(tp, complex):
+            c = complex.__complex__(value)
+            return ["c", self._enc(c.real, depth), self._enc(c.imag, depth)]
+        if issubclass(tp, (list, tuple, dict, set, frozenset, BaseException)):
+            return self._container(value, depth)
+        if tp is slice:
+            return [
+                "sl",
+                self._enc(value.start, depth),
+                self._enc(value.stop, depth),
+                self._enc(value.step, depth),
+            ]
+        if tp is range:
+            return ["rg", value.start, value.stop, value.step]
+        if value is Ellipsis:
+            return ["el"]
+        if isinstance(value, type) and _is_exc_class(value):
+            return ["E", describe_class(value)]
+        return self.on_other(value)
+
+
+def _refuse(value: object) -> object:
+    raise EncodeError(f"not data: {type(value).__name__}")
+
+
+def describe_exception(exc: BaseException, data_encode, encode, traceback_text=None) -> dict:  # type: ignore[no-untyped-def]
+    """The wire description of an exception instance.
+
+    ``data_encode`` encodes args (data only: on failure the args are left out and
+    the receiver rebuilds the exception from its message); ``encode`` encodes
+    attribute values (references allowed).
+    """
+    try:
+        args = BaseException.args.__get__(exc)
+        enc_args: list | None = [data_encode(a) for a in args[:32]]
+        if len(args) > 32:
+            enc_args = None
+    except Exception:  # noqa: BLE001
+        enc_args = None
+    attrs: dict = {}
+    try:
+        namespace = BaseException.__dict__["__dict__"].__get__(exc)
+        for key, value in list(dict.items(namespace))[:50]:
+            if type(key) is str and key.isidentifier() and not key.startswith("__"):
+                try:
+                    attrs[key] = encode(value)
+                except EncodeError:
+                    continue
+    except Exception:  # noqa: BLE001
+        attrs = {}
+    return {
+        "c": describe_class(type(exc)),
+        "a": enc_args,
+        "s": _safe_str(exc),
+        "d": attrs,
+        "tb": traceback_text,
+    }
+
+
+# ---------------------------------------------------------------------------
+# decoding
+
+
+def build_exception(cls: type, args: tuple | None, message: str) -> BaseException:
+    """An instance of ``cls`` made from its args (or its message), running no
+    ``__init__`` but the builtin ones of the class's bases."""
+    attempts = [args] if args is not None else []
+    attempts.append((message,))
+    for attempt in attempts:
+        try:
+            exc = cls(*attempt)
+        except Exception:  # noqa: BLE001 - a class whose __init__ wants other args
+            continue
+        if isinstance(exc, cls):
+            return exc
+    for attempt in attempts:
+        try:
+            exc = cls.__new__(cls, *attempt)
+            exc.args = attempt
+            return exc
+        except Exception:  # noqa: BLE001
+            continue
+    exc = Exception(message)
+    return exc
+
+
+class Decoder:
+    """Turns wire values into Python values (exact builtin types, plus what the hooks
+    make of references, exceptions and namedtuples).
+
+    Hooks: ``on_ref(item)`` (the whole ``["r", ...]`` array),
+    ``on_exc_class(desc)``, ``on_exception(desc, args)`` with args already decoded
+    (or None), ``on_namedtuple(module, qualname, fields, items)``.
+    """
+
+    def __init__(self, on_ref, on_exc_class, on_exception, on_namedtuple, max_depth: int = MAX_DEPTH):  # type: ignore[no-untyped-def]
+        self.on_ref = on_ref
+        self.on_exc_class = on_exc_class
+        self.on_exception = on_exception
+        self.on_namedtuple = on_namedtuple
+        self.max_depth = max_depth
+
+    def decode(self, value: object) -> object:
+        return self._dec(value, 0)
+
+    def _items(self, value: object, depth: int) -> list:
+        if type(value) is not list:
+            raise ProtocolError("expected an array of values")
+        return [self._dec(v, depth) for v in value]
+
+    def _dec(self, value: object, depth: int) -> object:
+        tp = type(value)
+        if value is None or tp is bool or tp is str or tp is int or tp is float:
+            return value
+        if tp is not list or not value or type(value[0]) is not str:
+            raise ProtocolError(f"malformed value of type {tp.__name__}")
+        if depth >= self.max_depth:
+            raise ProtocolError(f"value nested deeper than {self.max_depth}")
+        tag = value[0]
+        n = len(value)
+        depth += 1
+        try:
+            if tag == "l" and n == 2:
+                return self._items(value[1], depth)
+            if tag == "t" and n == 2:
+                return tuple(self._items(value[1], depth))
+            if tag == "d" and n == 2:
+                flat = self._items(value[1], depth)
+                if len(flat) % 2:
+                    raise ProtocolError("dict with an odd number of items")
+                return dict(zip(flat[0::2], flat[1::2], strict=True))
+            if tag == "s" and n == 2:
+                return set(self._items(value[1], depth))
+            if tag == "fs" and n == 2:
+                return frozenset(self._items(value[1], depth))
+            if tag == "I" and n == 2 and type(value[1]) is str:
+                return int(value[1], 16)
+            if tag == "F" and n == 2 and value[1] in ("nan", "inf", "-inf"):
+                return float(value[1])
+            if tag in ("b", "ba") and n == 2 and type(value[1]) is str:
+                raw = base64.b64decode(value[1].encode("ascii"), validate=True)
+                return raw if tag == "b" else bytearray(raw)
+            if tag == "c" and n == 3:
+                re_, im = self._dec(value[1], depth), self._dec(value[2], depth)
+                if type(re_) is not float or type(im) is not float:
+                    raise ProtocolError("complex parts must be floats")
+                return complex(re_, im)
+            if tag == "sl" and n == 4:
+                return slice(*(self._dec(v, depth) for v in value[1:]))
+            if tag == "rg" and n == 4 and all(type(v) is int for v in value[1:]):
+                return range(*value[1:])
+            if tag == "el" and n == 1:
+                return Ellipsis
+            if tag == "r" and n in (2, 3) and type(value[1]) is int:
+                return self.on_ref(value)
+            if tag == "E" and n == 2 and type(value[1]) is dict:
+                return self.on_exc_class(value[1])
+            if tag == "x" and n == 2 and type(value[1]) is dict:
+                desc = value[1]
+                raw_args = desc.get("a")
+                args = None if raw_args is None else tuple(self._items(raw_args, depth))
+                return self.on_exception(desc, args, lambda v: self._dec(v, depth))
+            if tag == "nt" and n == 5:
+                module, qualname, fields = value[1], value[2], value[3]
+                if not (
+                    type(module) is str
+                    and valid_dotted(qualname, allow_locals=True)
+                    and type(fields) is list
+                    and all(type(f) is str and f.isidentifier() for f in fields)
+                ):
+                    raise ProtocolError("malformed namedtuple")
+                items = tuple(self._items(value[4], depth))
+                if len(items) != len(fields):
+                    raise ProtocolError("namedtuple length mismatch")
+                return self.on_namedtuple(module, qualname, tuple(fields), items)
+        except (TypeError, ValueError, OverflowError) as exc:
+            # unhashable keys, bad base64, a huge hex int...
+            raise ProtocolError(f"malformed {tag!r} value: {str(exc)[:200]}") from None
+        raise ProtocolError(f"unknown value tag {tag!r}")
+
+
+def exc_class_names(desc: object) -> tuple[str, str]:
+    """(module, qualname) of a class description, validated."""
+    if type(desc) is not dict:
+        raise ProtocolError("malformed exception class")
+    module, qualname = desc.get("m"), desc.get("q")
+    if not valid_dotted(module) or not valid_dotted(qualname, allow_locals=True):
+        raise ProtocolError("malformed exception class name")
+    return module, qualname  # type: ignore[return-value]
+
+
+def builtin_exception(name: str) -> type | None:
+    """The builtin exception class called ``name``, if there is one."""
+    cls = getattr(builtins, name, None)
+    return cls if _is_exc_class(cls) else None

@@ -127,7 +127,8 @@ def _runner(name: str, progress: _Progress):  # type: ignore[no-untyped-def]
     from runners import make_runner
 
     if name == "docker":
-        return make_runner("docker", progress=progress)
+        return make_runner("docker", progress=progress,
+                           name_prefix=Settings().container_prefix)
     return make_runner(name)
 
 

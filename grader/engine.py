@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ def expected_tests(challenge: Challenge, runner: Runner, *, cache_dir: Path | No
         language=challenge.config.language, submission_dir=challenge.solution_dir,
         tests_root=challenge.root, test_files=tuple(challenge.test_files()),
         limits=run_limits(challenge), isolation="in-process", mode="run",
-        label=f"ref-{challenge.slug}"[:40],
+        label=f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}",
     )
     result = runner.run(job)
     if not result.collected:
@@ -191,7 +192,9 @@ def grade(
         language=cfg.language, submission_dir=submission.root, tests_root=challenge.root,
         test_files=tuple(challenge.test_files()), limits=run_limits(challenge),
         isolation=cfg.isolation.value, mode="run",
-        label=label or (submission_id or submission.sha256)[:40],
+        # Only a caller that retries the same job (the service) passes a fixed label, so a
+        # retry removes containers of an earlier attempt; otherwise runs never collide.
+        label=label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}",
     )
     progress(f"running {len(expected.ids)} tests ({cfg.isolation.value} isolation)")
     t_run = time.monotonic()

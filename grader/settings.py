@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     runner: str = "docker"
+    container_prefix: str = "grader"
 
     max_upload_bytes: int = 5 * 1024 * 1024
     max_unpacked_bytes: int = 20 * 1024 * 1024
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
     log_json: bool = True
     task_max_attempts: int = 3
     stuck_after_seconds: int = 900
+    # The service (api/): sweep period, per-worker concurrency, webhooks, upload guard.
+    sweep_interval_seconds: float = 30.0
+    worker_concurrency: int = 1
+    webhook_max_attempts: int = 5
+    webhook_timeout_seconds: float = 10.0
+    # Callback URLs may reach private / loopback addresses only when this is set (tests, LANs).
+    webhook_allow_private: bool = False
+    # Queued or running submissions one candidate token may have at once (0: no limit).
+    max_pending_per_candidate: int = 5
 
     def upload_limits(self):  # type: ignore[no-untyped-def]
         from grader.submission import UploadLimits

@@ -43,16 +43,14 @@ def validate_challenge(challenge: Challenge, runner: Runner, *, cache_dir: Path 
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
         progress(f"grading the reference of {challenge.slug}")
         ref = grade(challenge, open_submission(challenge.solution_dir, tmp), runner,
-                    expected=expected, progress=progress, cache_dir=cache_dir,
-                    label=f"validate-ref-{challenge.slug}"[:40])
+                    expected=expected, progress=progress, cache_dir=cache_dir)
         if ref.scores.correctness != 100:
             shown = ", ".join(_failing(ref)[:5])
             problems.append(f"reference scores {ref.scores.correctness} on correctness "
                             f"({challenge.config.isolation.value} isolation): {shown}")
         progress(f"grading the starter of {challenge.slug}")
         starter = grade(challenge, open_submission(challenge.starter_dir, tmp), runner,
-                        expected=expected, progress=progress, cache_dir=cache_dir,
-                        label=f"validate-starter-{challenge.slug}"[:40])
+                        expected=expected, progress=progress, cache_dir=cache_dir)
         if starter.scores.correctness >= 100:
             problems.append("starter scores 100 on correctness: it must not pass the tests")
     public = sum(1 for i in expected.ids if challenge.visibility(i) == "public")

@@ -87,17 +87,17 @@ class ContainerSpec:
     pids: int
     disk_mb: int
     network_mode: str = "none"
+    name_prefix: str = "grader"
     extra_labels: dict[str, str] = field(default_factory=dict)
 
     def create_kwargs(self) -> dict[str, Any]:
         mem = f"{self.memory_mb}m"
-        return {
+        kwargs: dict[str, Any] = {
             "image": self.image,
             "command": ["/opt/venv/bin/python3", "-I", "/grader/harness/launcher.py",
                         "/grader/job.json"],
-            "name": f"grader-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
+            "name": f"{self.name_prefix}-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
             "user": f"{self.uid}:{self.uid}",
-            "hostname": "sandbox",
             "environment": {"HOME": "/tmp"},
             "labels": {LABEL: self.label, ROLE_LABEL: self.role, **self.extra_labels},
             "network_mode": self.network_mode,
@@ -125,6 +125,10 @@ class ContainerSpec:
             "tty": False,
             "detach": True,
         }
+        if not self.network_mode.startswith("container:"):
+            # A container that joins another's network namespace takes its hostname.
+            kwargs["hostname"] = "sandbox"
+        return kwargs
 
 
 class DockerRunner:
@@ -138,10 +142,12 @@ class DockerRunner:
         client: docker.DockerClient | None = None,
         image_for: Callable[[str], str] | None = None,
         progress: ProgressFn | None = None,
+        name_prefix: str = "grader",
     ) -> None:
         self._client = client
         self._image_for = image_for
         self.progress = progress or _noop
+        self.name_prefix = name_prefix
 
     @property
     def client(self) -> docker.DockerClient:
@@ -202,7 +208,7 @@ class DockerRunner:
             ContainerSpec(
                 image=image, role="tests", uid=TESTER_UID if process_mode else CANDIDATE_UID,
                 label=job.label, memory_mb=limits.memory_mb, cpus=limits.cpus,
-                pids=limits.pids, disk_mb=limits.disk_mb,
+                pids=limits.pids, disk_mb=limits.disk_mb, name_prefix=self.name_prefix,
             ),
             sandboxes,
         )
@@ -222,6 +228,7 @@ class DockerRunner:
                     image=image, role="candidate", uid=CANDIDATE_UID, label=job.label,
                     memory_mb=limits.memory_mb, cpus=limits.cpus, pids=limits.pids,
                     disk_mb=limits.disk_mb, network_mode=f"container:{tests.container.id}",
+                    name_prefix=self.name_prefix,
                 ),
                 sandboxes,
             )

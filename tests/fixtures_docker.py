@@ -7,6 +7,7 @@ instead of skipping. Containers the tests start carry names beginning
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,9 +15,14 @@ import pytest
 from runners.docker import DockerRunner, connect
 
 
+TEST_PREFIX = "grader-test"
+# Subprocesses (the CLI under test) name their containers the same way.
+os.environ["GRADER_CONTAINER_PREFIX"] = TEST_PREFIX
+
+
 def _remove_test_containers() -> None:
     client = connect()
-    for c in client.containers.list(all=True, filters={"name": "grader-test-"}):
+    for c in client.containers.list(all=True, filters={"name": f"{TEST_PREFIX}-"}):
         c.remove(force=True)
 
 
@@ -31,5 +37,5 @@ def runner_image() -> str:
 @pytest.fixture(scope="session")
 def docker_runner(runner_image: str) -> Iterator[DockerRunner]:
     _remove_test_containers()
-    yield DockerRunner()
+    yield DockerRunner(name_prefix=TEST_PREFIX)
     _remove_test_containers()

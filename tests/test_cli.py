@@ -19,6 +19,7 @@ GRADER = [sys.executable, "-m", "grader.cli"]
 
 def grader(*args: str | Path, cwd: Path = REPO, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env["GRADER_CONTAINER_PREFIX"] = "grader-test"
     env["GRADER_CACHE_DIR"] = str(cwd / ".grader-test-cache") if cwd != REPO else env.get(
         "GRADER_CACHE_DIR", str(Path.home() / ".cache" / "grader"))
     return subprocess.run([*GRADER, *map(str, args)], capture_output=True, text=True,

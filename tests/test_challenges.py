@@ -1,0 +1,37 @@
+"""Every shipped challenge proves itself: reference 100 on correctness, starter less,
+weighted tests exist — in the challenge's own isolation mode, on the real runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.challenge import load_challenge
+from grader.validate import validate_challenge
+from runners.docker import DockerRunner
+
+REPO = Path(__file__).resolve().parents[1]
+SLUGS = sorted(p.name for p in (REPO / "challenges").iterdir() if (p / "challenge.toml").is_file())
+
+pytestmark = [pytest.mark.docker]
+
+
+def test_there_are_at_least_three_challenges() -> None:
+    assert len(SLUGS) >= 3
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_challenge_validates(slug: str, docker_runner: DockerRunner, tmp_path: Path) -> None:
+    ch = load_challenge(REPO / "challenges" / slug)
+    problems, summary = validate_challenge(ch, docker_runner, cache_dir=tmp_path)
+    assert problems == [], problems
+    assert "reference 100 correctness" in summary
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_hidden_tests_are_substantial(slug: str) -> None:
+    ch = load_challenge(REPO / "challenges" / slug)
+    hidden = [f for f in ch.test_files() if f.startswith("tests/hidden/")]
+    text = "".join((ch.root / f).read_text() for f in hidden)
+    assert text.count("def test_") >= 15

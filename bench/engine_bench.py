@@ -19,12 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from tests_support import make_adder_challenge  # noqa: E402
+
 from grader.challenge import load_challenge  # noqa: E402
 from grader.engine import expected_tests, grade  # noqa: E402
 from grader.submission import open_submission  # noqa: E402
 from runners.docker import DockerRunner, connect  # noqa: E402
 from runners.images import build  # noqa: E402
-from tests_support import make_adder_challenge  # noqa: E402
 
 
 def median_of(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
@@ -53,7 +54,9 @@ def main() -> None:
 
     base = median_of(bare, args.runs)
     print(f"image build, warm (nothing changed): {warm_build:.2f} s")
-    print(f"baseline: bare container create+start+wait+remove: {base:.3f} s (median of {args.runs})")
+    print(
+        f"baseline: bare container create+start+wait+remove: {base:.3f} s (median of {args.runs})"
+    )
     runner = DockerRunner()
     with tempfile.TemporaryDirectory() as tmp:
         for isolation in ("in-process", "process"):
@@ -69,8 +72,10 @@ def main() -> None:
 
             once()
             med = median_of(once, args.runs)
-            print(f"grade() trivial submission, {isolation:10s}: {med:.3f} s median "
-                  f"= {med / base:.1f}x bare container")
+            print(
+                f"grade() trivial submission, {isolation:10s}: {med:.3f} s median "
+                f"= {med / base:.1f}x bare container"
+            )
 
 
 if __name__ == "__main__":

@@ -97,8 +97,12 @@ def _flatten(blocks: list[Any], prefix: str = "") -> list[dict[str, Any]]:
         else:
             cc = int(block.complexity)
             out.append(
-                {"name": prefix + block.name, "line": int(block.lineno), "complexity": cc,
-                 "rank": _rank(cc)}
+                {
+                    "name": prefix + block.name,
+                    "line": int(block.lineno),
+                    "complexity": cc,
+                    "rank": _rank(cc),
+                }
             )
     return out
 
@@ -129,8 +133,14 @@ def _docs(tree: ast.Module, rel: str) -> list[dict[str, Any]]:
         return []
     items: list[dict[str, Any]] = []
     if not (rel.rsplit("/", 1)[-1] == "__init__.py" and not tree.body):
-        items.append({"name": rel.removesuffix(".py").replace("/", "."), "kind": "module",
-                      "line": 1, "documented": ast.get_docstring(tree) is not None})
+        items.append(
+            {
+                "name": rel.removesuffix(".py").removesuffix("/__init__").replace("/", "."),
+                "kind": "module",
+                "line": 1,
+                "documented": ast.get_docstring(tree) is not None,
+            }
+        )
 
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
@@ -139,8 +149,14 @@ def _docs(tree: ast.Module, rel: str) -> list[dict[str, Any]]:
             if node.name.startswith("_"):
                 continue
             kind = "class" if isinstance(node, ast.ClassDef) else "function"
-            items.append({"name": prefix + node.name, "kind": kind, "line": node.lineno,
-                          "documented": ast.get_docstring(node) is not None})
+            items.append(
+                {
+                    "name": prefix + node.name,
+                    "kind": kind,
+                    "line": node.lineno,
+                    "documented": ast.get_docstring(node) is not None,
+                }
+            )
             if isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")
 
@@ -174,19 +190,26 @@ def analyse_file(root: str, rel: str, limits: dict[str, int]) -> dict[str, Any]:
         comments = (raw.comments + raw.multi) / raw.sloc * 100 if raw.sloc else 0
         mi = mi_compute(volume, visitor.total_complexity, raw.lloc, comments)
         return {
-            "file": rel, "ok": True, "loc": raw.loc, "sloc": raw.sloc,
-            "comments": raw.comments, "mi": float(mi),
+            "file": rel,
+            "ok": True,
+            "loc": raw.loc,
+            "sloc": raw.sloc,
+            "comments": raw.comments,
+            "mi": float(mi),
             "functions": _flatten(list(visitor.functions) + list(visitor.classes)),
             "docs": _docs(tree, rel),
         }
     except Unanalysable as exc:
         return {"file": rel, "ok": False, "reason": str(exc), "lines": _lines(data)}
     except MemoryError:
-        return {"file": rel, "ok": False, "reason": "exceeds the analysis memory limit",
-                "lines": _lines(data)}
+        return {
+            "file": rel,
+            "ok": False,
+            "reason": "exceeds the analysis memory limit",
+            "lines": _lines(data),
+        }
     except OSError as exc:
-        return {"file": rel, "ok": False, "reason": f"cannot be read: {exc.strerror}",
-                "lines": 0}
+        return {"file": rel, "ok": False, "reason": f"cannot be read: {exc.strerror}", "lines": 0}
 
 
 def _lines(data: bytes) -> int:

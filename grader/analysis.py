@@ -10,14 +10,15 @@ paths and sizes and reads the text kept for the reviewer's report.
 What is analysed: the ``.py`` files among ``files`` except the tests a candidate
 shipped (``test_*.py``, ``*_test.py``, ``conftest.py`` and anything under a ``tests/``
 or ``test/`` folder). Every ``.py`` file, tests included, is kept as text for the report
-(``Analysis.sources``, at most :data:`MAX_SOURCE_CHARS` in all, truncation marked).
+(``Analysis.sources``, at most :data:`MAX_SOURCE_BYTES` in all, truncation marked).
 
 Files that cannot be analysed: a file that is over :data:`MAX_FILE_BYTES`, is not a
 regular file, holds a NUL byte, is not UTF-8, does not parse, is nested deeper than
 :data:`MAX_AST_DEPTH`, defines more than :data:`MAX_DEFS_PER_FILE` functions and
-classes, or crashes or exhausts an analyser is listed in each section's
-``unanalysable`` with its reason and line count, and named in the section's
-``reason``. If every file is like that (or the sources total more than
+classes (or takes the submission past :data:`MAX_DEFS_TOTAL` functions), or crashes
+or exhausts an analyser is listed in each section's ``unanalysable`` with its reason
+and line count, and named in the section's ``reason`` (a file only ruff fails on is
+unanalysable for style alone). If every file is like that (or the sources total more than
 :data:`MAX_TOTAL_BYTES`), the section is ``analysable=False``. Otherwise such a file
 is scored as the worst case for its size (see ``grader.scoring``): its lines count at
 the style density that scores 0, it counts as one function with no credit and as
@@ -67,7 +68,7 @@ from grader.scoring import round1
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB per analysed file
 MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
-MAX_SOURCE_CHARS = 2 << 20  # text kept for the report, all files together
+MAX_SOURCE_BYTES = 2 << 20  # text kept for the report, all files together
 MAX_AST_DEPTH = 200
 MAX_DEFS_PER_FILE = 5_000
 MAX_DEFS_TOTAL = 10_000
@@ -157,8 +158,11 @@ def analyse(
         if res["ok"]:
             functions_total += len(res["functions"])
             if functions_total > MAX_DEFS_TOTAL:
-                res = {"ok": False, "lines": res["loc"],
-                       "reason": f"the submission defines more than {MAX_DEFS_TOTAL:,} functions"}
+                res = {
+                    "ok": False,
+                    "lines": res["loc"],
+                    "reason": f"the submission defines more than {MAX_DEFS_TOTAL:,} functions",
+                }
         if res["ok"]:
             ok.append(res)
         else:
@@ -178,8 +182,7 @@ def analyse(
 
 
 def _norm(rel: str) -> str:
-    p = PurePosixPath(rel.replace("\\", "/"))
-    return p.as_posix()
+    return PurePosixPath(rel).as_posix()
 
 
 def _open_regular(root: Path, rel: str) -> int | None:
@@ -231,9 +234,9 @@ def _lines_of(root: Path, rel: str) -> int:
 
 
 def _read_sources(root: Path, rels: list[str]) -> list[SourceFile]:
-    """Text of each file for the reviewer, within :data:`MAX_SOURCE_CHARS` in total."""
+    """Text of each file for the reviewer, within :data:`MAX_SOURCE_BYTES` in total."""
     out: list[SourceFile] = []
-    budget = MAX_SOURCE_CHARS
+    budget = MAX_SOURCE_BYTES
     for rel in rels:
         fd = _open_regular(root, rel)
         if fd is None:
@@ -261,8 +264,9 @@ def _read_sources(root: Path, rels: list[str]) -> list[SourceFile]:
             text = text.replace("\x00", "\ufffd")
             notes.append("NUL bytes shown as \ufffd")
         budget -= len(data)
-        out.append(SourceFile(path=rel, text=text, truncated=truncated,
-                              note="; ".join(notes) or None))
+        out.append(
+            SourceFile(path=rel, text=text, truncated=truncated, note="; ".join(notes) or None)
+        )
     return out
 
 
@@ -296,27 +300,29 @@ class _Proc:
 
 
 def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
-    """A preexec function setting the rlimits, computed before the fork."""
+    """A preexec function setting the rlimits; the values are worked out before the fork.
 
-    def cap(which: int, value: int) -> tuple[int, tuple[int, int]]:
-        _soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        return which, (value, value if which != resource.RLIMIT_CPU else min_hard(hard, value))
+    The soft CPU limit sends SIGXCPU, the hard one (a second later) SIGKILL. No limit is
+    raised above a hard limit this process already has.
+    """
 
-    def min_hard(hard: int, value: int) -> int:
-        return value + 1 if hard == resource.RLIM_INFINITY else min(hard, value + 1)
+    def within(which: int, soft: int, hard: int) -> tuple[int, tuple[int, int]]:
+        ceiling = resource.getrlimit(which)[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        return which, (soft, hard)
 
+    memory = memory_mb << 20
     settings = [
-        cap(resource.RLIMIT_AS, memory_mb << 20),
-        cap(resource.RLIMIT_CPU, cpu_s),
-        cap(resource.RLIMIT_FSIZE, 0),
-        cap(resource.RLIMIT_CORE, 0),
+        within(resource.RLIMIT_AS, memory, memory),
+        within(resource.RLIMIT_CPU, cpu_s, cpu_s + 1),
+        within(resource.RLIMIT_FSIZE, 0, 0),
+        within(resource.RLIMIT_CORE, 0, 0),
     ]
 
     def preexec() -> None:
-        for which, value in settings:
-            resource.setrlimit(which, value)
+        for which, limits in settings:
+            resource.setrlimit(which, limits)
 
     return preexec
 
@@ -467,8 +473,11 @@ def _run_worker(
         request = {
             "root": str(root),
             "files": pending,
-            "limits": {"max_file_bytes": MAX_FILE_BYTES, "max_depth": MAX_AST_DEPTH,
-                       "max_defs": MAX_DEFS_PER_FILE},
+            "limits": {
+                "max_file_bytes": MAX_FILE_BYTES,
+                "max_depth": MAX_AST_DEPTH,
+                "max_defs": MAX_DEFS_PER_FILE,
+            },
         }
         try:
             proc = _run_limited(
@@ -492,8 +501,12 @@ def _run_worker(
             )
         current = state["current"]
         if current is not None:
-            results[current] = {"file": current, "ok": False, "lines": _lines_of(root, current),
-                                "reason": _death(proc, timeout_s, memory_mb)}
+            results[current] = {
+                "file": current,
+                "ok": False,
+                "lines": _lines_of(root, current),
+                "reason": _death(proc, timeout_s, memory_mb),
+            }
         pending = [r for r in pending if r not in results]
         if proc.timed_out:
             break
@@ -501,8 +514,7 @@ def _run_worker(
     for rel in pending:
         if rel in results:
             continue
-        results[rel] = {"file": rel, "ok": False, "lines": _lines_of(root, rel),
-                        "reason": leftover}
+        results[rel] = {"file": rel, "ok": False, "lines": _lines_of(root, rel), "reason": leftover}
     return results
 
 
@@ -510,8 +522,12 @@ def _run_worker(
 
 
 def _ruff_binary() -> str:
-    found = shutil.which("ruff", path=os.pathsep.join(
-        [str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    found = shutil.which(
+        "ruff",
+        path=os.pathsep.join(
+            [str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]
+        ),
+    )
     if found is None:
         raise AnalysisError("ruff is not installed (it is a dependency of grader)")
     return found
@@ -526,9 +542,19 @@ class _RuffRun:
 
 def _ruff_argv(cfg: StyleConfig) -> list[str]:
     argv = [
-        _ruff_binary(), "check", "--isolated", "--no-cache", "--no-fix", "--exit-zero",
-        "--ignore-noqa", "--output-format", "json-lines", "--target-version", "py311",
-        "--select", ",".join(cfg.select),
+        _ruff_binary(),
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--no-fix",
+        "--exit-zero",
+        "--ignore-noqa",
+        "--output-format",
+        "json-lines",
+        "--target-version",
+        "py311",
+        "--select",
+        ",".join(cfg.select),
     ]
     if cfg.ignore:
         argv += ["--ignore", ",".join(cfg.ignore)]
@@ -566,17 +592,32 @@ def _ruff_once(
         )
 
     env = _base_env() | {"RAYON_NUM_THREADS": RUFF_THREADS, "NO_COLOR": "1"}
-    run.proc = _run_limited(argv, stdin=b"", cwd=root, env=env, deadline=deadline,
-                            memory_mb=memory_mb, on_line=on_line, max_output=MAX_RUFF_OUTPUT)
+    run.proc = _run_limited(
+        argv,
+        stdin=b"",
+        cwd=root,
+        env=env,
+        deadline=deadline,
+        memory_mb=memory_mb,
+        on_line=on_line,
+        max_output=MAX_RUFF_OUTPUT,
+    )
     return run
 
 
 def _check_ruff_config(cfg: StyleConfig, deadline: float, memory_mb: int) -> None:
     """Raise AnalysisError when ruff rejects the challenge's rule selection itself."""
     argv = [*_ruff_argv(cfg), "--stdin-filename", "probe.py", "-"]
-    probe = _run_limited(argv, stdin=b"x = 1\n", cwd=Path("/"), env=_base_env(),
-                         deadline=deadline, memory_mb=memory_mb, on_line=lambda _: None,
-                         max_output=1 << 20)
+    probe = _run_limited(
+        argv,
+        stdin=b"x = 1\n",
+        cwd=Path("/"),
+        env=_base_env(),
+        deadline=deadline,
+        memory_mb=memory_mb,
+        on_line=lambda _: None,
+        max_output=1 << 20,
+    )
     if probe.returncode == 2:
         raise AnalysisError(f"ruff rejected the style configuration: {probe.stderr.strip()}")
 
@@ -615,8 +656,9 @@ def _style(
             if proc.overflow:
                 note = "ruff's output was cut off; the finding count is a lower bound"
         elif proc.timed_out:
-            style_bad += [FileProblem(file=r, reason="ruff timed out", lines=loc_of[r])
-                          for r in rels]
+            style_bad += [
+                FileProblem(file=r, reason="ruff timed out", lines=loc_of[r]) for r in rels
+            ]
             rels = []
         else:
             if proc.returncode == 2:
@@ -667,14 +709,24 @@ def _complexity(
     ok: list[dict[str, Any]], bad: list[FileProblem], cfg: ComplexityConfig
 ) -> ComplexitySection:
     functions = [
-        FunctionComplexity(file=r["file"], name=f["name"], line=f["line"],
-                           complexity=f["complexity"], rank=f["rank"])
+        FunctionComplexity(
+            file=r["file"],
+            name=f["name"],
+            line=f["line"],
+            complexity=f["complexity"],
+            rank=f["rank"],
+        )
         for r in ok
         for f in r["functions"]
     ]
     files = [
-        FileMetrics(file=r["file"], maintainability_index=round1(r["mi"]), loc=r["loc"],
-                    sloc=r["sloc"], comments=r["comments"])
+        FileMetrics(
+            file=r["file"],
+            maintainability_index=round1(r["mi"]),
+            loc=r["loc"],
+            sloc=r["sloc"],
+            comments=r["comments"],
+        )
         for r in ok
     ]
     weight = sum(max(f.sloc, 1) for f in files)
@@ -693,8 +745,13 @@ def _complexity(
 
 def _docs(ok: list[dict[str, Any]], bad: list[FileProblem]) -> DocsSection:
     items = [
-        DocItem(file=r["file"], name=d["name"], kind=d["kind"], line=d["line"],
-                documented=d["documented"])
+        DocItem(
+            file=r["file"],
+            name=d["name"],
+            kind=d["kind"],
+            line=d["line"],
+            documented=d["documented"],
+        )
         for r in ok
         for d in r["docs"]
     ]

@@ -204,11 +204,10 @@ def _check_layout(ch: Challenge) -> None:
         file_part = key.split("::", 1)[0]
         if "::" not in key or not (ch.root / file_part).is_file():
             raise ChallengeError(
-                f"{ch.root / 'challenge.toml'}: tests.weights.\"{key}\": no such test file "
+                f'{ch.root / "challenge.toml"}: tests.weights."{key}": no such test file '
                 f"(keys look like tests/hidden/test_x.py::test_name)"
             )
     if ch.config.entrypoint and not (ch.solution_dir / ch.config.entrypoint).is_file():
         raise ChallengeError(
-            f"{ch.root / 'challenge.toml'}: entrypoint: {ch.config.entrypoint} "
-            "is not in solution/"
+            f"{ch.root / 'challenge.toml'}: entrypoint: {ch.config.entrypoint} is not in solution/"
         )

@@ -14,12 +14,18 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from grader import __version__
 from grader.errors import USER_ERRORS, GraderError, RunnerError
 from grader.settings import Settings
+
+if TYPE_CHECKING:
+    from grader.challenge import Challenge
+    from grader.report import Report
+    from runners.base import Runner
 
 EXIT_OK, EXIT_BELOW, EXIT_INPUT, EXIT_INFRA = 0, 1, 2, 3
 
@@ -29,7 +35,7 @@ class _Progress:
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._status = None
+        self._status: Any = None
         if self.enabled:
             from rich.console import Console
 
@@ -73,17 +79,44 @@ def cli() -> None:
 @cli.command()
 @click.argument("challenge", type=click.Path(path_type=Path))
 @click.argument("submission", type=click.Path(path_type=Path))
-@click.option("--runner", "runner_name", type=click.Choice(["docker", "local"]), default="docker",
-              show_default=True, help="local runs the code unsandboxed: trusted code only.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html", "junit"]),
-              default="text", show_default=True)
+@click.option(
+    "--runner",
+    "runner_name",
+    type=click.Choice(["docker", "local"]),
+    default="docker",
+    show_default=True,
+    help="local runs the code unsandboxed: trusted code only.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "md", "html", "junit"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-              help="Exit 1 when the total score is below this.")
-@click.option("--view", type=click.Choice(["reviewer", "candidate"]), default="reviewer",
-              show_default=True, help="candidate: only what the challenge's feedback allows.")
-def run(challenge: Path, submission: Path, runner_name: str, fmt: str, output: Path | None,
-        fail_under: float | None, view: str) -> None:
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Exit 1 when the total score is below this.",
+)
+@click.option(
+    "--view",
+    type=click.Choice(["reviewer", "candidate"]),
+    default="reviewer",
+    show_default=True,
+    help="candidate: only what the challenge's feedback allows.",
+)
+def run(
+    challenge: Path,
+    submission: Path,
+    runner_name: str,
+    fmt: str,
+    output: Path | None,
+    fail_under: float | None,
+    view: str,
+) -> None:
     """Grade SUBMISSION (folder, file, .zip or .tar.gz) against CHALLENGE (a folder)."""
     settings = Settings()
     progress = _Progress()
@@ -105,12 +138,16 @@ def run(challenge: Path, submission: Path, runner_name: str, fmt: str, output: P
         sys.exit(EXIT_BELOW)
 
 
-def _grade(challenge_path: Path, submission_path: Path, runner_name: str, settings: Settings,
-           progress: _Progress):  # type: ignore[no-untyped-def]
+def _grade(
+    challenge_path: Path,
+    submission_path: Path,
+    runner_name: str,
+    settings: Settings,
+    progress: _Progress,
+) -> tuple[Report, Challenge]:
     from grader.challenge import load_challenge
     from grader.engine import grade
     from grader.submission import open_submission
-    from runners import make_runner
 
     ch = load_challenge(challenge_path)
     if not submission_path.exists():
@@ -123,16 +160,15 @@ def _grade(challenge_path: Path, submission_path: Path, runner_name: str, settin
     return report, ch
 
 
-def _runner(name: str, progress: _Progress):  # type: ignore[no-untyped-def]
+def _runner(name: str, progress: _Progress) -> Runner:
     from runners import make_runner
 
     if name == "docker":
-        return make_runner("docker", progress=progress,
-                           name_prefix=Settings().container_prefix)
+        return make_runner("docker", progress=progress, name_prefix=Settings().container_prefix)
     return make_runner(name)
 
 
-def _render(report, ch, fmt: str, view: str) -> str:  # type: ignore[no-untyped-def]
+def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
     import json
 
     from grader.render import render
@@ -149,8 +185,13 @@ def _render(report, ch, fmt: str, view: str) -> str:  # type: ignore[no-untyped-
 
 @cli.command()
 @click.argument("challenges", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--runner", "runner_name", type=click.Choice(["docker", "local"]), default="docker",
-              show_default=True)
+@click.option(
+    "--runner",
+    "runner_name",
+    type=click.Choice(["docker", "local"]),
+    default="docker",
+    show_default=True,
+)
 def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
     """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
     from grader.challenge import load_challenge
@@ -169,8 +210,9 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
         for path in paths:
             ch = load_challenge(path)
             with progress.running(f"validating {ch.slug}"):
-                problems, summary = validate_challenge(ch, runner, cache_dir=settings.cache_dir,
-                                                       progress=progress)
+                problems, summary = validate_challenge(
+                    ch, runner, cache_dir=settings.cache_dir, progress=progress
+                )
             if problems:
                 failed += 1
                 click.echo(f"FAIL {ch.slug}: " + "; ".join(problems))
@@ -186,15 +228,21 @@ _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 @cli.command()
 @click.argument("slug")
-@click.option("--dir", "parent", type=click.Path(path_type=Path), default=None,
-              help="Where challenges live (default: ./challenges).")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where challenges live (default: ./challenges).",
+)
 def new(slug: str, parent: Path | None) -> None:
     """Scaffold challenges/SLUG: a challenge that validates out of the box."""
     from grader.scaffold import write_scaffold
 
     if not _SLUG.match(slug) or len(slug) > 60:
-        _fail(f"{slug!r}: a slug is lower-case words joined by '-', e.g. 'rate-limiter'",
-              EXIT_INPUT)
+        _fail(
+            f"{slug!r}: a slug is lower-case words joined by '-', e.g. 'rate-limiter'", EXIT_INPUT
+        )
     parent = parent or Settings().challenges_dir
     dest = parent / slug
     if dest.exists():
@@ -221,8 +269,11 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
 
     unknown = [lang for lang in languages if lang not in LANGUAGE_IMAGES]
     if unknown:
-        _fail(f"no runner image for language {unknown[0]!r} "
-              f"(known: {', '.join(sorted(LANGUAGE_IMAGES))})", EXIT_INPUT)
+        _fail(
+            f"no runner image for language {unknown[0]!r} "
+            f"(known: {', '.join(sorted(LANGUAGE_IMAGES))})",
+            EXIT_INPUT,
+        )
     progress = _Progress()
     try:
         for lang in languages or tuple(LANGUAGE_IMAGES):
@@ -244,8 +295,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("GRADER_DEBUG"):
             raise
-        _fail(f"internal error: {exc.__class__.__name__}: {exc} "
-              "(set GRADER_DEBUG=1 for the traceback)", EXIT_INFRA)
+        _fail(
+            f"internal error: {exc.__class__.__name__}: {exc} "
+            "(set GRADER_DEBUG=1 for the traceback)",
+            EXIT_INFRA,
+        )
 
 
 if __name__ == "__main__":

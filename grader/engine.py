@@ -56,8 +56,13 @@ class ExpectedTests:
 def run_limits(challenge: Challenge) -> RunLimits:
     lim = challenge.config.limits
     return RunLimits(
-        wall_seconds=lim.wall_seconds, test_seconds=lim.test_seconds, memory_mb=lim.memory_mb,
-        cpus=lim.cpus, pids=lim.pids, output_kb=lim.output_kb, disk_mb=lim.disk_mb,
+        wall_seconds=lim.wall_seconds,
+        test_seconds=lim.test_seconds,
+        memory_mb=lim.memory_mb,
+        cpus=lim.cpus,
+        pids=lim.pids,
+        output_kb=lim.output_kb,
+        disk_mb=lim.disk_mb,
     )
 
 
@@ -66,8 +71,11 @@ def challenge_hash(challenge: Challenge) -> str:
     h = hashlib.sha256()
     paths = [challenge.root / "challenge.toml"]
     for sub in ("tests", "solution"):
-        paths += sorted(p for p in (challenge.root / sub).rglob("*") if p.is_file()
-                        and "__pycache__" not in p.parts)
+        paths += sorted(
+            p
+            for p in (challenge.root / sub).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        )
     paths += [HARNESS_DIR / name for name in HARNESS_FILES]
     for p in paths:
         if p.is_file():
@@ -75,8 +83,13 @@ def challenge_hash(challenge: Challenge) -> str:
     return h.hexdigest()[:16]
 
 
-def expected_tests(challenge: Challenge, runner: Runner, *, cache_dir: Path | None = None,
-                   progress: Progress = _quiet) -> ExpectedTests:
+def expected_tests(
+    challenge: Challenge,
+    runner: Runner,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> ExpectedTests:
     """Collect the challenge's tests by running them against the reference solution.
 
     Cached per challenge content, so it runs once per change of the challenge.
@@ -87,15 +100,20 @@ def expected_tests(challenge: Challenge, runner: Runner, *, cache_dir: Path | No
     if cached.is_file():
         try:
             data = json.loads(cached.read_text())
-            return ExpectedTests(data["ids"], set(data["author_skipped"]),
-                                 dict(data.get("reference_outcomes", {})))
+            return ExpectedTests(
+                data["ids"], set(data["author_skipped"]), dict(data.get("reference_outcomes", {}))
+            )
         except (ValueError, KeyError, TypeError):
             pass
     progress(f"collecting the tests of {challenge.slug} against its reference")
     job = Job(
-        language=challenge.config.language, submission_dir=challenge.solution_dir,
-        tests_root=challenge.root, test_files=tuple(challenge.test_files()),
-        limits=run_limits(challenge), isolation="in-process", mode="run",
+        language=challenge.config.language,
+        submission_dir=challenge.solution_dir,
+        tests_root=challenge.root,
+        test_files=tuple(challenge.test_files()),
+        limits=run_limits(challenge),
+        isolation="in-process",
+        mode="run",
         label=f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}",
     )
     result = runner.run(job)
@@ -117,13 +135,22 @@ def expected_tests(challenge: Challenge, runner: Runner, *, cache_dir: Path | No
     )
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"ids": expected.ids, "author_skipped": sorted(expected.author_skipped),
-                               "reference_outcomes": outcomes}))
+    tmp.write_text(
+        json.dumps(
+            {
+                "ids": expected.ids,
+                "author_skipped": sorted(expected.author_skipped),
+                "reference_outcomes": outcomes,
+            }
+        )
+    )
     tmp.replace(cached)
     return expected
 
 
-def test_results(challenge: Challenge, expected: ExpectedTests, result: RunResult) -> list[TestResult]:
+def test_results(
+    challenge: Challenge, expected: ExpectedTests, result: RunResult
+) -> list[TestResult]:
     """One entry per expected test, whatever the XML said (or failed to say)."""
     files = challenge.test_files()
     cases: dict[str, object] = {}
@@ -141,17 +168,31 @@ def test_results(challenge: Challenge, expected: ExpectedTests, result: RunResul
         counted = test_id not in expected.author_skipped
         case = cases.get(test_id)
         if case is not None:
-            out.append(TestResult(
-                id=test_id, visibility=vis, weight=weight, outcome=case.outcome,  # type: ignore[attr-defined]
-                duration_s=round(case.duration_s, 4), message=case.message,  # type: ignore[attr-defined]
-                output=case.output, counted=counted,  # type: ignore[attr-defined]
-            ))
+            out.append(
+                TestResult(
+                    id=test_id,
+                    visibility=vis,
+                    weight=weight,
+                    outcome=case.outcome,  # type: ignore[attr-defined]
+                    duration_s=round(case.duration_s, 4),
+                    message=case.message,  # type: ignore[attr-defined]
+                    output=case.output,
+                    counted=counted,  # type: ignore[attr-defined]
+                )
+            )
             continue
         file = test_id.split("::", 1)[0]
         if file in file_errors:
-            out.append(TestResult(id=test_id, visibility=vis, weight=weight, outcome="error",
-                                  message=f"collection error: {file_errors[file]}",
-                                  counted=counted))
+            out.append(
+                TestResult(
+                    id=test_id,
+                    visibility=vis,
+                    weight=weight,
+                    outcome="error",
+                    message=f"collection error: {file_errors[file]}",
+                    counted=counted,
+                )
+            )
             continue
         reason = "not reported"
         hit = result.limits_hit
@@ -161,8 +202,16 @@ def test_results(challenge: Challenge, expected: ExpectedTests, result: RunResul
             reason += f" ({xml_problem})"
         elif result.exit_code not in (0, 1):
             reason += f" (the test run ended with exit code {result.exit_code})"
-        out.append(TestResult(id=test_id, visibility=vis, weight=weight,
-                              outcome="not_reported", message=reason, counted=counted))
+        out.append(
+            TestResult(
+                id=test_id,
+                visibility=vis,
+                weight=weight,
+                outcome="not_reported",
+                message=reason,
+                counted=counted,
+            )
+        )
     return out
 
 
@@ -189,9 +238,13 @@ def grade(
         expected = expected_tests(challenge, runner, cache_dir=cache_dir, progress=progress)
     cfg = challenge.config
     job = Job(
-        language=cfg.language, submission_dir=submission.root, tests_root=challenge.root,
-        test_files=tuple(challenge.test_files()), limits=run_limits(challenge),
-        isolation=cfg.isolation.value, mode="run",
+        language=cfg.language,
+        submission_dir=submission.root,
+        tests_root=challenge.root,
+        test_files=tuple(challenge.test_files()),
+        limits=run_limits(challenge),
+        isolation=cfg.isolation.value,
+        mode="run",
         # Only a caller that retries the same job (the service) passes a fixed label, so a
         # retry removes containers of an earlier attempt; otherwise runs never collide.
         label=label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}",
@@ -211,8 +264,9 @@ def grade(
 
     report = Report(
         challenge=ChallengeRef(slug=challenge.slug, version=cfg.version),
-        submission=SubmissionRef(id=submission_id or submission.sha256[:16],
-                                 sha256=submission.sha256),
+        submission=SubmissionRef(
+            id=submission_id or submission.sha256[:16], sha256=submission.sha256
+        ),
         limits_hit=result.limits_hit,  # type: ignore[arg-type]
         tests=tests,
         style=analysis.style,
@@ -220,8 +274,11 @@ def grade(
         docs=analysis.docs,
         sources=analysis.sources,
         run=RunInfo(
-            runner=result.runner, isolation=result.isolation, exit_code=result.exit_code,
-            stdout_tail=result.stdout_tail, stderr_tail=result.stderr_tail,
+            runner=result.runner,
+            isolation=result.isolation,
+            exit_code=result.exit_code,
+            stdout_tail=result.stdout_tail,
+            stderr_tail=result.stderr_tail,
             candidate_stdout_tail=result.candidate_stdout_tail,
             candidate_stderr_tail=result.candidate_stderr_tail,
             peak_memory_mb=result.peak_memory_mb,
@@ -230,30 +287,40 @@ def grade(
     report.flags = _flags(challenge, submission, result, report)
     scoring.apply_scores(report, cfg, reference)
     report.timings = Timings(
-        queued_s=round(queued_s, 3), run_s=round(run_s, 3), analysis_s=round(analysis_s, 3),
+        queued_s=round(queued_s, 3),
+        run_s=round(run_s, 3),
+        analysis_s=round(analysis_s, 3),
         total_s=round(time.monotonic() - t0 + queued_s, 3),
     )
     return report
 
 
-def _flags(challenge: Challenge, submission: Submission, result: RunResult,
-           report: Report) -> list[Flag]:
+def _flags(
+    challenge: Challenge, submission: Submission, result: RunResult, report: Report
+) -> list[Flag]:
     flags: list[Flag] = []
     for limit in result.limits_hit:
         if limit == "output":
-            flags.append(Flag(code="output-truncated",
-                              message=f"output exceeded {challenge.config.limits.output_kb} KiB "
-                                      "and was truncated"))
+            flags.append(
+                Flag(
+                    code="output-truncated",
+                    message=f"output exceeded {challenge.config.limits.output_kb} KiB "
+                    "and was truncated",
+                )
+            )
         else:
             flags.append(Flag(code="limit-hit", message=f"the run hit the {limit} limit"))
     entry = challenge.config.entrypoint
     if entry and entry not in submission.files:
-        flags.append(Flag(code="missing-entrypoint",
-                          message=f"the submission has no {entry}"))
+        flags.append(Flag(code="missing-entrypoint", message=f"the submission has no {entry}"))
     if submission.ignored:
         shown = ", ".join(submission.ignored[:5])
-        flags.append(Flag(code="ignored-files",
-                          message=f"files that would configure the test run were ignored: {shown}"))
+        flags.append(
+            Flag(
+                code="ignored-files",
+                message=f"files that would configure the test run were ignored: {shown}",
+            )
+        )
     for ev in result.events:
         flags.append(Flag(code=f"run-{ev.get('code', 'event')}", message=ev.get("message", "")))
     flags += tamper.static_flags(submission.root, submission.files)
@@ -261,11 +328,16 @@ def _flags(challenge: Challenge, submission: Submission, result: RunResult,
     return flags
 
 
-def reference_complexity(challenge: Challenge, *, cache_dir: Path | None = None
-                         ) -> ComplexitySection | None:
+def reference_complexity(
+    challenge: Challenge, *, cache_dir: Path | None = None
+) -> ComplexitySection | None:
     """The reference solution's complexity figures, to show beside a submission's."""
-    files = tuple(sorted(p.relative_to(challenge.solution_dir).as_posix()
-                         for p in challenge.solution_dir.rglob("*.py")))
+    files = tuple(
+        sorted(
+            p.relative_to(challenge.solution_dir).as_posix()
+            for p in challenge.solution_dir.rglob("*.py")
+        )
+    )
     if not files:
         return None
     cache = (cache_dir or default_cache_dir()) / "reference"

@@ -120,7 +120,10 @@ def _test_counts(report: Report) -> tuple[int, int, int]:
 
 def _score_note(report: Report, key: str) -> str:
     sections: dict[str, StyleSection | ComplexitySection | DocsSection] = {
-        "style": report.style, "complexity": report.complexity, "docs": report.docs}
+        "style": report.style,
+        "complexity": report.complexity,
+        "docs": report.docs,
+    }
     section = sections.get(key)
     if section is None or section.analysable:
         return ""
@@ -130,8 +133,11 @@ def _score_note(report: Report, key: str) -> str:
 def _reasons(report: Report) -> dict[str, list[str]]:
     """Each section's reason (why it is not, or not fully, analysable) → the sections."""
     out: dict[str, list[str]] = {}
-    for key, section in (("style", report.style), ("complexity", report.complexity),
-                         ("docs", report.docs)):
+    for key, section in (
+        ("style", report.style),
+        ("complexity", report.complexity),
+        ("docs", report.docs),
+    ):
         if section.reason:
             why = section.reason if section.analysable else f"not analysable: {section.reason}"
             out.setdefault(why, []).append(key)
@@ -144,6 +150,10 @@ def _failed(t: TestResult) -> bool:
 
 def _undocumented(report: Report) -> list[str]:
     return [f"{i.kind} {i.name} ({i.file}:{i.line})" for i in report.docs.items if not i.documented]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _title(report: Report) -> str:
@@ -226,14 +236,19 @@ def _markdown(report: Report) -> str:
         out += [f"| {_md(f.file)}:{f.line} | {_md(f.code)} | {_md(f.message)} |" for f in shown]
         out += _md_more(len(shown), total)
     c = r.complexity
-    out += ["", f"**Complexity:** maintainability index {score_str(c.maintainability_index)}, "
-            f"{len(c.functions)} functions"]
+    out += [
+        "",
+        f"**Complexity:** maintainability index {score_str(c.maintainability_index)}, "
+        f"{_count(len(c.functions), 'function')}",
+    ]
     if c.reference:
         out += ["", f"Compared with the reference: {_md(str(c.reference.get('summary', '')))}"]
     if c.hotspots:
         out += ["", "| hot spot | where | complexity | rank |", "|---|---|---:|---|"]
-        out += [f"| {_md(h.name)} | {_md(h.file)}:{h.line} | {h.complexity} | {h.rank} |"
-                for h in c.hotspots]
+        out += [
+            f"| {_md(h.name)} | {_md(h.file)}:{h.line} | {h.complexity} | {h.rank} |"
+            for h in c.hotspots
+        ]
     d = r.docs
     out += ["", f"**Docs:** {d.documented} of {d.total} public items documented"]
     missing = _undocumented(r)
@@ -299,10 +314,10 @@ def _h(s: object) -> str:
 
 def _html_table(head: list[str], rows: Iterable[list[str]], num: set[int] | None = None) -> str:
     num = num or set()
-    ths = "".join(f'<th{" class=num" if i in num else ""}>{h}</th>' for i, h in enumerate(head))
+    ths = "".join(f"<th{' class=num' if i in num else ''}>{h}</th>" for i, h in enumerate(head))
     body = []
     for row in rows:
-        tds = "".join(f'<td{" class=num" if i in num else ""}>{c}</td>' for i, c in enumerate(row))
+        tds = "".join(f"<td{' class=num' if i in num else ''}>{c}</td>" for i, c in enumerate(row))
         body.append(f"<tr>{tds}</tr>")
     return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -345,8 +360,9 @@ def _html(report: Report) -> str:
     out.append("</div></header>")
 
     if r.status == "error" and r.error is not None:
-        out.append(f'<div class="flags"><b>Error {_h(r.error.code)}</b>: '
-                   f"{_h(r.error.message)}</div>")
+        out.append(
+            f'<div class="flags"><b>Error {_h(r.error.code)}</b>: {_h(r.error.message)}</div>'
+        )
     if r.flags:
         out.append('<section class="flags" id="flags"><b>Flags for the reviewer</b><ul>')
         out += [f"<li><b>{_h(f.code)}</b>: {_h(f.message)}</li>" for f in r.flags]
@@ -366,9 +382,15 @@ def _html(report: Report) -> str:
         '<section id="inputs"><h2>How the scores were computed</h2><details><summary>'
         "score inputs (JSON)</summary>",
         f"<pre>{_h(json.dumps(r.score_inputs, indent=2, sort_keys=True))}</pre></details>",
-        '<p class="meta">timings: queued ' + secs_str(r.timings.queued_s) + " s · run "
-        + secs_str(r.timings.run_s) + " s · analysis " + secs_str(r.timings.analysis_s)
-        + " s · total " + secs_str(r.timings.total_s) + " s</p></section>",
+        '<p class="meta">timings: queued '
+        + secs_str(r.timings.queued_s)
+        + " s · run "
+        + secs_str(r.timings.run_s)
+        + " s · analysis "
+        + secs_str(r.timings.analysis_s)
+        + " s · total "
+        + secs_str(r.timings.total_s)
+        + " s</p></section>",
         "</body></html>",
         "",
     ]
@@ -391,12 +413,20 @@ def _html_tests(r: Report) -> list[str]:
             if t.message:
                 parts.append(f"<pre>{_h(t.message)}</pre>")
             if t.output:
-                parts.append(f"<div class=muted>output (tail)</div>"
-                             f"<pre>{_h(_tail(t.output))}</pre>")
+                parts.append(
+                    f"<div class=muted>output (tail)</div><pre>{_h(_tail(t.output))}</pre>"
+                )
             summary = _h(_first_line(t.message) or "output")
             detail = f"<details><summary>{summary}</summary>{''.join(parts)}</details>"
-        rows.append([f"<code>{_h(t.id)}</code>{detail}", vis, weight_str(t.weight), outcome,
-                     secs_str(t.duration_s)])
+        rows.append(
+            [
+                f"<code>{_h(t.id)}</code>{detail}",
+                vis,
+                weight_str(t.weight),
+                outcome,
+                secs_str(t.duration_s),
+            ]
+        )
     out.append(_html_table(["test", "visibility", "weight", "outcome", "time (s)"], rows, {2, 4}))
     if r.run is not None:
         run = r.run
@@ -405,22 +435,28 @@ def _html_tests(r: Report) -> list[str]:
             f'<p class="meta">runner {_h(run.runner)} · isolation {_h(run.isolation)} · '
             f"exit code {_h(run.exit_code)} · peak memory {_h(mem)}</p>"
         )
-        tails = (("stdout", run.stdout_tail), ("stderr", run.stderr_tail),
-                 ("candidate process stdout", run.candidate_stdout_tail),
-                 ("candidate process stderr", run.candidate_stderr_tail))
+        tails = (
+            ("stdout", run.stdout_tail),
+            ("stderr", run.stderr_tail),
+            ("candidate process stdout", run.candidate_stdout_tail),
+            ("candidate process stderr", run.candidate_stderr_tail),
+        )
         for name, text in tails:
             if text:
-                out.append(f"<details><summary>{name} (tail)</summary><pre>{_h(_tail(text))}"
-                           "</pre></details>")
+                out.append(
+                    f"<details><summary>{name} (tail)</summary><pre>{_h(_tail(text))}"
+                    "</pre></details>"
+                )
     out.append("</section>")
     return out
 
 
-def _problems_html(problems: list[FileProblem]) -> str:
+def _problems_html(problems: list[FileProblem], analysable: bool) -> str:
     if not problems:
         return ""
     items = "".join(f"<li><code>{_h(p.file)}</code>: {_h(p.reason)}</li>" for p in problems)
-    return f"<p>Not analysable, scored as the worst case:</p><ul>{items}</ul>"
+    head = "Files not analysable, scored as the worst case:" if analysable else "Files:"
+    return f"<p>{head}</p><ul>{items}</ul>"
 
 
 def _html_style(r: Report, where: Callable[[str, int], str]) -> list[str]:
@@ -428,14 +464,18 @@ def _html_style(r: Report, where: Callable[[str, int], str]) -> list[str]:
     total = _findings_total(r)
     density = _per_100(r)
     dens = f" · {density} per 100 lines" if density is not None else ""
-    out = [f'<section id="style"><h2>Style: {total} findings in {st.lines_of_code} lines of '
-           f"code{dens}</h2>"]
+    out = [
+        f'<section id="style"><h2>Style: {total} findings in {st.lines_of_code} lines of '
+        f"code{dens}</h2>"
+    ]
     if not st.analysable:
         out.append(f"<p><b>Not analysable:</b> {_h(st.reason)}</p>")
-    out.append(_problems_html(st.unanalysable))
+    out.append(_problems_html(st.unanalysable, st.analysable))
     if st.findings:
-        rows = [[where(f.file, f.line) + f":{f.column}", f"<code>{_h(f.code)}</code>",
-                 _h(f.message)] for f in st.findings]
+        rows = [
+            [where(f.file, f.line) + f":{f.column}", f"<code>{_h(f.code)}</code>", _h(f.message)]
+            for f in st.findings
+        ]
         out.append(_html_table(["where", "code", "message"], rows))
         if total > len(st.findings):
             out.append(f"<p class=muted>{total - len(st.findings)} more findings not listed.</p>")
@@ -445,33 +485,46 @@ def _html_style(r: Report, where: Callable[[str, int], str]) -> list[str]:
 
 def _html_complexity(r: Report, where: Callable[[str, int], str]) -> list[str]:
     c = r.complexity
-    out = [f'<section id="complexity"><h2>Complexity: maintainability index '
-           f"{score_str(c.maintainability_index)}, {len(c.functions)} functions</h2>"]
+    out = [
+        f'<section id="complexity"><h2>Complexity: maintainability index '
+        f"{score_str(c.maintainability_index)}, {_count(len(c.functions), 'function')}</h2>"
+    ]
     if not c.analysable:
         out.append(f"<p><b>Not analysable:</b> {_h(c.reason)}</p>")
-    out.append(_problems_html(c.unanalysable))
+    out.append(_problems_html(c.unanalysable, c.analysable))
     if c.reference:
         ref = c.reference
         out.append(f"<p><b>Compared with the reference:</b> {_h(ref.get('summary', ''))}</p>")
         sub_fig, ref_fig = ref.get("submission") or {}, ref.get("reference") or {}
-        rows = [[_h(k.replace("_", " ")), _h(sub_fig.get(k)), _h(ref_fig.get(k))]
-                for k in sub_fig]
+        rows = [[_h(k.replace("_", " ")), _h(sub_fig.get(k)), _h(ref_fig.get(k))] for k in sub_fig]
         out.append(_html_table(["figure", "submission", "reference"], rows, {1, 2}))
     if c.hotspots:
         out.append("<h3>Hot spots</h3>")
-        rows = [[f"<code>{_h(h.name)}</code>", where(h.file, h.line), str(h.complexity), h.rank]
-                for h in c.hotspots]
+        rows = [
+            [f"<code>{_h(h.name)}</code>", where(h.file, h.line), str(h.complexity), h.rank]
+            for h in c.hotspots
+        ]
         out.append(_html_table(["function", "where", "complexity", "rank"], rows, {2}))
     if c.files:
-        rows = [[where(f.file, 1), score_str(f.maintainability_index), str(f.loc), str(f.sloc),
-                 str(f.comments)] for f in c.files]
+        rows = [
+            [
+                where(f.file, 1),
+                score_str(f.maintainability_index),
+                str(f.loc),
+                str(f.sloc),
+                str(f.comments),
+            ]
+            for f in c.files
+        ]
         out.append("<details><summary>Per file</summary>")
         out.append(_html_table(["file", "MI", "LOC", "SLOC", "comments"], rows, {1, 2, 3, 4}))
         out.append("</details>")
     if c.functions:
-        rows = [[f"<code>{_h(f.name)}</code>", where(f.file, f.line), str(f.complexity), f.rank]
-                for f in c.functions]
-        out.append(f"<details><summary>All {len(c.functions)} functions</summary>")
+        rows = [
+            [f"<code>{_h(f.name)}</code>", where(f.file, f.line), str(f.complexity), f.rank]
+            for f in c.functions
+        ]
+        out.append(f"<details><summary>All functions ({len(c.functions)})</summary>")
         out.append(_html_table(["function", "where", "complexity", "rank"], rows, {2}))
         out.append("</details>")
     out.append("</section>")
@@ -480,17 +533,26 @@ def _html_complexity(r: Report, where: Callable[[str, int], str]) -> list[str]:
 
 def _html_docs(r: Report, where: Callable[[str, int], str]) -> list[str]:
     d = r.docs
-    pct = 100.0 * d.documented / d.total if d.total else 100.0
-    out = [f'<section id="docs"><h2>Docs: {d.documented} of {d.total} public items '
-           "documented</h2>",
-           f'<div class="bar" title="{pct:.0f}%"><span style="width:{pct:.1f}%"></span></div>']
+    pct = 100.0 * d.documented / d.total if d.total else 100.0 * d.analysable
+    out = [
+        f'<section id="docs"><h2>Docs: {d.documented} of {d.total} public items documented</h2>',
+        f'<div class="bar" title="{pct:.0f}%"><span style="width:{pct:.1f}%"></span></div>',
+    ]
     if not d.analysable:
         out.append(f"<p><b>Not analysable:</b> {_h(d.reason)}</p>")
-    out.append(_problems_html(d.unanalysable))
+    out.append(_problems_html(d.unanalysable, d.analysable))
     if d.items:
-        rows = [[f"<code>{_h(i.name)}</code>", i.kind, where(i.file, i.line),
-                 '<span class="o-passed">yes</span>' if i.documented
-                 else '<span class="o-failed">no</span>'] for i in d.items]
+        rows = [
+            [
+                f"<code>{_h(i.name)}</code>",
+                i.kind,
+                where(i.file, i.line),
+                '<span class="o-passed">yes</span>'
+                if i.documented
+                else '<span class="o-failed">no</span>',
+            ]
+            for i in d.items
+        ]
         out.append(_html_table(["item", "kind", "where", "docstring"], rows))
     out.append("</section>")
     return out
@@ -516,10 +578,13 @@ def _html_sources(r: Report) -> list[str]:
         for n, line in enumerate(lines, start=1):
             found = by_line.get((src.path, n), [])
             cls = "l hit" if found else "l"
-            body.append(f'<span class="{cls}" id="s{i}-L{n}"><span class="n">{n}</span>'
-                        f"{_h(line)}</span>")
-            body += [f'<span class="f">{_h(f.code)} (col {f.column}): {_h(f.message)}</span>'
-                     for f in found]
+            body.append(
+                f'<span class="{cls}" id="s{i}-L{n}"><span class="n">{n}</span>{_h(line)}</span>'
+            )
+            body += [
+                f'<span class="f">{_h(f.code)} (col {f.column}): {_h(f.message)}</span>'
+                for f in found
+            ]
         out.append(f'<pre class="src">{"".join(body)}</pre></details>')
     out.append("</section>")
     return out
@@ -548,35 +613,39 @@ def _junit(report: Report) -> str:
     cases = []
     for t in r.tests:
         file, classname, name = _split_id(t.id)
-        case = ET.Element("testcase", {"classname": _x(classname), "name": _x(name),
-                                       "time": secs_str(t.duration_s)})
+        case = ET.Element(
+            "testcase",
+            {"classname": _x(classname), "name": _x(name), "time": secs_str(t.duration_s)},
+        )
         if file:
             case.set("file", _x(file))
         body = _x(t.message or "")
         if not t.counted:
             counts["skipped"] += 1
-            ET.SubElement(case, "skipped", {"message": "skipped by the challenge author; "
-                                                       "not counted"}).text = body or None
+            ET.SubElement(
+                case, "skipped", {"message": "skipped by the challenge author; not counted"}
+            ).text = body or None
         elif t.outcome == "not_reported":
             counts["failures"] += 1
             ET.SubElement(case, "failure", {"message": "not reported", "type": "not_reported"})
         elif t.outcome == "error":
             counts["errors"] += 1
-            ET.SubElement(case, "error", {"message": _x(_first_line(t.message) or "error"),
-                                          "type": "error"}).text = body or None
+            ET.SubElement(
+                case, "error", {"message": _x(_first_line(t.message) or "error"), "type": "error"}
+            ).text = body or None
         elif t.outcome in ("failed", "skipped"):
             counts["failures"] += 1
             message = _first_line(t.message) or t.outcome
             if t.outcome == "skipped":
                 message = f"skipped by the submission (counts as failed): {message}"
-            ET.SubElement(case, "failure", {"message": _x(message),
-                                            "type": t.outcome}).text = body or None
+            ET.SubElement(case, "failure", {"message": _x(message), "type": t.outcome}).text = (
+                body or None
+            )
         if t.output:
             ET.SubElement(case, "system-out").text = _x(_tail(t.output))
         cases.append(case)
     duration = secs_str(sum(t.duration_s for t in r.tests))
-    attrs = {"tests": str(len(r.tests)), **{k: str(v) for k, v in counts.items()},
-             "time": duration}
+    attrs = {"tests": str(len(r.tests)), **{k: str(v) for k, v in counts.items()}, "time": duration}
     root = ET.Element("testsuites", {"name": "grader", **attrs})
     suite = ET.SubElement(root, "testsuite", {"name": _x(r.challenge.slug), **attrs})
     props = ET.SubElement(suite, "properties")
@@ -595,8 +664,9 @@ def _junit(report: Report) -> str:
         if note := _score_note(r, key):
             values.append((f"note.{key}", note))
     values.append(("style.findings", str(_findings_total(r))))
-    values.append(("complexity.maintainability_index",
-                   score_str(r.complexity.maintainability_index)))
+    values.append(
+        ("complexity.maintainability_index", score_str(r.complexity.maintainability_index))
+    )
     values.append(("docs.coverage", f"{r.docs.documented}/{r.docs.total}"))
     if r.limits_hit:
         values.append(("limits_hit", ",".join(r.limits_hit)))
@@ -618,27 +688,47 @@ def _text(report: Report, color: bool) -> str:
     buf = io.StringIO()
     width = shutil.get_terminal_size((100, 24)).columns if color else 100
     console = Console(
-        file=buf, width=width, force_terminal=color, no_color=not color,
-        color_system="standard" if color else None, highlight=False, emoji=False,
-        markup=False, legacy_windows=False,
+        file=buf,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
     )
 
     def t(s: object, style: str = "") -> Text:
         return Text(clean(str(s)), style=style)
 
-    outcome_style = {"passed": "green", "failed": "bold red", "error": "bold red",
-                     "not_reported": "bold red", "skipped": "yellow"}
+    outcome_style = {
+        "passed": "green",
+        "failed": "bold red",
+        "error": "bold red",
+        "not_reported": "bold red",
+        "skipped": "yellow",
+    }
     s = r.scores
-    console.print(t(f"grader report: {_title(r)} — submission {r.submission.id} — {r.status}",
-                    "bold"))
+    console.print(
+        t(f"grader report: {_title(r)} — submission {r.submission.id} — {r.status}", "bold")
+    )
     console.print(t(f"total {score_str(s.total)} / 100", "bold"))
     scores = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for col, justify in (("score", "left"), ("value", "right"), ("weight", "right"),
-                         ("note", "left")):
+    for col, justify in (
+        ("score", "left"),
+        ("value", "right"),
+        ("weight", "right"),
+        ("note", "left"),
+    ):
         scores.add_column(col, justify=justify)  # type: ignore[arg-type]
     for key in SECTIONS:
-        scores.add_row(t(key), t(score_str(getattr(s, key)), "bold"),
-                       t(weight_str(r.weights.get(key, 0.0))), t(_score_note(r, key), "red"))
+        scores.add_row(
+            t(key),
+            t(score_str(getattr(s, key)), "bold"),
+            t(weight_str(r.weights.get(key, 0.0))),
+            t(_score_note(r, key), "red"),
+        )
     scores.add_row(t("total", "bold"), t(score_str(s.total), "bold"), t(""), t(""))
     console.print(scores)
     if r.status == "error" and r.error is not None:
@@ -653,22 +743,34 @@ def _text(report: Report, color: bool) -> str:
     console.print()
     console.print(t(f"Tests: {passed} of {counted} passed{extra}", "bold"))
     tests = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("test", "vis", "weight", "outcome", "time (s)", "message"):
-        tests.add_column(col, justify="right" if col in ("weight", "time (s)") else "left",
-                         overflow="fold")
+    longest = max((len(tr.id) for tr in r.tests), default=4)
+    tests.add_column("test", overflow="fold", min_width=min(longest, width - 45))
+    tests.add_column("vis", no_wrap=True)
+    tests.add_column("weight", justify="right", no_wrap=True)
+    tests.add_column("outcome", no_wrap=True)
+    tests.add_column("time (s)", justify="right", no_wrap=True)
     for tr in r.tests:
-        outcome = tr.outcome if tr.counted else f"{tr.outcome} (not counted)"
-        tests.add_row(t(tr.id), t(tr.visibility), t(weight_str(tr.weight)),
-                      t(outcome, outcome_style.get(tr.outcome, "")), t(secs_str(tr.duration_s)),
-                      t(_first_line(tr.message, 60)))
+        outcome = tr.outcome if tr.counted else "not counted"
+        tests.add_row(
+            t(tr.id),
+            t(tr.visibility),
+            t(weight_str(tr.weight)),
+            t(outcome, outcome_style.get(tr.outcome, "")),
+            t(secs_str(tr.duration_s)),
+        )
     console.print(tests)
+    for tr in r.tests:
+        if _failed(tr):
+            why = _first_line(tr.message, 200) or tr.outcome.replace("_", " ")
+            console.print(t(f"  ✗ {tr.id}: {why}", outcome_style.get(tr.outcome, "")))
 
     total = _findings_total(r)
     density = _per_100(r)
     dens = f" ({density} per 100 lines)" if density is not None else ""
     console.print()
-    console.print(t(f"Style: {total} findings in {r.style.lines_of_code} lines of code{dens}",
-                    "bold"))
+    console.print(
+        t(f"Style: {total} findings in {r.style.lines_of_code} lines of code{dens}", "bold")
+    )
     style = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for col in ("where", "code", "message"):
         style.add_column(col, overflow="fold")
@@ -683,8 +785,13 @@ def _text(report: Report, color: bool) -> str:
 
     c = r.complexity
     console.print()
-    console.print(t(f"Complexity: maintainability index {score_str(c.maintainability_index)}, "
-                    f"{len(c.functions)} functions", "bold"))
+    console.print(
+        t(
+            f"Complexity: maintainability index {score_str(c.maintainability_index)}, "
+            f"{_count(len(c.functions), 'function')}",
+            "bold",
+        )
+    )
     hot = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for col in ("function", "where", "complexity", "rank"):
         hot.add_column(col, justify="right" if col == "complexity" else "left", overflow="fold")
@@ -704,8 +811,13 @@ def _text(report: Report, color: bool) -> str:
     if len(missing) > TEXT_LIST_LIMIT:
         console.print(t(f"  … and {len(missing) - TEXT_LIST_LIMIT} more"))
     console.print()
-    console.print(t(f"grader {r.grader_version} · run {secs_str(r.timings.run_s)} s · "
-                    f"total {secs_str(r.timings.total_s)} s", "dim"))
+    console.print(
+        t(
+            f"grader {r.grader_version} · run {secs_str(r.timings.run_s)} s · "
+            f"total {secs_str(r.timings.total_s)} s",
+            "dim",
+        )
+    )
     text = buf.getvalue()
     if not color:
         text = "\n".join(line.rstrip() for line in text.split("\n"))

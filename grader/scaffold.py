@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 _FILES = {
-    "challenge.toml": '''title = "{title}"
+    "challenge.toml": """title = "{title}"
 language = "python"
 version = 1
 entrypoint = "solution.py"
@@ -31,8 +31,8 @@ docs = 5
 public_tests = "full"
 hidden_tests = "count"
 score = false
-''',
-    "README.md": '''# {title}
+""",
+    "README.md": """# {title}
 
 Write `solution.py` with a function `word_count(text: str) -> dict[str, int]` that
 returns how many times each word occurs in `text`. Words are separated by white
@@ -43,7 +43,7 @@ raised when `text` is not a `str`.
 >>> word_count("the cat and The hat")
 {{"the": 2, "cat": 1, "and": 1, "hat": 1}}
 ```
-''',
+""",
     "starter/solution.py": '''"""Your solution goes here."""
 
 
@@ -62,7 +62,7 @@ def word_count(text: str) -> dict[str, int]:
         raise TypeError("text must be a str")
     return dict(Counter(word.lower() for word in text.split()))
 ''',
-    "tests/public/test_public.py": '''from solution import word_count
+    "tests/public/test_public.py": """from solution import word_count
 
 
 def test_counts_words():
@@ -71,8 +71,8 @@ def test_counts_words():
 
 def test_empty_text_has_no_words():
     assert word_count("") == {{}}
-''',
-    "tests/hidden/test_hidden.py": '''import pytest
+""",
+    "tests/hidden/test_hidden.py": """import pytest
 from solution import word_count
 
 
@@ -91,7 +91,7 @@ def test_rejects_non_text():
 
 def test_large_input():
     assert word_count("x " * 100_000) == {{"x": 100_000}}
-''',
+""",
 }
 
 

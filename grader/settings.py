@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grader.submission import UploadLimits
+
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "grader"
@@ -49,9 +51,7 @@ class Settings(BaseSettings):
     # Queued or running submissions one candidate token may have at once (0: no limit).
     max_pending_per_candidate: int = 5
 
-    def upload_limits(self):  # type: ignore[no-untyped-def]
-        from grader.submission import UploadLimits
-
+    def upload_limits(self) -> UploadLimits:
         return UploadLimits(
             max_compressed_bytes=self.max_upload_bytes,
             max_unpacked_bytes=self.max_unpacked_bytes,

@@ -21,8 +21,13 @@ def _failing(report: Report) -> list[str]:
     return [f"{t.id} ({t.outcome})" for t in report.tests if t.counted and t.outcome != "passed"]
 
 
-def validate_challenge(challenge: Challenge, runner: Runner, *, cache_dir: Path | None = None,
-                       progress: Progress = _quiet) -> tuple[list[str], str]:
+def validate_challenge(
+    challenge: Challenge,
+    runner: Runner,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> tuple[list[str], str]:
     """Return (problems, summary). No problems means the challenge is sound:
     the reference scores 100 on correctness, the starter less, and every weighted
     test exists."""
@@ -35,27 +40,45 @@ def validate_challenge(challenge: Challenge, runner: Runner, *, cache_dir: Path 
     for key in challenge.config.tests.weights:
         if key not in ids:
             problems.append(f"tests.weights: {key!r} matches no test")
-    not_passing = {i: o for i, o in expected.reference_outcomes.items()
-                   if o not in ("passed", "skipped")}
+    not_passing = {
+        i: o for i, o in expected.reference_outcomes.items() if o not in ("passed", "skipped")
+    }
     if not_passing:
         shown = ", ".join(f"{i} ({o})" for i, o in list(not_passing.items())[:5])
         problems.append(f"reference fails in-process: {shown}")
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
         progress(f"grading the reference of {challenge.slug}")
-        ref = grade(challenge, open_submission(challenge.solution_dir, tmp), runner,
-                    expected=expected, progress=progress, cache_dir=cache_dir)
+        ref = grade(
+            challenge,
+            open_submission(challenge.solution_dir, tmp),
+            runner,
+            expected=expected,
+            progress=progress,
+            cache_dir=cache_dir,
+        )
         if ref.scores.correctness != 100:
             shown = ", ".join(_failing(ref)[:5])
-            problems.append(f"reference scores {ref.scores.correctness} on correctness "
-                            f"({challenge.config.isolation.value} isolation): {shown}")
+            problems.append(
+                f"reference scores {ref.scores.correctness} on correctness "
+                f"({challenge.config.isolation.value} isolation): {shown}"
+            )
         progress(f"grading the starter of {challenge.slug}")
-        starter = grade(challenge, open_submission(challenge.starter_dir, tmp), runner,
-                        expected=expected, progress=progress, cache_dir=cache_dir)
+        starter = grade(
+            challenge,
+            open_submission(challenge.starter_dir, tmp),
+            runner,
+            expected=expected,
+            progress=progress,
+            cache_dir=cache_dir,
+        )
         if starter.scores.correctness >= 100:
             problems.append("starter scores 100 on correctness: it must not pass the tests")
     public = sum(1 for i in expected.ids if challenge.visibility(i) == "public")
-    summary = (f"{len(expected.ids)} tests ({public} public, {len(expected.ids) - public} hidden"
-               f"{', %d skipped by the author' % len(expected.author_skipped) if expected.author_skipped else ''}); "
-               f"reference {ref.scores.correctness:g} correctness / {ref.scores.total:g} total; "
-               f"starter {starter.scores.correctness:g}")
+    skipped = len(expected.author_skipped)
+    summary = (
+        f"{len(expected.ids)} tests ({public} public, {len(expected.ids) - public} hidden"
+        f"{f', {skipped} skipped by the author' if skipped else ''}); "
+        f"reference {ref.scores.correctness:g} correctness / {ref.scores.total:g} total; "
+        f"starter {starter.scores.correctness:g}"
+    )
     return problems, summary

@@ -5,9 +5,16 @@ flags; no run output (it holds hidden tests' output too); no style findings,
 complexity or docs details (only the scores, and only when ``score = true``); our
 own errors are reduced to their code. On top of that, public messages and output
 shown under ``public_tests = "full"`` have every hidden test id and name, and every
-line of a hidden test's message or output, cut out: a submission could otherwise
-print what it saw during a hidden test while a public test runs. That scrubbing is
-best-effort defence in depth, not the boundary itself.
+line of a hidden test's message or output, cut out (ignoring case): a submission could
+otherwise print what it saw during a hidden test while a public test runs. That
+scrubbing is best-effort defence in depth (an encoded echo gets through), not the
+boundary itself: hidden tests should not run before public ones in the same process.
+
+Under ``isolation = "in-process"`` the candidate's code can read the hidden test
+files and return or print them during a public test, so there public messages and
+output are never shown: ``full`` is served as ``pass-fail``. Under ``process``
+isolation the candidate's container never holds the tests and public tests run
+before hidden ones, so nothing of the hidden tests can reach a public message.
 
 ``limits_hit`` is shown unless ``hidden_tests = "none"``: a limit can be hit during a
 hidden test, so under "none" it would be a signal out of the hidden tests.
@@ -31,6 +38,10 @@ _CANDIDATE_ERRORS = frozenset({"invalid-submission"})
 def candidate_view(report: Report, feedback: Feedback) -> dict[str, Any]:
     """The JSON-ready part of ``report`` that ``feedback`` lets the candidate see."""
     public = [t for t in report.tests if t.visibility == "public"]
+    if report.run is not None and report.run.isolation == "in-process" and (
+        feedback.public_tests == "full"
+    ):
+        feedback = feedback.model_copy(update={"public_tests": "pass-fail"})
     hidden = [t for t in report.tests if t.visibility != "public" and t.counted]
     view: dict[str, Any] = {
         "schema_version": report.schema_version,
@@ -52,8 +63,10 @@ def _error(report: Report) -> dict[str, str] | None:
         return None
     if report.error.code in _CANDIDATE_ERRORS:
         return {"code": report.error.code, "message": report.error.message}
-    return {"code": report.error.code,
-            "message": "grading failed on our side; the submission will be graded again"}
+    return {
+        "code": report.error.code,
+        "message": "grading failed on our side; the submission will be graded again",
+    }
 
 
 def _passed(t: TestResult) -> bool:
@@ -73,15 +86,23 @@ def _public(
     }
     if feedback.public_tests == "pass-fail":
         out["tests"] = [
-            {"id": t.id,
-             "outcome": "not counted" if not t.counted else "passed" if _passed(t) else "failed"}
+            {
+                "id": t.id,
+                "outcome": "not counted" if not t.counted else "passed" if _passed(t) else "failed",
+            }
             for t in tests
         ]
     else:
         out["tests"] = [
-            {"id": t.id, "outcome": t.outcome, "counted": t.counted, "weight": t.weight,
-             "duration_s": t.duration_s, "message": _scrub(t.message, scrub),
-             "output": _scrub(t.output, scrub)}
+            {
+                "id": t.id,
+                "outcome": t.outcome,
+                "counted": t.counted,
+                "weight": t.weight,
+                "duration_s": t.duration_s,
+                "message": _scrub(t.message, scrub),
+                "output": _scrub(t.output, scrub),
+            }
             for t in tests
         ]
     return out
@@ -120,7 +141,7 @@ def _scrubber(report: Report) -> re.Pattern[str] | None:
     if not needles:
         return None
     ordered = sorted(needles, key=len, reverse=True)[:_MAX_NEEDLES]
-    return re.compile("|".join(map(re.escape, ordered)))
+    return re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
 
 
 def _scrub(text: str | None, pattern: re.Pattern[str] | None) -> str | None:

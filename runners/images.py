@@ -90,10 +90,25 @@ def wheelhouse(language: str, progress: Progress) -> Path:
     progress(f"downloading wheels for {language} into {dest}")
     tmp = Path(tempfile.mkdtemp(prefix="wheels-", dir=_ensure_dir(dest.parent)))
     cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--only-binary=:all:", "--python-version", spec.python_version,
-        "--implementation", "cp", "--platform", "manylinux2014_x86_64", "--platform", "any",
-        "-d", str(tmp), "-r", str(reqs),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--python-version",
+        spec.python_version,
+        "--implementation",
+        "cp",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--platform",
+        "any",
+        "-d",
+        str(tmp),
+        "-r",
+        str(reqs),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
@@ -128,8 +143,11 @@ def make_local_base(spec: LanguageImage, progress: Progress) -> Path:
     rootfs = work / "rootfs"
     progress(f"debootstrap bookworm with {', '.join(spec.debootstrap_include)} (about a minute)")
     cmd = [
-        "debootstrap", "--variant=minbase", f"--include={','.join(spec.debootstrap_include)}",
-        "bookworm", str(rootfs),
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(spec.debootstrap_include)}",
+        "bookworm",
+        str(rootfs),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
@@ -188,5 +206,3 @@ def _choose_base(engine: dk.Engine, spec: LanguageImage, say: Progress) -> str:
     finally:
         shutil.rmtree(tarball.parent, ignore_errors=True)
     return spec.local_base
-
-

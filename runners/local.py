@@ -66,14 +66,15 @@ class LocalRunner:
                     p.wait()
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _layout(self, job: Job, base: dict[str, Any], role: str, where: Path,
-                tests: bool, code: bool) -> Path:
+    def _layout(
+        self, job: Job, base: dict[str, Any], role: str, where: Path, tests: bool, code: bool
+    ) -> Path:
         where.mkdir(parents=True)
         (where / "work").mkdir()
         archive = build_archive(
-            job={**base, "role": role, "root": str(where / "grader"),
-                 "work": str(where / "work")},
-            uid=0, tests_root=job.tests_root if tests else None,
+            job={**base, "role": role, "root": str(where / "grader"), "work": str(where / "work")},
+            uid=0,
+            tests_root=job.tests_root if tests else None,
             submission=job.submission_dir if code else None,
         )
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -84,17 +85,25 @@ class LocalRunner:
     def _start(self, root: Path, memory_mb: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [self.python, "-I", str(root / "harness" / "launcher.py"), str(root / "job.json")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_limits(memory_mb),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_limits(memory_mb),
         )
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
         limits = job.limits
         process_mode = job.isolation == "process" and job.mode == "run"
         base = {
-            "mode": job.mode, "isolation": job.isolation, "test_files": list(job.test_files),
-            "limits": {"wall_seconds": limits.wall_seconds, "test_seconds": limits.test_seconds,
-                       "output_kb": limits.output_kb},
+            "mode": job.mode,
+            "isolation": job.isolation,
+            "test_files": list(job.test_files),
+            "limits": {
+                "wall_seconds": limits.wall_seconds,
+                "test_seconds": limits.test_seconds,
+                "output_kb": limits.output_kb,
+            },
             "rpc_address": f"127.0.0.1:{_free_port()}",
             "candidate_modules": candidate_modules(job.submission_dir) if process_mode else [],
         }

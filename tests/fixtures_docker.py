@@ -14,7 +14,6 @@ import pytest
 
 from runners.docker import DockerRunner, connect
 
-
 TEST_PREFIX = "grader-test"
 # Subprocesses (the CLI under test) name their containers the same way.
 os.environ["GRADER_CONTAINER_PREFIX"] = TEST_PREFIX

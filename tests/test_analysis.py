@@ -116,29 +116,40 @@ def test_ordinary_module_gets_every_figure(tmp_path: Path) -> None:
 
 
 def test_candidate_tests_are_shown_but_not_analysed(tmp_path: Path) -> None:
-    files = write(tmp_path, {
-        "sol.py": '"""Doc."""\n',
-        "test_sol.py": "import os\n",
-        "sol_test.py": "import os\n",
-        "conftest.py": "import os\n",
-        "tests/helpers.py": "import os\n",
-        "README.md": "# not python\n",
-    })
+    files = write(
+        tmp_path,
+        {
+            "sol.py": '"""Doc."""\n',
+            "test_sol.py": "import os\n",
+            "sol_test.py": "import os\n",
+            "conftest.py": "import os\n",
+            "tests/helpers.py": "import os\n",
+            "README.md": "# not python\n",
+        },
+    )
     a, _ = run(tmp_path, files)
     assert a.style.findings == []
     assert [f.file for f in a.complexity.files] == ["sol.py"]
     assert [s.path for s in a.sources] == [
-        "sol.py", "conftest.py", "sol_test.py", "test_sol.py", "tests/helpers.py"]
+        "sol.py",
+        "conftest.py",
+        "sol_test.py",
+        "test_sol.py",
+        "tests/helpers.py",
+    ]
     assert is_candidate_test("a/test/x.py") and not is_candidate_test("testing.py")
 
 
 def test_submission_cannot_configure_or_silence_ruff(tmp_path: Path) -> None:
-    files = write(tmp_path, {
-        "pyproject.toml": '[tool.ruff]\nexclude = ["*"]\n[tool.ruff.lint]\nignore = ["ALL"]\n',
-        "ruff.toml": 'extend-exclude = ["*.py"]\n',
-        "a.py": "# ruff: noqa\nimport os\n",
-        "b.py": "import sys  # noqa: F401\n",
-    })
+    files = write(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.ruff]\nexclude = ["*"]\n[tool.ruff.lint]\nignore = ["ALL"]\n',
+            "ruff.toml": 'extend-exclude = ["*.py"]\n',
+            "a.py": "# ruff: noqa\nimport os\n",
+            "b.py": "import sys  # noqa: F401\n",
+        },
+    )
     a, _ = run(tmp_path, files)
     assert {(f.file, f.code) for f in a.style.findings} == {("a.py", "F401"), ("b.py", "F401")}
 
@@ -158,8 +169,9 @@ def test_ruff_rejecting_the_challenge_rules_is_our_error(tmp_path: Path) -> None
 
 def test_the_submission_is_never_imported(tmp_path: Path) -> None:
     marker = tmp_path / "imported"
-    files = write(tmp_path, {"evil.py": f"open({str(marker)!r}, 'w').close()\n"
-                                        "import os\nos._exit(3)\n"})
+    files = write(
+        tmp_path, {"evil.py": f"open({str(marker)!r}, 'w').close()\nimport os\nos._exit(3)\n"}
+    )
     a, _ = run(tmp_path, files)
     assert not marker.exists()
     assert a.complexity.analysable
@@ -274,7 +286,7 @@ def test_findings_are_all_counted_but_listed_up_to_a_cap(
 
 
 def test_source_text_is_capped_and_marked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analysis, "MAX_SOURCE_CHARS", 100)
+    monkeypatch.setattr(analysis, "MAX_SOURCE_BYTES", 100)
     files = write(tmp_path, {"a.py": "x = 1\n" * 30, "b.py": "y = 2\n", "c.py": b"z = '\xff'\n"})
     a, _ = run(tmp_path, files)
     first, second, third = a.sources
@@ -392,11 +404,19 @@ def test_a_file_that_crashes_ruff_is_isolated(
 
 def test_subprocesses_run_under_rlimits(tmp_path: Path) -> None:
     seen: list[bytes] = []
-    code = ("import resource, json; print(json.dumps([resource.getrlimit(r) for r in "
-            "(resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE)]))")
+    code = (
+        "import resource, json; print(json.dumps([resource.getrlimit(r) for r in "
+        "(resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE)]))"
+    )
     proc = analysis._run_limited(
-        [sys.executable, "-I", "-c", code], stdin=b"", cwd=tmp_path, env={},
-        deadline=time.monotonic() + 20, memory_mb=300, on_line=seen.append, max_output=1 << 16,
+        [sys.executable, "-I", "-c", code],
+        stdin=b"",
+        cwd=tmp_path,
+        env={},
+        deadline=time.monotonic() + 20,
+        memory_mb=300,
+        on_line=seen.append,
+        max_output=1 << 16,
     )
     assert proc.returncode == 0
     (as_soft, _), (cpu_soft, cpu_hard), (fsize, _) = json.loads(seen[0])
@@ -409,8 +429,13 @@ def test_subprocesses_run_under_rlimits(tmp_path: Path) -> None:
 def test_output_of_a_subprocess_is_bounded(tmp_path: Path) -> None:
     seen: list[bytes] = []
     proc = analysis._run_limited(
-        [sys.executable, "-I", "-c", "while True: print('x' * 1000)"], stdin=b"", cwd=tmp_path,
-        env={}, deadline=time.monotonic() + 20, memory_mb=300, on_line=seen.append,
+        [sys.executable, "-I", "-c", "while True: print('x' * 1000)"],
+        stdin=b"",
+        cwd=tmp_path,
+        env={},
+        deadline=time.monotonic() + 20,
+        memory_mb=300,
+        on_line=seen.append,
         max_output=1 << 20,
     )
     assert proc.overflow and not proc.timed_out

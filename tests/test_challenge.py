@@ -32,8 +32,12 @@ def test_minimal_toml_gets_design_defaults(tmp_path: Path) -> None:
     assert (cfg.version, cfg.entrypoint, cfg.isolation) == (1, None, Isolation.PROCESS)
     assert (cfg.limits.wall_seconds, cfg.limits.test_seconds, cfg.limits.memory_mb) == (60, 5, 256)
     assert (cfg.limits.cpus, cfg.limits.pids, cfg.limits.output_kb) == (1.0, 64, 256)
-    assert (cfg.scoring.correctness, cfg.scoring.style, cfg.scoring.complexity,
-            cfg.scoring.docs) == (70, 15, 10, 5)
+    assert (
+        cfg.scoring.correctness,
+        cfg.scoring.style,
+        cfg.scoring.complexity,
+        cfg.scoring.docs,
+    ) == (70, 15, 10, 5)
     assert cfg.feedback.public_tests == "full" and cfg.feedback.hidden_tests == "count"
     assert cfg.feedback.score is False
     assert ch.test_files() == ["tests/public/test_a.py"]
@@ -50,8 +54,10 @@ def test_minimal_toml_gets_design_defaults(tmp_path: Path) -> None:
         ('title = "T"\nlanguage = "python"\n[limits]\nwall_seconds = -1\n', "limits.wall_seconds"),
         ('title = "T"\nlanguage = "python"\n[scoring]\ncorrectness = 90\n', "sum to 120"),
         ('title = "T"\nlanguage = "python"\ncolour = "red"\n', "colour: unknown key"),
-        ('title = "T"\nlanguage = "python"\n[feedback]\nhidden_tests = "full"\n',
-         "feedback.hidden_tests"),
+        (
+            'title = "T"\nlanguage = "python"\n[feedback]\nhidden_tests = "full"\n',
+            "feedback.hidden_tests",
+        ),
         ('title = "T"\nlanguage = "python"\nentrypoint = "../x.py"\n', "entrypoint"),
         ('title = "T"\nlanguage = [python\n', "not valid TOML"),
     ],
@@ -98,11 +104,14 @@ def test_not_a_folder_and_missing_folder(tmp_path: Path) -> None:
 
 def test_visibility_and_weights(tmp_path: Path) -> None:
     files = {
-        "solution/a.py": "", "starter/a.py": "",
+        "solution/a.py": "",
+        "starter/a.py": "",
         "tests/public/test_p.py": "def test_p():\n    pass\n",
         "tests/hidden/test_h.py": "def test_h():\n    pass\n",
     }
-    toml = 'title = "T"\nlanguage = "python"\n[tests.weights]\n"tests/hidden/test_h.py::test_h" = 3\n'
+    toml = (
+        'title = "T"\nlanguage = "python"\n[tests.weights]\n"tests/hidden/test_h.py::test_h" = 3\n'
+    )
     ch = load_challenge(make(tmp_path, toml, files=files))
     assert ch.visibility("tests/public/test_p.py::test_p") == "public"
     assert ch.visibility("tests/hidden/test_h.py::test_h") == "hidden"
@@ -110,8 +119,10 @@ def test_visibility_and_weights(tmp_path: Path) -> None:
     assert ch.weight("tests/public/test_p.py::test_p") == 1
 
 
-@pytest.mark.parametrize("slug", sorted(p.name for p in (REPO / "challenges").iterdir()
-                                        if (p / "challenge.toml").is_file()))
+@pytest.mark.parametrize(
+    "slug",
+    sorted(p.name for p in (REPO / "challenges").iterdir() if (p / "challenge.toml").is_file()),
+)
 def test_shipped_challenges_load(slug: str) -> None:
     ch = load_challenge(REPO / "challenges" / slug)
     assert ch.config.title and ch.test_files()

@@ -10,20 +10,31 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from tests_support import make_adder_challenge
 
 REPO = Path(__file__).resolve().parents[1]
 GRADER = [sys.executable, "-m", "grader.cli"]
 
 
-def grader(*args: str | Path, cwd: Path = REPO, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def grader(
+    *args: str | Path, cwd: Path = REPO, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     env["GRADER_CONTAINER_PREFIX"] = "grader-test"
-    env["GRADER_CACHE_DIR"] = str(cwd / ".grader-test-cache") if cwd != REPO else env.get(
-        "GRADER_CACHE_DIR", str(Path.home() / ".cache" / "grader"))
-    return subprocess.run([*GRADER, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=timeout, check=False)
+    env["GRADER_CACHE_DIR"] = (
+        str(cwd / ".grader-test-cache")
+        if cwd != REPO
+        else env.get("GRADER_CACHE_DIR", str(Path.home() / ".cache" / "grader"))
+    )
+    return subprocess.run(
+        [*GRADER, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
@@ -41,7 +52,9 @@ def test_missing_challenge_exits_2(tmp_path: Path) -> None:
 
 def test_invalid_challenge_toml_exits_2_naming_the_key(tmp_path: Path) -> None:
     root = make_adder_challenge(tmp_path)
-    (root / "challenge.toml").write_text('title = "x"\nlanguage = "python"\n[limits]\npids = "many"\n')
+    (root / "challenge.toml").write_text(
+        'title = "x"\nlanguage = "python"\n[limits]\npids = "many"\n'
+    )
     proc = grader("run", root, root / "solution")
     assert_one_line_error(proc, 2, "limits.pids")
     assert "challenge.toml" in proc.stderr
@@ -84,7 +97,9 @@ def test_images_build_unknown_language_exits_2() -> None:
 
 
 @pytest.mark.docker
-def test_run_json_reports_full_correctness_for_the_reference(tmp_path: Path, runner_image: str) -> None:
+def test_run_json_reports_full_correctness_for_the_reference(
+    tmp_path: Path, runner_image: str
+) -> None:
     root = make_adder_challenge(tmp_path)
     proc = grader("run", root, root / "solution", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -98,8 +113,18 @@ def test_run_json_reports_full_correctness_for_the_reference(tmp_path: Path, run
 def test_fail_under_exits_1_and_output_writes_the_file(tmp_path: Path, runner_image: str) -> None:
     root = make_adder_challenge(tmp_path)
     out = tmp_path / "reports" / "r.json"
-    proc = grader("run", root, root / "starter", "--format", "json", "--output", out,
-                  "--fail-under", "90", cwd=tmp_path)
+    proc = grader(
+        "run",
+        root,
+        root / "starter",
+        "--format",
+        "json",
+        "--output",
+        out,
+        "--fail-under",
+        "90",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == ""
     assert json.loads(out.read_text())["scores"]["correctness"] == 0
@@ -118,8 +143,9 @@ def test_every_format_renders(tmp_path: Path, runner_image: str, fmt: str) -> No
 @pytest.mark.docker
 def test_candidate_view_hides_hidden_tests(tmp_path: Path, runner_image: str) -> None:
     root = make_adder_challenge(tmp_path)
-    proc = grader("run", root, root / "starter", "--format", "json", "--view", "candidate",
-                  cwd=tmp_path)
+    proc = grader(
+        "run", root, root / "starter", "--format", "json", "--view", "candidate", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "tests/hidden" not in proc.stdout and "test_weighted" not in proc.stdout
 

@@ -7,14 +7,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests_support import make_adder_challenge as make_challenge
 
 from grader.challenge import load_challenge
 from grader.engine import expected_tests, grade
 from grader.submission import open_submission
 from runners.docker import DockerRunner
-from tests_support import make_adder_challenge as make_challenge
 
 pytestmark = [pytest.mark.docker]
+
 
 def submit(tmp_path: Path, source: str) -> Path:
     folder = tmp_path / "submission"
@@ -29,7 +30,8 @@ def challenge(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_expected_tests_are_collected_against_the_reference(
-        challenge, docker_runner: DockerRunner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    challenge, docker_runner: DockerRunner, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     exp = expected_tests(challenge, docker_runner, cache_dir=tmp_path / "cache")
     assert exp.ids == [
         "tests/public/test_p.py::test_small",
@@ -46,7 +48,8 @@ def test_expected_tests_are_collected_against_the_reference(
 
 
 def test_reference_scores_100_and_reports_every_test(
-        challenge, docker_runner: DockerRunner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    challenge, docker_runner: DockerRunner, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     sub = open_submission(challenge.solution_dir, tmp_path)
     report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
     assert report.status == "graded"
@@ -61,14 +64,23 @@ def test_reference_scores_100_and_reports_every_test(
     assert report.run is not None and report.run.isolation == "in-process"
 
 
-def test_weighted_failure_costs_its_weight(challenge, docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
-                                           tmp_path: Path) -> None:
-    sub = open_submission(submit(tmp_path, """
+def test_weighted_failure_costs_its_weight(
+    challenge,
+    docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    sub = open_submission(
+        submit(
+            tmp_path,
+            """
         def add(a, b):
             if a == -1:
                 return 99
             return a + b
-    """), tmp_path)
+    """,
+        ),
+        tmp_path,
+    )
     report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
     # counted weights: small 1, weighted 3, param 1+1, concat 1 = 7; 4 of 7 pass.
     assert report.scores.correctness == pytest.approx(round(100 * 4 / 7, 1))
@@ -76,15 +88,24 @@ def test_weighted_failure_costs_its_weight(challenge, docker_runner: DockerRunne
     assert weighted.outcome == "failed" and "99" in (weighted.message or "")
 
 
-def test_crash_mid_run_marks_the_rest_not_reported(challenge, docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
-                                                   tmp_path: Path) -> None:
-    sub = open_submission(submit(tmp_path, """
+def test_crash_mid_run_marks_the_rest_not_reported(
+    challenge,
+    docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    sub = open_submission(
+        submit(
+            tmp_path,
+            """
         import os
         def add(a, b):
             if isinstance(a, str):
                 os._exit(0)
             return a + b
-    """), tmp_path)
+    """,
+        ),
+        tmp_path,
+    )
     report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
     assert report.status == "graded"
     outcomes = {t.id: t.outcome for t in report.tests}
@@ -95,8 +116,11 @@ def test_crash_mid_run_marks_the_rest_not_reported(challenge, docker_runner: Doc
     assert any(f.code == "tamper-suspect" and "os._exit" in f.message for f in report.flags)
 
 
-def test_import_error_is_a_graded_zero(challenge, docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
-                                       tmp_path: Path) -> None:
+def test_import_error_is_a_graded_zero(
+    challenge,
+    docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     sub = open_submission(submit(tmp_path, "def add(a, b:\n"), tmp_path)
     report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
     assert report.status == "graded" and report.scores.correctness == 0
@@ -104,34 +128,50 @@ def test_import_error_is_a_graded_zero(challenge, docker_runner: DockerRunner,  
     assert any("collection error" in (t.message or "") for t in report.tests)
 
 
-def test_skip_raised_by_the_submission_counts_as_failed(challenge, docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
-                                                        tmp_path: Path) -> None:
-    sub = open_submission(submit(tmp_path, """
+def test_skip_raised_by_the_submission_counts_as_failed(
+    challenge,
+    docker_runner: DockerRunner,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    sub = open_submission(
+        submit(
+            tmp_path,
+            """
         import pytest
         def add(a, b):
             pytest.skip("nothing to see")
-    """), tmp_path)
+    """,
+        ),
+        tmp_path,
+    )
     report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
     counted = [t for t in report.tests if t.counted]
     assert all(t.outcome == "skipped" for t in counted)
     assert report.scores.correctness == 0
 
 
-def test_timeout_is_graded_with_limit_in_report(docker_runner: DockerRunner,
-                                                tmp_path: Path) -> None:
+def test_timeout_is_graded_with_limit_in_report(
+    docker_runner: DockerRunner, tmp_path: Path
+) -> None:
     root = make_challenge(tmp_path)
     toml = (root / "challenge.toml").read_text().replace("wall_seconds = 30", "wall_seconds = 3")
     (root / "challenge.toml").write_text(toml)
     ch = load_challenge(root)
     expected = expected_tests(ch, docker_runner, cache_dir=tmp_path / "cache")
-    sub = open_submission(submit(tmp_path, """
+    sub = open_submission(
+        submit(
+            tmp_path,
+            """
         import signal
         def add(a, b):
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             while True:
                 pass
-    """), tmp_path)
+    """,
+        ),
+        tmp_path,
+    )
     report = grade(ch, sub, docker_runner, expected=expected, cache_dir=tmp_path / "cache")
     assert report.status == "graded"
     assert "timeout" in report.limits_hit

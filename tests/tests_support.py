@@ -65,5 +65,3 @@ def make_adder_challenge(tmp_path: Path, isolation: str = "in-process") -> Path:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     return root
-
-

@@ -89,31 +89,41 @@ def send_frame(sock, payload: bytes) -> None:  # type: ignore[no-untyped-def]
     sock.sendall(pack_frame(payload))
 
 
-def _read_exact(reader, n: int) -> bytes:  # type: ignore[no-untyped-def]
-    data = reader.read(n)
-    if data is None:
-        raise ProtocolError("non-blocking read on the channel")
-    return bytes(data)
+class FrameReader:
+    """Reads frames from a socket, keeping what arrived past the last frame visible
+    (``pending``), so unsolicited bytes can be detected."""
 
+    def __init__(self, sock) -> None:  # type: ignore[no-untyped-def]
+        self.sock = sock
+        self.buf = bytearray()
 
-def recv_frame(reader) -> bytes | None:  # type: ignore[no-untyped-def]
-    """Read one frame from a buffered binary reader.
+    def pending(self) -> int:
+        return len(self.buf)
 
-    Returns None on a clean end of stream (before a header); raises ProtocolError
-    on a truncated frame or a length over ``MAX_FRAME``.
-    """
-    header = _read_exact(reader, 4)
-    if not header:
-        return None
-    if len(header) < 4:
-        raise ProtocolError("connection closed inside a frame header")
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_FRAME:
-        raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
-    payload = _read_exact(reader, size)
-    if len(payload) < size:
-        raise ProtocolError("connection closed inside a frame")
-    return payload
+    def read_frame(self) -> bytes | None:
+        """The next frame's payload; None on a clean end of stream between frames.
+
+        ProtocolError on a truncated frame or a length over ``MAX_FRAME``.
+        """
+        buf = self.buf
+        while True:
+            if len(buf) >= 4:
+                (size,) = _HEADER.unpack_from(buf)
+                if size > MAX_FRAME:
+                    raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+                if len(buf) >= 4 + size:
+                    payload = bytes(buf[4 : 4 + size])
+                    del buf[: 4 + size]
+                    return payload
+                want = 4 + size - len(buf)
+            else:
+                want = 4 - len(buf)
+            chunk = self.sock.recv(max(want, 1 << 16))
+            if not chunk:
+                if buf:
+                    raise ProtocolError("connection closed inside a frame")
+                return None
+            buf += chunk
 
 
 def _refuse_constant(name: str) -> object:
@@ -165,7 +175,7 @@ def _is_exc_class(value: object) -> bool:
 def _class_attr(cls: type, attr: str, default: str) -> str:
     try:
         value = type.__dict__[attr].__get__(cls, type)
-    except Exception:  # noqa: BLE001 - a hostile metaclass may raise anything
+    except Exception:  # a hostile metaclass may raise anything
         return default
     return str.__str__(value) if isinstance(value, str) else default
 
@@ -185,7 +195,7 @@ def describe_class(cls: type, _depth: int = 0) -> dict:
     if _depth < 30:
         try:
             raw_bases = type.__dict__["__bases__"].__get__(cls, type)
-        except Exception:  # noqa: BLE001
+        except Exception:
             raw_bases = (Exception,)
         for base in tuple.__getitem__(raw_bases, slice(0, 8)):
             if _is_exc_class(base):
@@ -200,7 +210,7 @@ def _safe_str(exc: BaseException) -> str:
         text = str(exc)
         if isinstance(text, str):
             return str.__str__(text)
-    except Exception:  # noqa: BLE001 - candidate __str__ may raise anything
+    except Exception:  # candidate __str__ may raise anything
         pass
     return f"<unprintable {type(exc).__name__} object>"
 
@@ -278,13 +288,15 @@ class Encoder:
             return ["s", self._seq(list(set.__iter__(value)), depth)]
         if issubclass(tp, BaseException):
             return ["x", describe_exception(value, self._data_only, self._enc_attr(depth))]
+        if _stdlib_type(tp) == ("collections", "deque"):
+            return ["dq", self._seq(list(value), depth), value.maxlen]
         raise AssertionError(tp)  # pragma: no cover - _enc only sends the types above
 
     @staticmethod
     def _namedtuple_fields(tp: type, length: int) -> tuple | None:
         try:
             fields = type.__getattribute__(tp, "_fields")
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
         if type(fields) is not tuple or len(fields) != length or length > 255:
             return None
@@ -348,7 +360,128 @@ class Encoder:
             return ["el"]
         if isinstance(value, type) and _is_exc_class(value):
             return ["E", describe_class(value)]
+        if (tp is type or tp is _BUILTIN_FUNCTION) and _builtin_name(value) is not None:
+            return ["B", _builtin_name(value)]
+        std = _stdlib_value(value, tp)
+        if std is not None:
+            if std[0] == "dq":
+                return self._container(value, depth)
+            return std
         return self.on_other(value)
+
+
+_BUILTIN_FUNCTION = type(len)
+# Builtin types the test side accepts back (as values, e.g. ``int`` or ``str``).
+SAFE_BUILTIN_TYPES = frozenset(
+    [
+        "bool",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "bytearray",
+        "list",
+        "tuple",
+        "dict",
+        "set",
+        "frozenset",
+        "object",
+        "type",
+        "range",
+        "slice",
+        "memoryview",
+    ]
+)
+
+
+def _builtin_name(value: object) -> str | None:
+    name = getattr(value, "__name__", None)
+    if type(name) is str and getattr(builtins, name, None) is value:
+        return name
+    return None
+
+
+# Exact standard-library value types that cross as data.
+_STDLIB_VALUE_TYPES = {
+    ("decimal", "Decimal"),
+    ("fractions", "Fraction"),
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("uuid", "UUID"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PosixPath"),
+    ("collections", "deque"),
+}
+
+
+def _stdlib_type(tp: type) -> tuple[str, str] | None:
+    """(module, name) when ``tp`` is exactly one of the standard value types."""
+    module = _class_attr(tp, "__module__", "")
+    name = _class_attr(tp, "__name__", "")
+    if (module, name) not in _STDLIB_VALUE_TYPES:
+        return None
+    mod = __import__("sys").modules.get(module)
+    if mod is None or getattr(mod, name, None) is not tp:
+        return None
+    return module, name
+
+
+def _td(value) -> list:  # type: ignore[no-untyped-def]
+    return [value.days, value.seconds, value.microseconds]
+
+
+def _tz(tz) -> object:  # type: ignore[no-untyped-def]
+    """A fixed-offset timezone as [days, seconds, us], None for naive; raise otherwise."""
+    if tz is None:
+        return None
+    if _stdlib_type(type(tz)) != ("datetime", "timezone"):
+        raise EncodeError("only fixed-offset timezones cross")
+    return _td(tz.utcoffset(None))
+
+
+def _stdlib_value(value, tp: type) -> list | None:  # type: ignore[no-untyped-def]
+    """The wire form of an exact standard-library value type, else None."""
+    kind = _stdlib_type(tp)
+    if kind is None:
+        return None
+    name = kind[1]
+    try:
+        if name == "Decimal":
+            return ["dec", str(value)]
+        if name == "Fraction":
+            return ["frac", hex(value.numerator), hex(value.denominator)]
+        if name == "date":
+            return ["date", value.year, value.month, value.day]
+        if name == "datetime":
+            return [
+                "dt",
+                [value.year, value.month, value.day, value.hour, value.minute, value.second],
+                [value.microsecond, value.fold],
+                _tz(value.tzinfo),
+            ]
+        if name == "time":
+            return [
+                "tm",
+                [value.hour, value.minute, value.second, value.microsecond, value.fold],
+                _tz(value.tzinfo),
+            ]
+        if name == "timedelta":
+            return ["td"] + _td(value)
+        if name == "timezone":
+            return ["tz", _tz(value)]
+        if name == "UUID":
+            return ["uuid", value.hex]
+        if name in ("PurePosixPath", "PosixPath"):
+            return ["path", name, str(value)]
+        if name == "deque":
+            return ["dq"]
+    except EncodeError:
+        return None
+    return None
 
 
 def _refuse(value: object) -> object:
@@ -367,7 +500,7 @@ def describe_exception(exc: BaseException, data_encode, encode, traceback_text=N
         enc_args: list | None = [data_encode(a) for a in args[:32]]
         if len(args) > 32:
             enc_args = None
-    except Exception:  # noqa: BLE001
+    except Exception:
         enc_args = None
     attrs: dict = {}
     try:
@@ -378,7 +511,7 @@ def describe_exception(exc: BaseException, data_encode, encode, traceback_text=N
                     attrs[key] = encode(value)
                 except EncodeError:
                     continue
-    except Exception:  # noqa: BLE001
+    except Exception:
         attrs = {}
     return {
         "c": describe_class(type(exc)),
@@ -401,7 +534,7 @@ def build_exception(cls: type, args: tuple | None, message: str) -> BaseExceptio
     for attempt in attempts:
         try:
             exc = cls(*attempt)
-        except Exception:  # noqa: BLE001 - a class whose __init__ wants other args
+        except Exception:  # a class whose __init__ wants other args
             continue
         if isinstance(exc, cls):
             return exc
@@ -410,7 +543,7 @@ def build_exception(cls: type, args: tuple | None, message: str) -> BaseExceptio
             exc = cls.__new__(cls, *attempt)
             exc.args = attempt
             return exc
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
     exc = Exception(message)
     return exc
@@ -425,7 +558,10 @@ class Decoder:
     (or None), ``on_namedtuple(module, qualname, fields, items)``.
     """
 
-    def __init__(self, on_ref, on_exc_class, on_exception, on_namedtuple, max_depth: int = MAX_DEPTH):  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, on_ref, on_exc_class, on_exception, on_namedtuple, on_builtin, max_depth=MAX_DEPTH
+    ):
+        self.on_builtin = on_builtin
         self.on_ref = on_ref
         self.on_exc_class = on_exc_class
         self.on_exception = on_exception
@@ -505,10 +641,75 @@ class Decoder:
                 if len(items) != len(fields):
                     raise ProtocolError("namedtuple length mismatch")
                 return self.on_namedtuple(module, qualname, tuple(fields), items)
-        except (TypeError, ValueError, OverflowError) as exc:
-            # unhashable keys, bad base64, a huge hex int...
+            if tag == "B" and n == 2 and type(value[1]) is str:
+                return self.on_builtin(value[1])
+            std = _decode_stdlib(tag, value, self, depth)
+            if std is not _NO_VALUE:
+                return std
+        except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
             raise ProtocolError(f"malformed {tag!r} value: {str(exc)[:200]}") from None
         raise ProtocolError(f"unknown value tag {tag!r}")
+
+
+_NO_VALUE = object()
+
+
+def _ints(items: object, count: int) -> list:
+    if type(items) is not list or len(items) != count or any(type(i) is not int for i in items):
+        raise ValueError("expected integers")
+    return items  # type: ignore[return-value]
+
+
+def _tz_from(raw: object):  # type: ignore[no-untyped-def]
+    import datetime
+
+    if raw is None:
+        return None
+    return datetime.timezone(datetime.timedelta(*_ints(raw, 3)))
+
+
+def _decode_stdlib(tag: str, value: list, decoder: Decoder, depth: int) -> object:
+    """Standard-library value types (imported here on first use, never by name
+    from the wire)."""
+    n = len(value)
+    if tag == "dec" and n == 2 and type(value[1]) is str and len(value[1]) < 10_000:
+        import decimal
+
+        return decimal.Decimal(value[1])
+    if tag == "frac" and n == 3 and type(value[1]) is str and type(value[2]) is str:
+        import fractions
+
+        return fractions.Fraction(int(value[1], 16), int(value[2], 16))
+    if tag in ("date", "dt", "tm", "td", "tz"):
+        import datetime
+
+        if tag == "date" and n == 4:
+            return datetime.date(*_ints(value[1:], 3))
+        if tag == "dt" and n == 4:
+            us, fold = _ints(value[2], 2)
+            return datetime.datetime(*_ints(value[1], 6), us, _tz_from(value[3]), fold=fold)
+        if tag == "tm" and n == 3:
+            h, m, s, us, fold = _ints(value[1], 5)
+            return datetime.time(h, m, s, us, _tz_from(value[2]), fold=fold)
+        if tag == "td" and n == 4:
+            return datetime.timedelta(*_ints(value[1:], 3))
+        if tag == "tz" and n == 2 and value[1] is not None:
+            return _tz_from(value[1])
+    if tag == "uuid" and n == 2 and type(value[1]) is str:
+        import uuid
+
+        return uuid.UUID(hex=value[1])
+    if tag == "path" and n == 3 and value[1] in ("PurePosixPath", "PosixPath"):
+        import pathlib
+
+        if type(value[2]) is not str:
+            raise ValueError("path must be a string")
+        return getattr(pathlib, value[1])(value[2])
+    if tag == "dq" and n == 3 and (value[2] is None or type(value[2]) is int):
+        import collections as _collections
+
+        return _collections.deque(decoder._items(value[1], depth), value[2])
+    return _NO_VALUE
 
 
 def exc_class_names(desc: object) -> tuple[str, str]:

@@ -21,6 +21,8 @@ to the socket.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import copy
 import importlib
 import importlib.machinery
@@ -104,7 +106,7 @@ class Supervisor:
         try:
             while True:
                 self.reap()
-                for fd, events in self.poller.poll(1000):
+                for fd, _events in self.poller.poll(1000):
                     if fd == self.listener.fileno():
                         self.accept()
                     elif fd == self.wake_r.fileno():
@@ -136,10 +138,8 @@ class Supervisor:
 
     def start_worker(self, conn: socket.socket) -> None:
         conn.setblocking(True)
-        try:
+        with contextlib.suppress(OSError):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
         fd = conn.fileno()
         cmd = [sys.executable, "-I", "-u", THIS_FILE, "--worker", "--fd", str(fd)]
         cmd += ["--path", self.path]
@@ -167,30 +167,22 @@ class Supervisor:
         if worker is not None:
             self._kill_group(worker.pid)
         if conn is not None:
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self.poller.unregister(conn)
-            except (KeyError, ValueError):
-                pass
-            try:
-                # Forces the end of the stream to the test side even when a process
-                # the candidate forked still holds a copy of the socket.
+            # Forces the end of the stream to the test side even when a process
+            # the candidate forked still holds a copy of the socket.
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
 
     @staticmethod
     def _kill_group(pid: int) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
         if os.getpid() == 1:
             # We are the container's init: nothing else in it may survive a worker.
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
 
     def reap(self) -> None:
         """Reap every exited child (workers and orphans re-parented to us)."""
@@ -273,11 +265,40 @@ class RefTable:
 _COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
 _BINOPS = {
     name: getattr(operator, name)
-    for name in (
-        "eq ne lt le gt ge add sub mul truediv floordiv mod pow matmul and_ or_ xor "
-        "lshift rshift iadd isub imul itruediv ifloordiv imod ipow imatmul iand ior "
-        "ixor ilshift irshift"
-    ).split()
+    for name in [
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "matmul",
+        "and_",
+        "or_",
+        "xor",
+        "lshift",
+        "rshift",
+        "iadd",
+        "isub",
+        "imul",
+        "itruediv",
+        "ifloordiv",
+        "imod",
+        "ipow",
+        "imatmul",
+        "iand",
+        "ior",
+        "ixor",
+        "ilshift",
+        "irshift",
+    ]
 }
 _BINOPS["divmod"] = divmod
 _UNOPS = {
@@ -303,13 +324,17 @@ class Worker:
 
     def __init__(self, sock: socket.socket, path: str, proto) -> None:  # type: ignore[no-untyped-def]
         self.sock = sock
-        self.reader = sock.makefile("rb", buffering=1 << 16)
+        self.reader = proto.FrameReader(sock)
         self.path = path
         self.p = proto
         self.refs = RefTable()
         self.encoder = proto.Encoder(self._ref)
         self.decoder = proto.Decoder(
-            self._resolve_ref, self._resolve_exc_class, self._make_exception, self._namedtuple
+            self._resolve_ref,
+            self._resolve_exc_class,
+            self._make_exception,
+            self._namedtuple,
+            self._builtin,
         )
         self.parent = os.getppid()
         self.ops = {
@@ -375,6 +400,12 @@ class Worker:
         cls = self._resolve_exc_class(desc.get("c"))  # type: ignore[arg-type]
         message = desc.get("s") if type(desc.get("s")) is str else ""
         return self.p.build_exception(cls, args, message)
+
+    @staticmethod
+    def _builtin(name: str) -> object:
+        if not name.isidentifier() or not hasattr(builtins, name):
+            raise TypeError(f"no builtin called {name!r}")
+        return getattr(builtins, name)
 
     def _namedtuple(self, module: str, qualname: str, fields: tuple, items: tuple) -> object:
         cls = self._lookup(module, qualname)
@@ -482,12 +513,12 @@ class Worker:
             tb = tb.tb_next
         try:
             text = "".join(traceback.format_exception(type(exc), exc, tb, limit=-30))[-6000:]
-        except Exception:  # noqa: BLE001 - candidate __str__ may fail
+        except Exception:  # candidate __str__ may fail
             text = None
         data_only = self.p.Encoder(self.p._refuse)
         try:
             desc = self.p.describe_exception(exc, data_only.encode, self.encoder.encode, text)
-        except Exception:  # noqa: BLE001
+        except Exception:
             desc = {"c": {"m": "builtins", "q": "Exception"}, "a": None, "s": "?", "d": {}}
         return {"i": rid, "x": desc}
 
@@ -505,7 +536,7 @@ class Worker:
             return {"i": rid, "p": str(exc)}
         try:
             result = op(*args)
-        except BaseException as exc:  # noqa: BLE001 - whatever the candidate raised crosses as data
+        except BaseException as exc:  # whatever the candidate raised crosses as data
             try:
                 return self._exception_reply(rid, exc)
             finally:
@@ -521,7 +552,7 @@ class Worker:
         p = self.p
         while True:
             try:
-                payload = p.recv_frame(self.reader)
+                payload = self.reader.read_frame()
             except (OSError, p.ProtocolError):
                 return
             if payload is None:
@@ -553,16 +584,12 @@ def work(fd: int, path: str) -> None:
     os.chdir(path)
     sys.path[:] = [path] + [p for p in sys.path if p and os.path.realpath(p) != HERE]
     sock = socket.socket(fileno=fd)
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:
-        pass
     Worker(sock, path, proto).serve()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:  # noqa: BLE001, S110
-            pass
     # Skip atexit handlers and non-daemon threads the candidate may have left.
     os._exit(0)
 

@@ -1,0 +1,128 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Role = Literal["candidate", "reviewer", "admin"]
+Status = Literal["queued", "running", "graded", "error"]
+
+
+class ChallengeSummary(BaseModel):
+    slug: str
+    title: str
+    version: int
+    language: str
+
+
+class ChallengeDetail(ChallengeSummary):
+    """A challenge's statement and what a candidate needs to know to submit."""
+
+    statement: str = Field(description="README.md of the challenge (Markdown)")
+    entrypoint: str | None
+    limits: dict[str, Any]
+    feedback: dict[str, Any] = Field(description="what a candidate sees of their result")
+    starter: dict[str, str] = Field(description="download links of the starter files")
+
+
+class ChallengeList(BaseModel):
+    items: list[ChallengeSummary]
+
+
+class ChallengeRefOut(BaseModel):
+    slug: str
+    version: int
+
+
+class ReviewInfo(BaseModel):
+    """What reviewers (and admins) see on top of the candidate's view."""
+
+    total: float | None
+    scores: dict[str, float] | None
+    error: dict[str, Any] | None
+    attempts: int
+    token_id: int
+    token_name: str
+    callback_url: str | None
+    worker: str | None
+    report: dict[str, str] = Field(description="links to the full report, per format")
+
+
+class SubmissionOut(BaseModel):
+    """A submission's state; ``feedback`` is what the challenge lets a candidate see."""
+
+    id: str
+    challenge: ChallengeRefOut
+    status: Status
+    stale: bool = Field(description="graded against an older version of the challenge")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    filename: str
+    sha256: str
+    size_bytes: int
+    feedback: dict[str, Any] | None
+    review: ReviewInfo | None = None
+
+
+class RankedItem(BaseModel):
+    rank: int | None = Field(description="1 for the best graded total; null when not graded")
+    id: str
+    token_id: int
+    token_name: str
+    status: Status
+    total: float | None
+    scores: dict[str, float] | None
+    stale: bool
+    challenge_version: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class RankedList(BaseModel):
+    challenge: ChallengeRefOut
+    count: int
+    limit: int
+    offset: int
+    items: list[RankedItem]
+
+
+class RegradeOut(BaseModel):
+    queued: int
+    skipped: int
+    ids: list[str]
+
+
+class TokenCreate(BaseModel):
+    role: Role
+    name: str = Field("", max_length=200)
+
+
+class TokenOut(BaseModel):
+    id: int
+    role: Role
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the bearer token; shown once, stored only as a hash")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, CheckOut]

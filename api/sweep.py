@@ -1,0 +1,154 @@
+"""The sweep: the database is the queue's source of truth, so anything it says is pending
+but that no one is working on gets sent again. Runs in every worker; each re-send is a
+compare-and-set on the row, so several sweepers never double a message."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select, update
+
+from api.challenges import find
+from api.db import utcnow
+from api.models import Submission, WebhookDelivery
+from api.queue import enqueue_grade, enqueue_webhook
+from api.services import Services
+
+log = structlog.get_logger("grader.sweep")
+
+WORKER_KEY = "grader:worker:"
+_BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    requeued: list[str] = field(default_factory=list)
+    reclaimed: list[str] = field(default_factory=list)
+    webhooks: list[int] = field(default_factory=list)
+    marked_stale: int = 0
+
+
+def sweep(svc: Services, *, now: datetime | None = None) -> SweepResult:
+    """Re-send what is stuck: queued rows never picked up, running rows whose worker
+    stopped beating, webhook deliveries whose retry message was lost; mark stale reports."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=svc.settings.stuck_after_seconds)
+    result = SweepResult()
+    with svc.session() as db:
+        queued = db.execute(
+            select(Submission.id).where(Submission.status == "queued",
+                                        Submission.enqueued_at < cutoff).limit(_BATCH)
+        ).scalars().all()
+        for sub_id in queued:
+            if db.connection().execute(
+                update(Submission)
+                .where(Submission.id == sub_id, Submission.status == "queued",
+                       Submission.enqueued_at < cutoff)
+                .values(enqueued_at=now)
+            ).rowcount:
+                result.requeued.append(sub_id)
+        running = db.execute(
+            select(Submission.id, Submission.generation).where(
+                Submission.status == "running", Submission.heartbeat_at < cutoff
+            ).limit(_BATCH)
+        ).all()
+        for sub_id, generation in running:
+            if db.connection().execute(
+                update(Submission)
+                .where(Submission.id == sub_id, Submission.status == "running",
+                       Submission.generation == generation, Submission.heartbeat_at < cutoff)
+                .values(status="queued", enqueued_at=now, worker=None)
+            ).rowcount:
+                result.reclaimed.append(sub_id)
+        grace = timedelta(seconds=min(60, svc.settings.stuck_after_seconds))
+        result.webhooks = list(db.execute(
+            select(WebhookDelivery.id).where(WebhookDelivery.status == "pending",
+                                             WebhookDelivery.next_attempt_at < now - grace)
+            .limit(_BATCH)
+        ).scalars().all())
+        result.marked_stale = _mark_stale(svc, db)
+    for sub_id in result.requeued + result.reclaimed:
+        enqueue_grade(svc.celery, sub_id)
+    for delivery_id in result.webhooks:
+        enqueue_webhook(svc.celery, delivery_id)
+    if result.requeued or result.reclaimed or result.webhooks:
+        log.warning("sweep re-sent work", requeued=result.requeued, reclaimed=result.reclaimed,
+                    webhooks=result.webhooks)
+    return result
+
+
+def _mark_stale(svc: Services, db: object) -> int:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(db, Session)
+    marked = 0
+    slugs = db.execute(select(Submission.challenge_slug).where(
+        Submission.status == "graded", Submission.stale.is_(False)).distinct()).scalars().all()
+    for slug in slugs:
+        challenge = find(svc.settings.challenges_dir, slug)
+        if challenge is None:
+            continue
+        marked += db.connection().execute(
+            update(Submission)
+            .where(Submission.challenge_slug == slug, Submission.status == "graded",
+                   Submission.stale.is_(False),
+                   Submission.challenge_version < challenge.config.version)
+            .values(stale=True)
+        ).rowcount
+    return marked
+
+
+class Sweeper:
+    """A thread in the worker process: sweeps every ``sweep_interval_seconds`` (with jitter,
+    so workers started together spread out) and announces the worker in Redis."""
+
+    def __init__(self, svc: Services, *, hostname: str | None = None) -> None:
+        self.svc = svc
+        self.hostname = hostname or socket.gethostname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="grader-sweep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        interval = max(0.5, self.svc.settings.sweep_interval_seconds)
+        self._stop.wait(random.uniform(0, min(interval, 2.0)))
+        while not self._stop.is_set():
+            self.announce()
+            try:
+                sweep(self.svc)
+            except Exception as exc:  # noqa: BLE001 - the database may be down: try next round
+                log.warning("sweep failed", error=f"{type(exc).__name__}: {exc}")
+            self._stop.wait(interval * random.uniform(0.8, 1.2))
+
+    def announce(self) -> None:
+        """Tell /healthz that this worker lives and whether it reaches the Docker engine."""
+        docker_ok, detail = docker_status()
+        ttl = int(max(30, 3 * self.svc.settings.sweep_interval_seconds))
+        record = {"hostname": self.hostname, "docker": docker_ok, "detail": detail,
+                  "at": utcnow().isoformat()}
+        try:
+            self.svc.redis.set(WORKER_KEY + self.hostname, json.dumps(record), ex=ttl)
+        except Exception as exc:  # noqa: BLE001 - Redis down: health shows it anyway
+            log.info("cannot announce the worker", error=str(exc))
+
+
+def docker_status() -> tuple[bool, str]:
+    from runners import make_runner
+
+    try:
+        runner = make_runner("docker")
+        return True, str(runner.self_test())  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+        return False, f"{type(exc).__name__}: {exc}"[:300]

@@ -6,16 +6,27 @@ command in its own process group, keeps bounded tails of its output, enforces th
 deadline (SIGINT first so pytest still writes its JUnit XML, then SIGKILL), kills
 every leftover process, reads the cgroup counters and writes ``result.json``.
 As PID 1 of its PID namespace it cannot be killed by a signal from inside it.
+
+Hardening (as a container's init only): it makes itself non-dumpable (no process of
+the same user can ptrace it or read its memory or ``/proc/1/environ``) and adds a
+seccomp filter on top of Docker's default (see ``_deny_syscalls``). pytest writes its
+JUnit XML into a pipe that only this process reads, never into a file the sandbox can
+see; this process writes ``junit.xml`` itself once everything else is dead. The run
+token the host put into this process's environment goes to pytest through another
+pipe and comes back inside the XML, so the host can tell pytest's XML from a forgery.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
 import selectors
 import shutil
 import signal
+import stat
+import struct
 import subprocess
 import sys
 import time
@@ -24,6 +35,8 @@ import time
 ROOT = "/grader"
 WORK = "/work"
 TAIL_BYTES = 64 * 1024
+MAX_JUNIT_BYTES = 16 * 1024 * 1024
+TOKEN_ENV = "GRADER_RUN_TOKEN"
 CHILD_ENV = {
     "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -54,7 +67,7 @@ def _copy_submission() -> None:
             shutil.copyfile(entry.path, dst)
 
 
-def _command(job: dict) -> list[str]:
+def _command(job: dict, junit_fd: int | None = None, token_fd: int | None = None) -> list[str]:
     py = sys.executable
     harness, out = f"{ROOT}/harness", f"{ROOT}/out"
     if job["role"] == "candidate":
@@ -62,7 +75,10 @@ def _command(job: dict) -> list[str]:
     args = [py, "-I", f"{harness}/pytest_boot.py"]
     if job["isolation"] == "in-process":
         args.append(f"--path={WORK}")
+    if token_fd is not None:
+        args.append(f"--token-fd={token_fd}")
     args += [f"--collected={out}/collected.json", "--"]
+    junit = f"/proc/self/fd/{junit_fd}" if junit_fd is not None else f"{out}/junit.xml"
     args += [
         "-c",
         f"{harness}/pytest.ini",
@@ -71,7 +87,7 @@ def _command(job: dict) -> list[str]:
         "--import-mode=importlib",
         "-p",
         "no:cacheprovider",
-        f"--junitxml={out}/junit.xml",
+        f"--junitxml={junit}",
         f"--timeout={job['limits']['test_seconds']}",
         "-q",
         "-rN",
@@ -154,6 +170,71 @@ def _kill_everything(child: int) -> None:
             time.sleep(0.01)
 
 
+def _deny_syscalls() -> None:
+    """Add a seccomp filter on top of Docker's default profile (filters stack).
+
+    Docker's default (20.10) still allows io_uring, whose ring bypasses seccomp for
+    the operations it carries, and ptrace among processes of one user. Denied with
+    EPERM: io_uring_setup/enter/register (425-427 on every architecture) and, on
+    x86-64, ptrace, process_vm_readv and process_vm_writev.
+    """
+    ld_w_abs, jeq_k, ret_k, and_k = 0x20, 0x15, 0x06, 0x54
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO|EPERM
+
+    def ins(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+        return struct.pack("HBBI", code, jt, jf, k)
+
+    def block(numbers: list[int], x32_mask: bool) -> list[bytes]:
+        out = [ins(ld_w_abs, 0)]
+        if x32_mask:
+            out.append(ins(and_k, 0xBFFFFFFF))  # x32 calls carry bit 30
+        out += [ins(jeq_k, n, jt=len(numbers) - i) for i, n in enumerate(numbers)]
+        return out + [ins(ret_k, allow), ins(ret_k, deny)]
+
+    everywhere = [425, 426, 427]
+    x86_64 = block(everywhere + [101, 310, 311], True)
+    other = block(everywhere, False)
+    prog = b"".join([ins(ld_w_abs, 4), ins(jeq_k, 0xC000003E, jt=0, jf=len(x86_64)),
+                     *x86_64, *other])
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buf = ctypes.create_string_buffer(prog)
+    fprog = SockFprog(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, MODE_FILTER
+        raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP failed")
+
+
+def _harden_init(events: list[dict]) -> None:
+    """As a container's init: become non-dumpable, then add the seccomp filter."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE = 0
+            raise OSError(ctypes.get_errno(), "PR_SET_DUMPABLE failed")
+        _deny_syscalls()
+    except (OSError, AttributeError) as exc:
+        events.append({"code": "hardening-failed", "message": str(exc)[:300]})
+
+
+def _write_out(name: str, data: bytes) -> None:
+    """Write a result file: never through a link, whatever its mode was set to."""
+    path = f"{ROOT}/out/{name}"
+    try:
+        # The run user owns the file and may have made it read-only (a pre-written
+        # forgery); everything else of the run is dead by now, so no link can appear.
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
 class _Tail:
     def __init__(self) -> None:
         self.buf = bytearray()
@@ -170,6 +251,10 @@ class _Tail:
 def main() -> int:
     global ROOT, WORK
     signal.signal(signal.SIGTERM, _on_term)
+    events: list[dict] = []
+    token = os.environ.pop(TOKEN_ENV, "")
+    if os.getpid() == 1:
+        _harden_init(events)
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     ROOT = job.get("root", ROOT)
@@ -177,7 +262,6 @@ def main() -> int:
     os.umask(0o022)
     started = time.monotonic()
     needs_code = job["role"] == "candidate" or job["isolation"] == "in-process"
-    events: list[dict] = []
     if needs_code:
         try:
             _copy_submission()
@@ -185,15 +269,28 @@ def main() -> int:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
     limit = int(job["limits"]["output_kb"]) * 1024
     deadline = started + float(job["limits"]["wall_seconds"])
+    junit_r = junit_w = token_r = None
+    if job["role"] != "candidate":
+        junit_r, junit_w = os.pipe()
+        if token:
+            token_r, token_w = os.pipe()
+            os.write(token_w, token.encode())
+            os.close(token_w)
     proc = subprocess.Popen(
-        _command(job),
+        _command(job, junit_w, token_r),
         cwd=WORK,
         env=CHILD_ENV,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        pass_fds=tuple(fd for fd in (junit_w, token_r) if fd is not None),
     )
+    for fd in (junit_w, token_r):
+        if fd is not None:
+            os.close(fd)
+    junit = bytearray()
+    junit_overflow = False
     tails = {"stdout": _Tail(), "stderr": _Tail()}
     total = 0
     truncated = False
@@ -203,6 +300,9 @@ def main() -> int:
     sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
     sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
     open_streams = 2
+    if junit_r is not None:
+        sel.register(junit_r, selectors.EVENT_READ, "junit")
+        open_streams += 1
     interrupted_at: float | None = None
     exited_at: float | None = None
     while True:
@@ -228,10 +328,16 @@ def main() -> int:
             time.sleep(0.05)
             continue
         for key, _ in sel.select(timeout=0.2):
-            data = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
+            data = os.read(key.fd, 65536)
             if not data:
                 sel.unregister(key.fileobj)
                 open_streams -= 1
+                continue
+            if key.data == "junit":
+                if len(junit) + len(data) > MAX_JUNIT_BYTES:
+                    junit_overflow = True
+                else:
+                    junit += data
                 continue
             total += len(data)
             if total > limit:
@@ -255,8 +361,17 @@ def main() -> int:
         "events": events,
     }
     result.update(_cgroup_stats())
-    with open(f"{ROOT}/out/result.json", "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
+    if junit_r is not None:
+        if junit_overflow:
+            junit.clear()
+            events.append({"code": "junit-too-large",
+                           "message": f"the JUnit XML passed {MAX_JUNIT_BYTES} bytes"})
+        result["junit_bytes"] = len(junit)
+        try:
+            _write_out("junit.xml", bytes(junit))
+        except OSError as exc:
+            events.append({"code": "junit-unwritable", "message": str(exc)[:300]})
+    _write_out("result.json", json.dumps(result).encode())
     return 0
 
 

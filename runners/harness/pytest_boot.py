@@ -1,8 +1,15 @@
 """Start pytest inside the sandbox with the grader's configuration only.
 
-Usage: pytest_boot.py [--path=DIR] [--collected=FILE] -- PYTEST_ARGS...
-``--path`` puts the submission on sys.path (in-process isolation only).
+Usage: pytest_boot.py [--path=DIR] [--token-fd=N] [--collected=FILE] -- PYTEST_ARGS...
+``--path`` puts the submission on sys.path (in-process isolation only), *after*
+the standard library, pytest and the harness: a submission's ``pytest.py``,
+``_pytest/`` or ``json.py`` never shadows them.
+``--token-fd`` names a pipe holding the run token; it is read and closed before any
+test code is imported, and goes into the JUnit XML as the ``grader_run`` property.
 ``--collected`` writes the collected test ids (and collection errors) as JSON.
+
+After the challenge's test files pytest also runs ``test_grader_sentinel.py``, a
+check that always fails (a strict xfail): the host rejects a report in which it passed.
 """
 
 from __future__ import annotations
@@ -12,6 +19,12 @@ import os
 import sys
 
 HARNESS = os.path.dirname(os.path.abspath(__file__))
+SENTINEL = os.path.join(HARNESS, "test_grader_sentinel.py")
+TOKEN_PROPERTY = "grader_run"
+
+
+def _is_harness(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].endswith("test_grader_sentinel.py")
 
 
 class CollectRecorder:
@@ -26,7 +39,8 @@ class CollectRecorder:
             self.errors.append(f"{report.nodeid}: {str(report.longrepr)[-2000:]}")
 
     def pytest_collection_finish(self, session):  # type: ignore[no-untyped-def]
-        data = {"ids": [item.nodeid for item in session.items], "errors": self.errors}
+        ids = [item.nodeid for item in session.items if not _is_harness(item.nodeid)]
+        data = {"ids": ids, "errors": self.errors}
         with open(self.path, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
 
@@ -51,19 +65,54 @@ class SectionTrimmer:
         report.sections = [(key, self._clip(value)) for key, value in report.sections]
 
 
+class RunToken:
+    """Puts the run token into the JUnit XML (after the junitxml plugin configured)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def pytest_configure(self, config):  # type: ignore[no-untyped-def]
+        from _pytest.junitxml import xml_key
+
+        xml = config.stash.get(xml_key, None)
+        if xml is not None:
+            xml.add_global_property(TOKEN_PROPERTY, self.token)
+
+
+def _read_token(fd: int) -> str:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("ascii", errors="replace").strip()
+
+
 def main(argv: list[str]) -> int:
     sep = argv.index("--")
     own, pytest_args = argv[:sep], argv[sep + 1 :]
     sys.path.insert(0, HARNESS)
     plugins: list[object] = [SectionTrimmer()]
+    submission_paths: list[str] = []
     for arg in own:
         if arg.startswith("--path="):
-            sys.path.insert(0, arg.split("=", 1)[1])
+            submission_paths.append(arg.split("=", 1)[1])
+        elif arg.startswith("--token-fd="):
+            plugins.append(RunToken(_read_token(int(arg.split("=", 1)[1]))))
         elif arg.startswith("--collected="):
             plugins.append(CollectRecorder(arg.split("=", 1)[1]))
     import _pytest.runner
     import pytest
 
+    # Last on sys.path: the standard library, pytest and the harness come first.
+    sys.path.extend(submission_paths)
+    if os.path.isfile(SENTINEL):
+        pytest_args.append(SENTINEL)
+
+    RunToken.pytest_configure = pytest.hookimpl(trylast=True)(  # type: ignore[method-assign]
+        RunToken.pytest_configure
+    )
     # Runs before the JUnit writer sees the report.
     SectionTrimmer.pytest_runtest_logreport = pytest.hookimpl(tryfirst=True)(  # type: ignore[method-assign]
         SectionTrimmer.pytest_runtest_logreport

@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import builtins
 import collections
+import collections.abc
 import contextlib
 import importlib.machinery
+import select
 import socket
 import sys
 import time
 import types
 import weakref
+from collections.abc import Iterator, Mapping
 
 import pytest
 import rpc_protocol as P
@@ -228,16 +231,16 @@ class Connection:
         if self.reader.pending():
             self.drop()
             return
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
         try:
-            data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return
+            events = poller.poll(0)
         except OSError:
+            events = [(sock.fileno(), select.POLLERR)]
+        if events:
+            # The end of the stream, or bytes nobody asked for: either way this
+            # worker is done with.
             self.drop()
-            return
-        # b"" is the end of the stream; anything else was not asked for.
-        self.drop()
-        del data
 
     # -- references ---------------------------------------------------------
 
@@ -483,7 +486,7 @@ class Connection:
             self.drop()
             if isinstance(exc, TimeoutError):
                 raise CandidateProcessDied(
-                    f"candidate process did not answer {_what(op, args)} within "
+                    f"candidate process did not complete {_what(op, args)} within "
                     f"{self.call_timeout} s; it is restarted for the next call"
                 ) from None
             if isinstance(exc, P.ProtocolError):
@@ -493,8 +496,8 @@ class Connection:
                 ) from None
             if isinstance(exc, (OSError, EOFError)):
                 raise CandidateProcessDied(
-                    f"candidate process died during the call {_what(op, args)} (connection "
-                    "closed); it is restarted for the next call"
+                    f"candidate process died during {_what(op, args)} (connection closed); "
+                    "it is restarted for the next call"
                 ) from None
             raise
         if "v" in reply:
@@ -521,7 +524,7 @@ class Connection:
             raise exc
         if "p" in reply:
             raise CandidateRequestRefused(
-                f"candidate process refused {_what(op, args)}: {str(reply['p'])[:500]}"
+                f"candidate process could not complete {_what(op, args)}: {str(reply['p'])[:500]}"
             )
         self.drop()
         raise CandidateProtocolError("candidate process sent an empty reply")
@@ -539,16 +542,18 @@ def _label(obj: object) -> str:
 
 
 def _what(op: str, args: tuple) -> str:
+    """``the call to solution.add()``, ``reading solution.Account.x``... for messages."""
     target = _label(args[0]) if args else ""
     if op == "call":
-        return f"to {target}()"
+        return f"the call to {target}()"
     if op in ("getattr", "setattr", "delattr") and len(args) > 1:
-        return f"{op} {target}.{args[1]}"
+        verb = {"getattr": "reading", "setattr": "setting", "delattr": "deleting"}[op]
+        return f"{verb} {target}.{args[1]}"
     if op == "import" and args:
-        return f"import {args[0]}"
-    if op in ("binop", "unop") and args:
-        return f"{op} {args[0]}"
-    return f"{op} {target}".strip()
+        return f"the import of {args[0]}"
+    if op in ("binop", "unop") and len(args) > 1:
+        return f"the {args[0]} operation on {_label(args[1])}"
+    return f"the {op} operation on {target}".strip()
 
 
 def _bool(value: object) -> bool:
@@ -908,22 +913,60 @@ def _make_binops() -> None:
 _make_binops()
 
 
+_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+
+
+class _RemoteNamespace(collections.abc.Mapping):  # type: ignore[type-arg]
+    """``vars(module)`` of a remote module: names are looked up remotely on demand
+    (so ``monkeypatch`` and ``mock.patch`` see the candidate's module globals)."""
+
+    def __init__(self, module: RemoteModule) -> None:
+        self._module = module
+
+    def __getitem__(self, name: object) -> object:
+        local = _module_dict(self._module)
+        if type(name) is not str:
+            raise KeyError(name)
+        if name in local:
+            return local[name]
+        try:
+            return _remote_getattr(self._module._grader_module_proxy(), name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._module.__dir__())
+
+    def __len__(self) -> int:
+        return len(self._module.__dir__())
+
+
 class RemoteModule(types.ModuleType):
-    """``import mod`` for a module of the submission: attributes are read remotely."""
+    """``import mod`` for a module of the submission: attributes are read remotely.
+
+    Only what the import system sets (``__spec__``, ``__path__``...) and submodules
+    are kept locally; ``__dict__`` is a view of the remote module's names.
+    """
 
     def __init__(self, name: str, conn: Connection) -> None:
         super().__init__(name)
-        self.__dict__["_grader_conn"] = conn
-        self.__dict__["_grader_proxy"] = None
+        local = _module_dict(self)
+        local["_grader_conn"] = conn
+        local["_grader_proxy"] = None
+
+    @property  # type: ignore[misc]
+    def __dict__(self) -> Mapping[str, object]:  # type: ignore[override]
+        return _RemoteNamespace(self)
 
     def _grader_module_proxy(self) -> RemoteObject:
-        proxy = self.__dict__["_grader_proxy"]
+        local = _module_dict(self)
+        proxy = local["_grader_proxy"]
         if proxy is None:
-            proxy = self.__dict__["_grader_conn"].call("import", self.__name__)
+            proxy = local["_grader_conn"].call("import", self.__name__)
             if type(proxy) is not RemoteObject:
                 raise CandidateProtocolError("import did not return a module")
             object.__setattr__(proxy, "_grader_path", (self.__name__, ()))
-            self.__dict__["_grader_proxy"] = proxy
+            local["_grader_proxy"] = proxy
         return proxy
 
     def __getattr__(self, name: str) -> object:
@@ -935,26 +978,31 @@ class RemoteModule(types.ModuleType):
             try:
                 return _remote_getattr(proxy, name)
             except AttributeError:
-                return [n for n in proxy.__dir__() if not n.startswith("_")]
+                names = _module_dict(self)["_grader_conn"].call("exports", proxy)
+                if type(names) is not list or not all(type(n) is str for n in names):
+                    raise CandidateProtocolError("exports must be a list of names") from None
+                return names
         return _remote_getattr(proxy, name)
 
     def __setattr__(self, name: str, value: object) -> None:
         __tracebackhide__ = True
         if _is_dunder(name) or isinstance(value, RemoteModule):
             # The import system sets __spec__, __path__... and submodules.
-            self.__dict__[name] = value
+            _module_dict(self)[name] = value
             return
         self._grader_module_proxy().__setattr__(name, value)
 
     def __delattr__(self, name: str) -> None:
         __tracebackhide__ = True
-        if name in self.__dict__:
-            del self.__dict__[name]
+        local = _module_dict(self)
+        if name in local:
+            del local[name]
             return
         self._grader_module_proxy().__delattr__(name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(self._grader_module_proxy().__dir__()) | set(self.__dict__))
+        local = [n for n in _module_dict(self) if not n.startswith("_grader_")]
+        return sorted(set(self._grader_module_proxy().__dir__()) | set(local))
 
     def __repr__(self) -> str:
         return f"<remote module {self.__name__!r}>"
@@ -1098,6 +1146,32 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     conn = _STATE.get("conn")
     if isinstance(conn, Connection):
         conn.check_alive()
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken repr must not hide the comparison
+        text = f"<{type(value).__name__} with a failing repr: {type(exc).__name__}>"
+    text = text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, RemoteObject):
+        return f"<remote {value._grader_type}: {text}>"
+    return text
+
+
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> object:
+    """Explain a failed ``==`` between a remote object and local data."""
+    left_remote, right_remote = isinstance(left, RemoteObject), isinstance(right, RemoteObject)
+    if op not in ("==", "!=") or left_remote == right_remote:
+        return None
+    remote = left if left_remote else right
+    return [
+        f"{_short_repr(left)} {op} {_short_repr(right)}",
+        f"the {'left' if left_remote else 'right'} side is a {remote._grader_type} object "  # type: ignore[union-attr]
+        "that lives in the candidate process: it is never equal to local data",
+    ]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -24,7 +24,13 @@ Values
     ``["s", [v...]]`` set           ``["fs", [v...]]`` frozenset
     ``["d", [k, v, k, v...]]`` dict (keys are any hashable value)
     ``["c", re, im]`` complex       ``["sl", a, b, c]`` slice   ``["rg", a, b, c]`` range
-    ``["el"]`` Ellipsis
+    ``["el"]`` Ellipsis             ``["B", name]`` a builtin (the test side accepts types only)
+    ``["dec", str]`` Decimal        ``["frac", hex, hex]`` Fraction
+    ``["date", y, m, d]``, ``["dt", [y, m, d, H, M, S], [us, fold], tz]``,
+    ``["tm", [H, M, S, us, fold], tz]``, ``["td", days, s, us]``, ``["tz", tz]``
+        datetime values (tz: ``[days, s, us]`` of a fixed offset, or null)
+    ``["uuid", hex]``  ``["path", "PosixPath"|"PurePosixPath", str]``
+    ``["dq", [v...], maxlen]`` deque   (these standard types cross only when exact)
     ``["nt", module, qualname, [field...], [v...]]`` a namedtuple instance
     ``["r", id, type name]`` a reference to an object kept alive by the candidate side
         (the test side sends ``["r", id]``)

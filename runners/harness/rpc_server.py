@@ -13,6 +13,15 @@ connection as soon as its worker dies (so the test side sees the death at once,
 even if a grandchild still holds the socket) and kills the worker as soon as the
 test side hangs up. It serves new connections until SIGTERM.
 
+The supervisor runs as the same user as the candidate code, so a worker can kill it
+(``os.kill(os.getppid(), 9)``): the worker then exits after its current reply, the
+port closes, and the test side fails every later test at once with "cannot reach
+the candidate process" (after one connect timeout), instead of hanging. In the
+sandbox the supervisor is the launcher's command: the launcher sees it exit and
+ends the container. When the supervisor is itself PID 1 of a PID namespace, the
+kernel ignores that SIGKILL and it keeps serving; replacing a worker then kills
+every other process of the namespace too.
+
 The worker keeps the objects it hands out in a reference table until the test side
 releases them; see rpc_protocol.py for the wire format and rpc_client.py for the
 other side. Candidate output goes to the worker's stdout/stderr (inherited), never
@@ -36,6 +45,7 @@ import socket
 import subprocess
 import sys
 import traceback
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 THIS_FILE = os.path.abspath(__file__)
@@ -363,6 +373,7 @@ class Worker:
             "unop": self.op_unop,
             "enter": self.op_enter,
             "exit": self.op_exit,
+            "exports": self.op_exports,
             "isinstance": lambda obj, cls: bool(isinstance(obj, cls)),
             "issubclass": lambda sub, cls: bool(issubclass(sub, cls)),
         }
@@ -450,6 +461,26 @@ class Worker:
         if not self._under_path(sys.modules.get(top)):
             raise ImportError(f"module {top!r} is not a module of the submission", name=top)
         return module
+
+    @staticmethod
+    def op_exports(module: object) -> list[str]:
+        """What ``from module import *`` takes when the module has no ``__all__``:
+        its public names, less modules and the classes and functions it imported
+        from outside the submission (so a star import cannot replace the test's own
+        ``os`` or ``OrderedDict`` with remote ones)."""
+        if not isinstance(module, types.ModuleType):
+            raise TypeError("exports() needs a module")
+        top = module.__name__.partition(".")[0]
+        names = []
+        for name, value in list(vars(module).items()):
+            if type(name) is not str or name.startswith("_") or isinstance(value, types.ModuleType):
+                continue
+            if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
+                owner = getattr(value, "__module__", None)
+                if not isinstance(owner, str) or owner.partition(".")[0] != top:
+                    continue
+            names.append(name)
+        return names
 
     @staticmethod
     def _name(name: object) -> str:
@@ -565,7 +596,8 @@ class Worker:
                 data = p.dumps(reply)
                 frame = p.pack_frame(data)
             except p.EncodeError as exc:
-                frame = p.pack_frame(p.dumps({"i": reply.get("i"), "p": f"reply too large: {exc}"}))
+                refusal = {"i": reply.get("i"), "p": f"the result cannot be sent: {exc}"}
+                frame = p.pack_frame(p.dumps(refusal))
             try:
                 self.sock.sendall(frame)
             except OSError:
@@ -577,8 +609,12 @@ class Worker:
 def work(fd: int, path: str) -> None:
     sys.dont_write_bytecode = True
     _ensure_std_fds()
-    if fd <= 2:
-        fd = os.dup(fd)
+    if fd <= 2:  # never leave the channel where candidate output goes
+        channel = os.dup(fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, fd)
+        os.close(null)
+        fd = channel
     proto = _load_protocol()
     path = os.path.realpath(path)
     os.chdir(path)

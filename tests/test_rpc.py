@@ -1,0 +1,2068 @@
+"""Process isolation harness (runners/harness/rpc_*.py), without Docker.
+
+Each scenario starts the supervisor (rpc_server.py) as a local subprocess on a free
+loopback port over a temporary folder holding a sample submission, then runs pytest
+in a subprocess with ``-p rpc_client`` over sample test files, and reads the
+outcomes from its JUnit XML. Every process is stopped at the end of its test.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HARNESS = Path(__file__).resolve().parent.parent / "runners" / "harness"
+pytestmark = pytest.mark.timeout(120)
+
+
+def _load_protocol():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("_test_rpc_protocol", HARNESS / "rpc_protocol.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+P = _load_protocol()
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _kill_marked(marker: str) -> None:
+    """SIGKILL every process whose command line holds ``marker`` (a unique tmp path):
+    workers and whatever they forked, which are not our children."""
+    needle = marker.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+        except OSError:
+            continue
+        if needle in cmdline:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, state) of the processes whose parent is ``pid``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[1]) == pid:
+            out.append((int(entry), fields[0]))
+    return out
+
+
+@dataclass
+class Outcome:
+    outcome: str
+    message: str = ""
+
+
+@dataclass
+class Run:
+    returncode: int
+    outcomes: dict[str, Outcome]
+    output: str
+    duration: float
+
+    def names(self, outcome: str) -> set[str]:
+        return {name for name, o in self.outcomes.items() if o.outcome == outcome}
+
+
+@dataclass
+class Sandbox:
+    root: Path
+    port: int = field(default_factory=_free_port)
+    supervisor: subprocess.Popen[bytes] | None = None
+
+    @property
+    def cand(self) -> Path:
+        return self.root / "cand"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def write(self, files: dict[str, str], where: str = "cand") -> None:
+        for name, text in files.items():
+            path = self.root / where / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+    def start(self) -> None:
+        self.cand.mkdir(exist_ok=True)
+        with open(self.root / "supervisor.log", "ab") as log:
+            self.supervisor = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    str(HARNESS / "rpc_server.py"),
+                    "--listen",
+                    self.address,
+                    "--path",
+                    str(self.cand),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return (self.root / "supervisor.log").read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            with contextlib.suppress(OSError):
+                self.supervisor.kill()
+            self.supervisor.wait(timeout=10)
+        _kill_marked(str(self.cand))
+
+    def pytest(
+        self,
+        tests: dict[str, str],
+        modules: str = "solution",
+        args: tuple[str, ...] = (),
+        timeout: float = 90,
+        ini: Path | None = None,
+    ) -> Run:
+        self.write(tests, "tests")
+        if ini is None:
+            ini = self.root / "pytest.ini"
+            ini.write_text("[pytest]\n", encoding="utf-8")
+        xml = self.root / "junit.xml"
+        with contextlib.suppress(FileNotFoundError):
+            xml.unlink()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        env["PYTHONPATH"] = str(HARNESS)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "rpc_client",
+            "--rpc-address",
+            self.address,
+            "--rpc-modules",
+            modules,
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(self.root),
+            f"--junitxml={xml}",
+            "-q",
+            "-rA",
+            "--timeout=10",
+            *args,
+            str(self.root / "tests"),
+        ]
+        started = time.monotonic()
+        proc = subprocess.run(
+            cmd,
+            cwd=self.root / "tests",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        duration = time.monotonic() - started
+        output = proc.stdout + proc.stderr
+        outcomes: dict[str, Outcome] = {}
+        if xml.exists():
+            for case in ET.parse(xml).iter("testcase"):
+                name = case.get("name", "")
+                outcome, message = "passed", ""
+                for child in case:
+                    if child.tag in ("failure", "error", "skipped"):
+                        outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                        message = (child.get("message") or "") + "\n" + (child.text or "")
+                        break
+                assert name not in outcomes, f"duplicate test name {name}"
+                outcomes[name] = Outcome(outcome, message)
+        return Run(proc.returncode, outcomes, output, duration)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path)
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+def _all_passed(run: Run, expected: int) -> None:
+    bad = {n: o for n, o in run.outcomes.items() if o.outcome != "passed"}
+    assert not bad, "\n\n".join(f"{n}: {o.outcome}\n{o.message[-1500:]}" for n, o in bad.items())
+    assert len(run.outcomes) == expected, run.output[-3000:]
+    assert run.returncode == 0, run.output[-3000:]
+
+
+# ---------------------------------------------------------------------------
+# a correct solution, and the ordinary test styles that must pass against it
+
+SOLUTION = '''
+"""A solution shaped like the usual take-home challenges."""
+import collections
+import dataclasses
+import enum
+import os
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+
+VERSION = "1.0"
+LIMITS = {"max": 10, ("a", 1): "tuple key", 3: frozenset({1, 2})}
+EVENTS = []
+
+
+def add(a, b):
+    return a + b
+
+
+def divide(a, b):
+    if b == 0:
+        raise ZeroDivisionError("cannot divide by zero")
+    return a / b
+
+
+def lookup(mapping, key):
+    return mapping[key]
+
+
+def parse_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+
+
+def stats(values):
+    return {"min": min(values), "max": max(values), "mean": sum(values) / len(values)}
+
+
+def unique(values):
+    return set(values)
+
+
+def pairs(n):
+    return [(i, i * i) for i in range(n)]
+
+
+def specials():
+    return 2**100, -(2**70), float("nan"), float("inf"), -0.0, 1e-300, 3 + 4j
+
+
+def blobs():
+    return b"\\x00\\xffraw", bytearray(b"ab")
+
+
+def echo(*args, **kwargs):
+    return {"args": args, "kwargs": kwargs}
+
+
+def apply(fn, values):
+    return [fn(v) for v in values]
+
+
+def word_counts(text):
+    return collections.Counter(text.split())
+
+
+def recent_first():
+    od = collections.OrderedDict(a=1, b=2, c=3)
+    od.move_to_end("a")
+    return od
+
+
+def window(values, size):
+    return collections.deque(values, maxlen=size)
+
+
+def fib():
+    a, b = 0, 1
+    while True:
+        EVENTS.append(a)
+        yield a
+        a, b = b, a + b
+
+
+def countdown(n):
+    while n > 0:
+        yield n
+        n -= 1
+    return "done"
+
+
+def consumed():
+    return len(EVENTS)
+
+
+class Countdown:
+    def __init__(self, start):
+        self.current = start
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.current <= 0:
+            raise StopIteration
+        self.current -= 1
+        return self.current + 1
+
+
+class BankError(Exception):
+    """Base of the bank's errors."""
+
+
+class InsufficientFunds(BankError):
+    def __init__(self, needed):
+        super().__init__(needed)
+        self.needed = needed
+
+    def __str__(self):
+        return f"insufficient funds: {self.needed} more needed"
+
+
+class AccountClosed(BankError):
+    pass
+
+
+class Account:
+    interest_rate = 0.05
+
+    def __init__(self, owner, balance=0):
+        self.owner = owner
+        self.balance = balance
+        self.history = []
+        self.closed = False
+
+    def deposit(self, amount):
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        self._check()
+        self.balance += amount
+        self.history.append(("deposit", amount))
+        return self.balance
+
+    def withdraw(self, amount):
+        self._check()
+        if amount > self.balance:
+            raise InsufficientFunds(amount - self.balance)
+        self.balance -= amount
+        self.history.append(("withdraw", amount))
+        return self.balance
+
+    def close(self):
+        self.closed = True
+
+    def _check(self):
+        if self.closed:
+            raise AccountClosed(f"account of {self.owner} is closed")
+
+    @classmethod
+    def from_string(cls, text):
+        owner, balance = text.split(":")
+        return cls(owner, int(balance))
+
+    @staticmethod
+    def valid_owner(name):
+        return bool(name) and name[0].isupper()
+
+    @property
+    def summary(self):
+        return {"owner": self.owner, "balance": self.balance}
+
+    def __repr__(self):
+        return f"Account({self.owner!r}, {self.balance})"
+
+    def __str__(self):
+        return f"{self.owner}: {self.balance}"
+
+    def __len__(self):
+        return len(self.history)
+
+    def __iter__(self):
+        return iter(self.history)
+
+    def __contains__(self, kind):
+        return any(k == kind for k, _ in self.history)
+
+    def __bool__(self):
+        return not self.closed
+
+
+@dataclasses.dataclass(order=True, frozen=True)
+class Point:
+    x: int
+    y: int
+
+    def distance_to(self, other):
+        return abs(self.x - other.x) + abs(self.y - other.y)
+
+
+@dataclasses.dataclass
+class Item:
+    name: str
+    price: Decimal
+    tags: list = dataclasses.field(default_factory=list)
+
+
+class Vector:
+    def __init__(self, *coords):
+        self.coords = tuple(coords)
+
+    def __add__(self, other):
+        return Vector(*(a + b for a, b in zip(self.coords, other.coords)))
+
+    def __mul__(self, k):
+        return Vector(*(a * k for a in self.coords))
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other):
+        return isinstance(other, Vector) and self.coords == other.coords
+
+    def __hash__(self):
+        return hash(self.coords)
+
+    def __abs__(self):
+        return sum(a * a for a in self.coords) ** 0.5
+
+    def __getitem__(self, i):
+        return self.coords[i]
+
+    def __len__(self):
+        return len(self.coords)
+
+    def __repr__(self):
+        return f"Vector{self.coords}"
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+class Priority(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+def color_of(name):
+    return Color[name.upper()]
+
+
+Pair = collections.namedtuple("Pair", "left right")
+
+
+def make_pair(a, b):
+    return Pair(a, b)
+
+
+def pair_sum(pair):
+    return pair.left + pair.right
+
+
+class Inventory:
+    def __init__(self):
+        self._items = {}
+
+    def __setitem__(self, key, value):
+        if value < 0:
+            raise ValueError("negative stock")
+        self._items[key] = value
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __delitem__(self, key):
+        del self._items[key]
+
+    def __contains__(self, key):
+        return key in self._items
+
+    def keys(self):
+        return sorted(self._items)
+
+
+class Transaction:
+    def __init__(self, account):
+        self.account = account
+        self.snapshot = None
+        self.state = "new"
+
+    def __enter__(self):
+        self.snapshot = self.account.balance
+        self.state = "open"
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.account.balance = self.snapshot
+            self.state = "rolled back"
+            return issubclass(exc_type, BankError)
+        self.state = "committed"
+        return False
+
+
+def day_after(day, days):
+    return day + timedelta(days=days)
+
+
+def new_year():
+    return date(2024, 1, 1)
+
+
+def env_hints():
+    return sorted(k for k in os.environ if "PYTEST" in k.upper())
+
+
+def chatty(x):
+    print("candidate says hi")
+    print("candidate complains", file=sys.stderr)
+    return x * 2
+'''
+
+GEOMETRY_INIT = """
+from .shapes import Square
+
+__all__ = ["Square", "area"]
+
+
+def area(shape):
+    return shape.area()
+"""
+
+GEOMETRY_SHAPES = """
+class Square:
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side ** 2
+"""
+
+STYLE_TESTS = """
+import copy
+import importlib
+import dataclasses
+import math
+from collections import Counter, OrderedDict, deque
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+
+import pytest
+
+import geometry
+import geometry.shapes
+import solution
+from geometry import Square, area
+from solution import Account, InsufficientFunds, Point, Vector
+
+
+def test_function():
+    assert solution.add(2, 3) == 5
+    assert solution.add("a", "b") == "ab"
+    assert solution.add([1], [2]) == [1, 2]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [(1, 2, 3), (-1, 1, 0), (10**20, 1, 10**20 + 1)])
+def test_parametrized(a, b, expected):
+    assert solution.add(a, b) == expected
+
+
+@pytest.mark.parametrize("cls", [solution.Account, solution.Inventory])
+def test_parametrized_with_remote_classes(cls):
+    assert cls is not None
+    assert callable(cls)
+
+
+def test_builtin_exceptions_with_message():
+    with pytest.raises(ZeroDivisionError, match="cannot divide by zero"):
+        solution.divide(1, 0)
+    with pytest.raises(KeyError, match="'missing'") as excinfo:
+        solution.lookup({"a": 1}, "missing")
+    assert excinfo.type is KeyError
+    assert excinfo.value.args == ("missing",)
+    with pytest.raises(ValueError) as excinfo:
+        solution.parse_int("abc")
+    assert str(excinfo.value) == "not a number: 'abc'"
+
+
+def test_try_except_in_test():
+    try:
+        solution.parse_int("x1")
+    except ValueError as exc:
+        assert "x1" in str(exc)
+    else:
+        pytest.fail("no ValueError")
+
+
+def test_custom_exception_hierarchy():
+    account = Account("Ann", 10)
+    with pytest.raises(InsufficientFunds, match=r"5 more needed") as excinfo:
+        account.withdraw(15)
+    assert excinfo.value.needed == 5
+    assert isinstance(excinfo.value, solution.BankError)
+    assert isinstance(excinfo.value, Exception)
+    with pytest.raises(solution.BankError):
+        account.withdraw(100)
+    account.close()
+    with pytest.raises(solution.AccountClosed, match="account of Ann is closed"):
+        account.deposit(1)
+    assert solution.InsufficientFunds is InsufficientFunds
+    assert issubclass(solution.AccountClosed, solution.BankError)
+
+
+def test_dict_list_set_tuple_returns():
+    assert solution.stats([1, 2, 3, 6]) == {"min": 1, "max": 6, "mean": 3.0}
+    assert solution.unique([1, 1, 2]) == {1, 2}
+    assert solution.pairs(3) == [(0, 0), (1, 1), (2, 4)]
+    assert type(solution.pairs(2)[0]) is tuple
+    assert solution.LIMITS == {"max": 10, ("a", 1): "tuple key", 3: frozenset({1, 2})}
+    assert solution.VERSION == "1.0"
+
+
+def test_special_values():
+    big, negative, nan, inf, zero, tiny, cplx = solution.specials()
+    assert big == 2**100 and negative == -(2**70)
+    assert math.isnan(nan) and inf == math.inf
+    assert zero == 0 and math.copysign(1, zero) == -1
+    assert tiny == 1e-300 and cplx == 3 + 4j
+    raw, mutable = solution.blobs()
+    assert raw == b"\\x00\\xffraw" and mutable == bytearray(b"ab")
+
+
+def test_args_kwargs_and_builtin_callables():
+    assert solution.echo(1, "x", key=(1, 2)) == {"args": (1, "x"), "kwargs": {"key": (1, 2)}}
+    assert solution.apply(len, ["ab", "c"]) == [2, 1]
+    assert solution.apply(str, [1, 2]) == ["1", "2"]
+
+
+def test_container_subclasses_arrive_as_data():
+    counts = solution.word_counts("a b a")
+    assert counts == {"a": 2, "b": 1}
+    assert counts == Counter({"a": 2, "b": 1})
+    assert list(solution.recent_first()) == ["b", "c", "a"]
+    assert solution.recent_first() == OrderedDict(b=2, c=3, a=1)
+    assert solution.window([1, 2, 3, 4], 2) == deque([3, 4], maxlen=2)
+
+
+def test_stdlib_values_cross_as_data():
+    assert solution.new_year() == date(2024, 1, 1)
+    assert solution.day_after(date(2024, 1, 31), 1) == date(2024, 2, 1)
+    item = solution.Item("pen", Decimal("1.50"))
+    assert item.price == Decimal("1.50")
+    assert item.tags == []
+
+
+def test_generator_is_lazy():
+    before = solution.consumed()
+    assert list(islice(solution.fib(), 10)) == [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]
+    assert solution.consumed() - before == 10
+    gen = solution.fib()
+    assert next(gen) == 0
+    assert next(gen) == 1
+    assert solution.consumed() - before == 12
+
+
+def test_generator_return_value():
+    gen = solution.countdown(2)
+    assert next(gen) == 2
+    assert next(gen) == 1
+    with pytest.raises(StopIteration) as excinfo:
+        next(gen)
+    assert excinfo.value.value == "done"
+    assert list(solution.countdown(3)) == [3, 2, 1]
+    assert sum(x for x in solution.countdown(4)) == 10
+
+
+def test_iterator_class():
+    assert list(solution.Countdown(3)) == [3, 2, 1]
+    total = 0
+    for value in solution.Countdown(4):
+        total += value
+    assert total == 10
+    it = iter(solution.Countdown(1))
+    assert next(it) == 1
+    assert next(it, "end") == "end"
+
+
+def test_dataclass_by_attribute_and_by_value():
+    p = Point(1, 2)
+    assert p.x == 1 and p.y == 2
+    assert p == Point(1, 2)
+    assert p != Point(2, 1)
+    assert Point(1, 2) < Point(1, 3)
+    assert sorted([Point(2, 0), Point(1, 5)]) == [Point(1, 5), Point(2, 0)]
+    assert p.distance_to(Point(4, 6)) == 7
+    assert repr(p) == "Point(x=1, y=2)"
+    assert len({Point(1, 1), Point(1, 1), Point(0, 1)}) == 2
+    assert Point(1, 2) in [Point(0, 0), Point(1, 2)]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 5
+
+
+def test_remote_object_against_local_data_is_unequal():
+    p = Point(1, 2)
+    assert p != (1, 2)
+    assert not (p == (1, 2))
+    assert p is not None
+
+
+def test_context_manager():
+    account = Account("Bo", 10)
+    with solution.Transaction(account) as tx:
+        account.deposit(5)
+    assert tx.state == "committed" and account.balance == 15
+    with solution.Transaction(account) as tx:
+        account.withdraw(100)  # InsufficientFunds: rolled back and suppressed
+    assert tx.state == "rolled back" and account.balance == 15
+    with pytest.raises(ValueError):
+        with solution.Transaction(account) as tx:
+            account.deposit(3)
+            account.deposit(-1)
+    assert tx.state == "rolled back" and account.balance == 15
+
+
+def test_vector_arithmetic():
+    v = Vector(1, 2) + Vector(3, 4)
+    assert v == Vector(4, 6)
+    assert 2 * Vector(1, 2) == Vector(2, 4)
+    assert Vector(1, 2) * 3 == Vector(3, 6)
+    assert abs(Vector(3, 4)) == 5.0
+    assert Vector(7, 8)[1] == 8 and len(Vector(1, 2, 3)) == 3
+    assert len({Vector(1), Vector(1), Vector(2)}) == 2
+    assert f"{Vector(1, 2)!r}" == "Vector(1, 2)"
+
+
+def test_enums_and_namedtuples():
+    assert solution.color_of("red") == solution.Color.RED
+    assert solution.color_of("red") is solution.Color.RED
+    assert solution.color_of("green").name == "GREEN"
+    assert solution.color_of("green").value == 2
+    assert solution.Priority.HIGH == 2
+    pair = solution.make_pair(1, 2)
+    assert pair == (1, 2) and pair.left == 1 and pair.right == 2
+    assert solution.pair_sum(pair) == 3
+
+
+def test_mapping_protocol():
+    inv = solution.Inventory()
+    inv["apple"] = 3
+    inv["pear"] = 0
+    assert inv["apple"] == 3
+    assert "apple" in inv and "kiwi" not in inv
+    del inv["pear"]
+    assert inv.keys() == ["apple"]
+    with pytest.raises(KeyError):
+        inv["pear"]
+    with pytest.raises(ValueError, match="negative"):
+        inv["fig"] = -1
+
+
+def test_packages_and_submodules():
+    assert area(Square(3)) == 9
+    assert geometry.shapes.Square(2).area() == 4
+    assert geometry.area(geometry.Square(5)) == 25
+    assert geometry.__all__ == ["Square", "area"]
+    with pytest.raises(ImportError):
+        importlib.import_module("geometry.missing")
+
+
+def test_module_attribute_errors():
+    assert not hasattr(solution, "no_such_name")
+    with pytest.raises(AttributeError):
+        solution.no_such_name
+
+
+def test_monkeypatch_module_data(monkeypatch):
+    monkeypatch.setattr(solution, "VERSION", "2.0")
+    assert solution.VERSION == "2.0"
+
+
+def test_monkeypatch_restored():
+    assert solution.VERSION == "1.0"
+
+
+def test_copies_are_remote_and_independent():
+    a = Account("Cy", 1)
+    b = copy.deepcopy(a)
+    b.deposit(5)
+    assert a.balance == 1 and b.balance == 6
+
+
+def test_candidate_output_does_not_disturb_the_channel():
+    assert solution.chatty(21) == 42
+    assert solution.chatty(1) == 2
+
+
+def test_no_test_hints_in_candidate_environment():
+    assert solution.env_hints() == []
+
+
+class TestAccount:
+    def setup_method(self):
+        self.account = Account("Alice", 100)
+
+    def test_deposit_and_withdraw(self):
+        assert self.account.deposit(50) == 150
+        assert self.account.withdraw(30) == 120
+        assert self.account.balance == 120
+        assert self.account.history == [("deposit", 50), ("withdraw", 30)]
+
+    def test_protocols(self):
+        self.account.deposit(1)
+        assert len(self.account) == 1
+        assert list(self.account) == [("deposit", 1)]
+        assert "deposit" in self.account and "withdraw" not in self.account
+        assert bool(self.account)
+        self.account.close()
+        assert not self.account
+
+    def test_str_repr_format(self):
+        assert str(self.account) == "Alice: 100"
+        assert repr(self.account) == "Account('Alice', 100)"
+        assert f"{self.account}" == "Alice: 100"
+        assert "deposit" in dir(self.account)
+
+    def test_class_level_members(self):
+        assert Account.interest_rate == 0.05
+        assert Account.from_string("Zed:7").balance == 7
+        assert Account.valid_owner("Bob") is True
+        assert self.account.summary == {"owner": "Alice", "balance": 100}
+        assert isinstance(self.account, Account)
+        assert not isinstance(self.account, solution.Inventory)
+        assert Account(owner="Kim", balance=3).balance == 3
+
+    def test_setattr(self):
+        self.account.owner = "Bea"
+        assert self.account.owner == "Bea"
+        assert str(self.account) == "Bea: 100"
+"""
+
+STAR_TESTS = """
+import os
+from collections import OrderedDict
+
+from geometry import *  # noqa: F403
+from solution import *  # noqa: F403
+
+import rpc_client
+
+
+def test_star_import():
+    assert area(Square(3)) == 9  # noqa: F405
+    assert add(2, 2) == 4  # noqa: F405
+    assert isinstance(Account("A"), Account)  # noqa: F405
+
+
+def test_star_import_without_all_leaves_the_tests_own_names_alone():
+    # solution.py has no __all__ and imports os, collections and OrderedDict's kin
+    assert not isinstance(os, rpc_client.RemoteModule | rpc_client.RemoteObject)
+    assert OrderedDict.__module__ == "collections"
+    assert "dataclasses" not in globals() and "Decimal" not in globals()
+"""
+
+UNITTEST_TESTS = """
+import unittest
+
+import solution
+
+
+class AccountTest(unittest.TestCase):
+    def setUp(self):
+        self.account = solution.Account("Dan", 10)
+
+    def test_equal_and_true(self):
+        self.assertEqual(self.account.deposit(5), 15)
+        self.assertTrue(self.account)
+        self.assertIn("deposit", self.account)
+        self.assertIsInstance(self.account, solution.Account)
+        self.assertAlmostEqual(solution.divide(1, 3), 0.3333333, places=5)
+
+    def test_assert_raises_forms(self):
+        self.assertRaises(ValueError, solution.parse_int, "x")
+        with self.assertRaises(solution.InsufficientFunds) as ctx:
+            self.account.withdraw(11)
+        self.assertEqual(ctx.exception.needed, 1)
+        with self.assertRaisesRegex(ValueError, "positive"):
+            self.account.deposit(0)
+
+    def test_sequences(self):
+        self.assertListEqual(solution.pairs(2), [(0, 0), (1, 1)])
+        self.assertDictEqual(solution.stats([2, 2]), {"min": 2, "max": 2, "mean": 2.0})
+        self.assertCountEqual(solution.unique([3, 1, 3]), [1, 3])
+"""
+
+
+def test_ordinary_test_styles_pass_against_a_correct_solution(sandbox: Sandbox) -> None:
+    sandbox.write(
+        {
+            "solution.py": SOLUTION,
+            "geometry/__init__.py": GEOMETRY_INIT,
+            "geometry/shapes.py": GEOMETRY_SHAPES,
+        }
+    )
+    sandbox.start()
+    run = sandbox.pytest(
+        {"test_styles.py": STYLE_TESTS, "test_star.py": STAR_TESTS, "test_ut.py": UNITTEST_TESTS},
+        modules="solution,geometry",
+        # the configuration the sandbox runs pytest with (see launcher.py)
+        ini=HARNESS / "pytest.ini",
+        args=("--import-mode=importlib", "--capture=tee-sys"),
+    )
+    _all_passed(run, 40)
+    log = sandbox.log()
+    assert "candidate says hi" in log and "candidate complains" in log
+
+
+def test_the_same_tests_fail_against_a_wrong_solution(sandbox: Sandbox) -> None:
+    wrong = (
+        SOLUTION.replace("return a + b", "return a - b")
+        .replace("raise InsufficientFunds(amount - self.balance)", "raise ValueError('no')")
+        .replace("yield a\n", "yield a + 1\n")
+        .replace("return issubclass(exc_type, BankError)", "return True")
+    )
+    sandbox.write(
+        {
+            "solution.py": wrong,
+            "geometry/__init__.py": GEOMETRY_INIT,
+            "geometry/shapes.py": GEOMETRY_SHAPES,
+        }
+    )
+    sandbox.start()
+    run = sandbox.pytest({"test_styles.py": STYLE_TESTS}, modules="solution,geometry")
+    failed = run.names("failed")
+    for name in (
+        "test_function",
+        "test_parametrized[1-2-3]",
+        "test_custom_exception_hierarchy",
+        "test_generator_is_lazy",
+        "test_context_manager",
+    ):
+        assert name in failed, run.output[-3000:]
+    assert "test_vector_arithmetic" in run.names("passed")
+
+
+def test_collection_time_import_failure_is_reported(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "def f(:\n    pass\n"})
+    sandbox.start()
+    run = sandbox.pytest({"test_a.py": "import solution\n\ndef test_f():\n    solution.f()\n"})
+    assert not run.names("passed")
+    assert run.returncode != 0
+    assert "importing 'solution' in the candidate process failed: SyntaxError" in run.output
+
+
+# ---------------------------------------------------------------------------
+# attacks: none of them may turn a failing test into a passing one
+
+ATTACK_SOLUTION = """
+import os
+import signal
+import sys
+import time
+
+
+def ok(x):
+    return x * 2
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+    def __repr__(self):
+        return "5"
+
+
+def add(a, b):
+    return AlwaysEqual()
+
+
+class EvilInt(int):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+    def __int__(self):
+        raise RuntimeError("my __int__ must not be used")
+
+    def __index__(self):
+        raise RuntimeError("my __index__ must not be used")
+
+
+class EvilStr(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+    def __str__(self):
+        return "hello world"
+
+
+class EvilList(list):
+    def __eq__(self, other):
+        return True
+
+    def __iter__(self):
+        return iter([1, 2, 3])
+
+    def __len__(self):
+        return 3
+
+
+class EvilDict(dict):
+    def __eq__(self, other):
+        return True
+
+    def items(self):
+        return [("a", 1)]
+
+
+def mul(a, b):
+    return EvilInt(a * b + 1)
+
+
+def mul_right(a, b):
+    return EvilInt(a * b)
+
+
+def greet(name):
+    return EvilStr("wrong")
+
+
+def numbers():
+    return EvilList([0])
+
+
+def config():
+    return EvilDict(z=0)
+
+
+class Hostile:
+    def __repr__(self):
+        return "PASSED\\n" * 10000
+
+    def __str__(self):
+        raise RuntimeError("no str for you")
+
+
+def hostile():
+    return Hostile()
+
+
+class Swallow:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
+
+
+def stop_iteration(x):
+    raise StopIteration
+
+
+def interrupt():
+    raise KeyboardInterrupt
+
+
+def candidate_skip():
+    import pytest
+
+    pytest.skip("skipped by the candidate")
+
+
+def candidate_exit():
+    import pytest
+
+    pytest.exit("the candidate stops the run")
+
+
+def unittest_skip():
+    import unittest
+
+    raise unittest.SkipTest("skip")
+
+
+def exit_now():
+    os._exit(0)
+
+
+def sys_exit():
+    sys.exit(0)
+
+
+def loop_forever():
+    while True:
+        pass
+
+
+def recurse(n=0):
+    return recurse(n + 1)
+
+
+class Loop:
+    def __repr__(self):
+        return repr(self)
+
+
+def stack_overflow():
+    sys.setrecursionlimit(10**7)
+    return repr(Loop())
+
+
+def kill_self():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fake_frames():
+    frame = b'{"i":3,"v":5}'
+    sys.stdout.buffer.write(len(frame).to_bytes(4, "big") + frame)
+    sys.stdout.flush()
+    os.write(1, len(frame).to_bytes(4, "big") + frame)
+    print('{"i": 4, "v": 5}')
+    return 4
+
+
+def _channel_fd():
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                return int(name)
+        except OSError:
+            continue
+    raise RuntimeError("no socket")
+
+
+def garbage_on_channel():
+    os.write(_channel_fd(), b"\\x00\\x00\\x00\\x05hello")
+    return 5
+
+
+def extra_frame_on_channel():
+    frame = b'{"i":99999,"v":5}'
+    os.write(_channel_fd(), len(frame).to_bytes(4, "big") + frame)
+    return 4
+
+
+def delayed_frame():
+    import threading
+
+    fd = _channel_fd()
+
+    def later():
+        time.sleep(0.2)
+        frame = b'{"i":1,"v":5}'
+        os.write(fd, len(frame).to_bytes(4, "big") + frame)
+
+    threading.Thread(target=later, daemon=True).start()
+    return 4
+
+
+def fork_and_die():
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    os._exit(0)
+
+
+def huge():
+    return "x" * (20 * 2**20)
+
+
+def deep():
+    value = []
+    for _ in range(5000):
+        value = [value]
+    return value
+
+
+def cyclic():
+    value = []
+    value.append(value)
+    return value
+"""
+
+ATTACK_TESTS = """
+import time
+
+import pytest
+
+import solution
+
+
+def test_always_equal_result():
+    assert solution.add(2, 3) == 5
+
+
+def test_always_equal_result_reversed():
+    assert 5 == solution.add(2, 3)
+
+
+def test_evil_int_wrong_value():
+    assert solution.mul(2, 3) == 6
+
+
+def test_evil_int_right_value_arrives_as_int():
+    value = solution.mul_right(2, 3)
+    assert type(value) is int and value == 6 and value != 7
+
+
+def test_evil_str():
+    assert solution.greet("x") == "hello x"
+
+
+def test_evil_list():
+    assert solution.numbers() == [1, 2, 3]
+
+
+def test_evil_dict():
+    assert solution.config() == {"a": 1}
+
+
+def test_hostile_repr():
+    assert solution.hostile() == 1
+
+
+def test_hostile_str():
+    assert str(solution.hostile()) == "ok"
+
+
+def test_control_1():
+    assert solution.ok(2) == 4
+
+
+def test_swallowing_context_manager():
+    with solution.Swallow():
+        assert solution.ok(1) == 3
+
+
+def test_stop_iteration_cannot_end_a_loop():
+    assert all(map(solution.stop_iteration, [1, 2, 3]))
+
+
+def test_keyboard_interrupt_is_contained():
+    solution.interrupt()
+
+
+def test_candidate_skip_is_a_failure():
+    solution.candidate_skip()
+
+
+def test_candidate_exit_is_a_failure():
+    solution.candidate_exit()
+
+
+def test_unittest_skip_is_a_failure():
+    solution.unittest_skip()
+
+
+def test_control_2():
+    assert solution.ok(2) == 4
+
+
+def test_exit_mid_call():
+    assert solution.exit_now() == 1
+
+
+def test_control_after_exit():
+    assert solution.ok(2) == 4
+
+
+def test_sys_exit():
+    assert solution.sys_exit() == 1
+
+
+def test_control_after_sys_exit():
+    assert solution.ok(3) == 6
+
+
+@pytest.mark.timeout(2)
+def test_infinite_loop():
+    assert solution.loop_forever() == 1
+
+
+def test_control_after_loop():
+    assert solution.ok(4) == 8
+
+
+def test_recursion():
+    assert solution.recurse() == 1
+
+
+def test_stack_overflow():
+    assert solution.stack_overflow() == "x"
+
+
+def test_control_after_overflow():
+    assert solution.ok(5) == 10
+
+
+def test_killed():
+    assert solution.kill_self() == 1
+
+
+def test_control_after_kill():
+    assert solution.ok(6) == 12
+
+
+def test_fake_frames_on_stdout():
+    assert solution.fake_frames() == 5
+
+
+def test_control_after_fake_frames():
+    assert solution.ok(7) == 14
+
+
+def test_garbage_on_channel():
+    assert solution.garbage_on_channel() == 5
+
+
+def test_control_after_garbage():
+    assert solution.ok(8) == 16
+
+
+def test_extra_frame_on_channel():
+    assert solution.extra_frame_on_channel() == 5
+
+
+def test_control_after_extra_frame():
+    assert solution.ok(9) == 18
+
+
+def test_delayed_frame_on_channel():
+    value = solution.delayed_frame()
+    time.sleep(0.5)  # the forged frame arrives after the reply, between two tests
+    assert value == 5
+
+
+def test_control_after_delayed_frame():
+    assert solution.ok(12) == 24
+
+
+def test_fork_and_die():
+    assert solution.fork_and_die() == 1
+
+
+def test_control_after_fork():
+    assert solution.ok(10) == 20
+
+
+def test_huge_result():
+    assert solution.huge() == "x"
+
+
+def test_deep_result():
+    assert solution.deep() == []
+
+
+def test_cyclic_result():
+    assert solution.cyclic() == []
+
+
+def test_control_last():
+    assert solution.ok(11) == 22
+"""
+
+
+def test_attacks_do_not_raise_the_score(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": ATTACK_SOLUTION})
+    sandbox.start()
+    run = sandbox.pytest({"test_attacks.py": ATTACK_TESTS}, args=("--timeout=5",))
+    outcomes = run.outcomes
+    assert len(outcomes) == 42, run.output[-3000:]
+    passed = run.names("passed")
+    expected_pass = {n for n in outcomes if n.startswith("test_control")}
+    expected_pass.add("test_evil_int_right_value_arrives_as_int")
+    assert passed == expected_pass, run.output[-5000:]
+    assert not run.names("skipped")
+    assert run.duration < 60
+
+    def message(name: str) -> str:
+        return outcomes[name].message
+
+    died = "candidate process died during the call to solution."
+    for name in ("test_exit_mid_call", "test_stack_overflow", "test_killed", "test_fork_and_die"):
+        assert died in message(name), message(name)
+    assert "Timeout" in message("test_infinite_loop")
+    assert "SystemExit" in message("test_sys_exit")
+    assert "RecursionError" in message("test_recursion")
+    assert "CandidateStopIteration" in message("test_stop_iteration_cannot_end_a_loop")
+    assert "CandidateInterrupt" in message("test_keyboard_interrupt_is_contained")
+    assert "Skipped" in message("test_candidate_skip_is_a_failure")
+    assert "broke the protocol" in message("test_garbage_on_channel")
+    assert "cannot be sent" in message("test_huge_result")
+    assert "RuntimeError: no str for you" in message("test_hostile_str")
+    assert "candidate traceback" in run.output
+    assert "the left side is a AlwaysEqual object that lives in the candidate process" in (
+        message("test_always_equal_result")
+    )
+    # The fake frames went to the candidate's stdout, not into the channel.
+    assert '{"i": 4, "v": 5}' in sandbox.log()
+
+
+def test_exit_at_import_fails_every_test_without_hanging(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "import os\nos._exit(0)\n"})
+    sandbox.start()
+    tests = {
+        "test_top.py": "import solution\n\ndef test_top():\n    assert solution.f() == 1\n",
+        "test_inside.py": (
+            "def test_one():\n    import solution\n    assert solution.f() == 1\n\n"
+            "def test_two():\n    import solution\n    assert solution.f() == 2\n"
+        ),
+    }
+    run = sandbox.pytest(tests, args=("--continue-on-collection-errors",))
+    assert not run.names("passed")
+    assert run.outcomes["test_one"].outcome == "failed"
+    assert run.outcomes["test_two"].outcome == "failed"
+    for name in ("test_one", "test_two"):
+        assert "candidate process died during the import of solution" in (
+            run.outcomes[name].message
+        )
+    assert "test_top" not in run.names("passed")
+    assert "ERROR" in run.output and "test_top.py" in run.output
+    assert run.duration < 30
+
+
+def test_sys_exit_at_import_is_an_import_error(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "import sys\nsys.exit(3)\n"})
+    sandbox.start()
+    run = sandbox.pytest({"test_a.py": "def test_a():\n    import solution\n    assert solution\n"})
+    assert run.outcomes["test_a"].outcome == "failed"
+    assert "importing 'solution' in the candidate process failed: SystemExit: 3" in (
+        run.outcomes["test_a"].message
+    )
+
+
+def test_killing_the_supervisor_fails_the_remaining_tests_quickly(sandbox: Sandbox) -> None:
+    sandbox.write(
+        {
+            "solution.py": (
+                "import os, signal\n\n"
+                "def kill_parent():\n"
+                "    os.kill(os.getppid(), signal.SIGKILL)\n"
+                "    return 'done'\n\n"
+                "def ok():\n    return 1\n"
+            )
+        }
+    )
+    sandbox.start()
+    tests = "import solution\n\ndef test_kill():\n    assert solution.kill_parent() == 'x'\n\n"
+    tests += "".join(f"def test_after_{i}():\n    assert solution.ok() == 1\n\n" for i in range(5))
+    run = sandbox.pytest({"test_k.py": tests}, args=("--rpc-connect-timeout=3",))
+    assert not run.names("passed")
+    assert len(run.names("failed")) == 6
+    for i in range(5):
+        message = run.outcomes[f"test_after_{i}"].message
+        assert "cannot reach the candidate process" in message or "died" in message, message
+    # One full connect timeout at most, then each test gives up within about a second.
+    assert run.duration < 25, run.duration
+
+
+# ---------------------------------------------------------------------------
+# restarts, staleness, timeouts, connecting late
+
+RESTART_SOLUTION = """
+import gc
+import os
+import weakref
+
+COUNTER = []
+
+
+def pid():
+    return os.getpid()
+
+
+def bump():
+    COUNTER.append(1)
+    return len(COUNTER)
+
+
+def crash():
+    os._exit(1)
+
+
+class Account:
+    def __init__(self, owner, balance):
+        self.owner = owner
+        self.balance = balance
+
+
+class Tracked:
+    live = weakref.WeakSet()
+
+    def __init__(self):
+        Tracked.live.add(self)
+
+
+def live_tracked():
+    gc.collect()
+    return len(Tracked.live)
+
+
+def slow():
+    import time
+
+    time.sleep(3)
+    return 1
+"""
+
+RESTART_TESTS = """
+import pytest
+import rpc_client
+
+import solution
+from solution import Account
+
+STATE = {}
+
+
+def test_create():
+    STATE["pid"] = solution.pid()
+    STATE["account"] = Account("A", 10)
+    assert STATE["account"].balance == 10
+    assert solution.bump() == 1
+    assert solution.bump() == 2
+
+
+def test_same_worker_between_tests_while_it_lives():
+    assert solution.bump() == 3
+    assert solution.pid() == STATE["pid"]
+
+
+def test_crash():
+    solution.crash()
+
+
+def test_objects_of_the_dead_worker_are_stale():
+    with pytest.raises(rpc_client.StaleReference, match="earlier test"):
+        STATE["account"].balance
+    assert repr(STATE["account"]) == "<remote Account object (StaleReference)>"
+
+
+def test_released_proxies_free_remote_objects():
+    kept = [solution.Tracked() for _ in range(3)]
+    for _ in range(300):
+        solution.Tracked()
+    assert solution.live_tracked() == 3
+    del kept
+    assert solution.live_tracked() == 0
+
+
+def test_names_imported_at_collection_still_work():
+    assert Account("B", 5).balance == 5
+    assert solution.pid() != STATE["pid"]
+
+
+def test_fresh_worker_has_fresh_state():
+    assert solution.bump() == 1
+
+
+def test_local_callables_do_not_cross():
+    with pytest.raises(rpc_client.CannotTransfer, match="cannot pass a local function"):
+        Account(lambda: 1, 1)
+
+
+def test_slow_call_times_out():
+    solution.slow()
+
+
+def test_after_timeout():
+    assert solution.bump() == 1
+"""
+
+
+def test_restart_staleness_and_call_timeout(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": RESTART_SOLUTION})
+    sandbox.start()
+    run = sandbox.pytest({"test_r.py": RESTART_TESTS}, args=("--rpc-call-timeout=1",))
+    failed = {"test_crash", "test_slow_call_times_out"}
+    assert run.names("failed") == failed, run.output[-4000:]
+    assert len(run.names("passed")) == 8, run.output[-4000:]
+    assert run.duration < 20
+    assert "did not complete the call to solution.slow() within 1.0 s" in (
+        run.outcomes["test_slow_call_times_out"].message
+    )
+    assert "died during the call to solution.crash()" in run.outcomes["test_crash"].message
+
+
+def test_tests_wait_for_a_late_candidate_process(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "def f():\n    return 1\n"})
+    timer = __import__("threading").Timer(1.5, sandbox.start)
+    timer.start()
+    try:
+        run = sandbox.pytest(
+            {"test_late.py": "import solution\n\ndef test_f():\n    assert solution.f() == 1\n"}
+        )
+    finally:
+        timer.join()
+    _all_passed(run, 1)
+    assert run.duration > 1.4
+
+
+def test_plugin_is_inert_without_an_address(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.write({"test_plain.py": "def test_plain():\n    assert 1 + 1 == 2\n"}, "tests")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["PYTHONPATH"] = str(HARNESS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "rpc_client", "-p", "no:cacheprovider", "-q"]
+        + ["-c", str(tmp_path / "pytest.ini"), str(tmp_path / "tests")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
+
+
+# ---------------------------------------------------------------------------
+# the candidate side at the protocol level
+
+
+class RawClient:
+    """Speaks the protocol directly (what a forged or buggy test side could send)."""
+
+    def __init__(self, address: tuple[str, int], timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.create_connection(address, timeout=timeout)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.reader = P.FrameReader(self.sock)
+        self.next_id = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> dict | None:
+        payload = self.reader.read_frame()
+        return None if payload is None else P.loads(payload)
+
+    def call(self, op: str, *args: object) -> dict:
+        self.next_id += 1
+        self.send_raw(P.pack_frame(P.dumps({"i": self.next_id, "o": op, "a": list(args)})))
+        reply = self.reply()
+        assert reply is not None
+        assert reply["i"] == self.next_id
+        return reply
+
+
+@contextlib.contextmanager
+def raw_client(box: Sandbox) -> Iterator[RawClient]:
+    client = RawClient(("127.0.0.1", box.port))
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_worker_refuses_modules_outside_the_submission(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "X = 1\n", "json.py": "X = 2\n"})
+    sandbox.start()
+    with raw_client(sandbox) as c:
+        hello = c.call("hello")["v"]
+        assert P.Decoder(None, None, None, None, None).decode(hello)["version"] == 1
+        for name in ("os", "json", "../solution", "solution; import os", ""):
+            reply = c.call("import", name)
+            assert "x" in reply, (name, reply)
+            assert reply["x"]["c"]["q"] in ("ImportError", "ModuleNotFoundError")
+        module = c.call("import", "solution")["v"]
+        assert module[0] == "r" and module[2] == "module"
+        assert c.call("getattr", ["r", module[1]], "X") == {"i": c.next_id, "v": 1}
+
+
+def test_worker_refuses_malformed_requests_and_keeps_serving(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "def f(x):\n    return x\n"})
+    sandbox.start()
+    with raw_client(sandbox) as c:
+        assert "p" in c.call("no-such-op")
+        assert "unknown remote reference" in c.call("getattr", ["r", 12345], "x")["p"]
+        assert "p" in c.call("call", ["zz", 1])
+        c.send_raw(P.pack_frame(b"not json"))
+        assert "malformed" in c.reply()["p"]  # type: ignore[index]
+        c.send_raw(P.pack_frame(b'{"i": 1, "o": "hello", "a": [NaN]}'))
+        assert "p" in c.reply()  # type: ignore[operator]
+        module = c.call("import", "solution")["v"]
+        fn = c.call("getattr", ["r", module[1]], "f")["v"]
+        assert c.call("call", ["r", fn[1]], ["l", [7]], ["d", []])["v"] == 7
+        # releasing a reference makes it unknown
+        c.next_id += 1
+        c.send_raw(P.pack_frame(P.dumps({"i": c.next_id, "o": "ping", "a": [], "r": [fn[1]]})))
+        assert c.reply() == {"i": c.next_id, "v": None}
+        assert "unknown remote reference" in c.call("repr", ["r", fn[1]])["p"]
+        # a frame over the size limit ends the connection
+        c.send_raw(struct.pack(">I", P.MAX_FRAME + 1))
+        assert c.reply() is None
+
+
+def test_supervisor_gives_each_connection_a_fresh_worker_and_reaps(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "import os\n\ndef pid():\n    return os.getpid()\n"})
+    sandbox.start()
+    assert sandbox.supervisor is not None
+    pids = []
+    for _ in range(12):
+        with raw_client(sandbox) as c:
+            pids.append(c.call("hello")["v"][1][3])  # {"version", 1, "pid", N} flattened
+    assert len(set(pids)) == 12
+    # An open connection is replaced by the next one: its worker is killed.
+    first = RawClient(("127.0.0.1", sandbox.port))
+    try:
+        old = first.call("hello")
+        with raw_client(sandbox) as second:
+            assert second.call("hello")["v"] != old["v"]
+            assert first.reply() is None  # the old worker's connection was closed
+    finally:
+        first.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        children = _children(sandbox.supervisor.pid)
+        if all(state != "Z" for _, state in children) and len(children) <= 1:
+            break
+        time.sleep(0.05)
+    assert all(state != "Z" for _, state in _children(sandbox.supervisor.pid))
+    assert len(_children(sandbox.supervisor.pid)) <= 1
+    assert sandbox.supervisor.poll() is None
+
+
+def test_supervisor_stops_on_sigterm(sandbox: Sandbox) -> None:
+    sandbox.write({"solution.py": "X = 1\n"})
+    sandbox.start()
+    assert sandbox.supervisor is not None
+    with raw_client(sandbox) as c:
+        c.call("hello")
+        sandbox.supervisor.send_signal(signal.SIGTERM)
+        assert sandbox.supervisor.wait(timeout=10) == 0
+        assert c.reply() is None
+
+
+# ---------------------------------------------------------------------------
+# the wire format
+
+
+def _decoder(on_ref=None):  # type: ignore[no-untyped-def]
+    def exc_class(desc):  # type: ignore[no-untyped-def]
+        return P.builtin_exception(P.exc_class_names(desc)[1]) or Exception
+
+    def exception(desc, args, decode):  # type: ignore[no-untyped-def]
+        return P.build_exception(exc_class(desc["c"]), args, desc["s"])
+
+    def namedtuple(module, qualname, fields, items):  # type: ignore[no-untyped-def]
+        return ("nt", qualname, fields, items)
+
+    def builtin(name):  # type: ignore[no-untyped-def]
+        if name not in P.SAFE_BUILTIN_TYPES:
+            raise P.ProtocolError(name)
+        return getattr(builtins, name)
+
+    return P.Decoder(
+        on_ref or (lambda item: ("ref", item[1])), exc_class, exception, namedtuple, builtin
+    )
+
+
+def _roundtrip(value: object) -> object:
+    refs: list[object] = []
+
+    def other(obj: object) -> object:
+        refs.append(obj)
+        return ["r", len(refs), type(obj).__name__]
+
+    wire = json.loads(P.dumps({"v": P.Encoder(other).encode(value)}))["v"]
+    return _decoder(lambda item: refs[item[1] - 1]).decode(wire)
+
+
+def test_data_round_trips_with_exact_types() -> None:
+    import datetime
+    import decimal
+    import fractions
+    import uuid
+
+    values = [
+        None,
+        True,
+        0,
+        -(2**63),
+        2**63,
+        10**5000,
+        -(10**5000),
+        1.5,
+        -0.0,
+        float("inf"),
+        float("-inf"),
+        "text \udc80 \u00e9 \U0001f600",
+        b"\x00\xff",
+        bytearray(b"ba"),
+        [1, [2, (3, {4: "x"})]],
+        (),
+        {(1, 2): [3], frozenset({1}): {"a": None}, 3.5: b""},
+        {1, "a", (2, 3)},
+        frozenset({frozenset()}),
+        2 + 3j,
+        slice(1, None, 2),
+        range(0, 10, 3),
+        Ellipsis,
+        decimal.Decimal("-1.250"),
+        fractions.Fraction(1, 3),
+        datetime.date(2024, 2, 29),
+        datetime.datetime(2024, 1, 1, 12, 30, 5, 7, tzinfo=datetime.UTC),
+        datetime.timedelta(days=-1, seconds=5),
+        uuid.UUID(int=7),
+        int,
+    ]
+    for value in values:
+        back = _roundtrip(value)
+        assert type(back) is type(value), value
+        assert back == value or (value != value and back != back), value
+    nan = _roundtrip(float("nan"))
+    assert type(nan) is float and math.isnan(nan)  # type: ignore[arg-type]
+    assert math.copysign(1, _roundtrip(-0.0)) == -1  # type: ignore[arg-type]
+
+
+def test_subclasses_cross_as_their_builtin_base_without_running_overrides() -> None:
+    calls: list[str] = []
+
+    class EvilInt(int):
+        def __eq__(self, other: object) -> bool:
+            calls.append("eq")
+            return True
+
+        def __int__(self) -> int:
+            calls.append("int")
+            return 0
+
+        def __index__(self) -> int:
+            calls.append("index")
+            return 0
+
+        __hash__ = int.__hash__
+
+    class EvilStr(str):
+        def __str__(self) -> str:
+            calls.append("str")
+            return "fake"
+
+    class EvilList(list):  # type: ignore[type-arg]
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            calls.append("iter")
+            return iter([9])
+
+    class EvilDict(dict):  # type: ignore[type-arg]
+        def items(self):  # type: ignore[no-untyped-def]
+            calls.append("items")
+            return [("k", 9)]
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            calls.append("iter")
+            return iter(["k"])
+
+    class EvilTuple(tuple):  # type: ignore[type-arg]
+        def __getitem__(self, i):  # type: ignore[no-untyped-def]
+            calls.append("getitem")
+            return 9
+
+    class EvilFloat(float):
+        def __float__(self) -> float:
+            calls.append("float")
+            return 0.0
+
+    class EvilBytes(bytes):
+        def __bytes__(self) -> bytes:
+            calls.append("bytes")
+            return b"fake"
+
+    class EvilSet(set):  # type: ignore[type-arg]
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            calls.append("iter")
+            return iter([9])
+
+    cases = [
+        (EvilInt(5), 5),
+        (EvilStr("real"), "real"),
+        (EvilList([1, EvilInt(2)]), [1, 2]),
+        (EvilDict(a=EvilStr("b")), {"a": "b"}),
+        (EvilTuple((1, 2)), (1, 2)),
+        (EvilFloat(2.5), 2.5),
+        (EvilBytes(b"raw"), b"raw"),
+        (EvilSet({1}), {1}),
+        (True, True),
+    ]
+    for value, expected in cases:
+        back = _roundtrip(value)
+        assert type(back) is type(expected) and back == expected, (value, back)
+    assert calls == []
+
+
+def test_non_data_becomes_a_reference_and_cycles_and_depth_are_bounded() -> None:
+    class Thing:
+        pass
+
+    thing = Thing()
+    assert _roundtrip([thing, {"k": thing}]) == [thing, {"k": thing}]
+    cyclic: list[object] = []
+    cyclic.append(cyclic)
+    back = _roundtrip(cyclic)
+    assert type(back) is list and back[0] is cyclic  # type: ignore[index]
+    deep: list[object] = []
+    for _ in range(500):
+        deep = [deep]
+    back = _roundtrip(deep)
+    for _ in range(P.ENCODE_DEPTH):
+        assert type(back) is list
+        back = back[0]  # type: ignore[index]
+    assert back is not None
+
+
+def test_exceptions_cross_as_data() -> None:
+    exc = KeyError("missing")
+    back = _roundtrip(exc)
+    assert type(back) is KeyError and back.args == ("missing",)  # type: ignore[union-attr]
+    err = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    back = _roundtrip(err)
+    assert type(back) is UnicodeDecodeError and str(back) == str(err)
+
+    class Custom(LookupError):
+        def __init__(self, code: int) -> None:
+            super().__init__(f"code {code}")
+            self.code = code
+
+    desc = P.describe_exception(Custom(7), P.Encoder(P._refuse).encode, P.Encoder(P._refuse).encode)
+    assert desc["s"] == "code 7" and desc["d"] == {"code": 7}
+    bases = desc["c"]["b"]
+    assert bases == [{"m": "builtins", "q": "LookupError"}]
+
+
+def test_decoding_refuses_malformed_and_oversized_input() -> None:
+    decoder = _decoder()
+    nested: object = 1
+    for _ in range(P.MAX_DEPTH + 5):
+        nested = ["l", [nested]]
+    bad_values = [
+        nested,
+        {"a": 1},
+        ["zz", 1],
+        ["l"],
+        ["d", [1]],
+        ["s", [["l", []]]],
+        ["b", "!!"],
+        ["B", "eval"],
+        ["B", "open"],
+        ["E", {"m": "os; x", "q": "Y"}],
+        ["dt", [2024, 13, 1, 0, 0, 0], [0, 0], None],
+    ]
+    for value in bad_values:
+        with pytest.raises(P.ProtocolError):
+            decoder.decode(value)
+    for payload in (b"[1]", b"\xff", b'{"a": NaN}', b'{"a": Infinity}', b"[" * 100000):
+        with pytest.raises(P.ProtocolError):
+            P.loads(payload)
+    with pytest.raises(P.EncodeError):
+        P.pack_frame(b"x" * (P.MAX_FRAME + 1))
+
+    class FakeSock:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def recv(self, n: int) -> bytes:
+            chunk, self.data = self.data[:n], self.data[n:]
+            return chunk
+
+    with pytest.raises(P.ProtocolError):
+        P.FrameReader(FakeSock(struct.pack(">I", P.MAX_FRAME + 1))).read_frame()
+    with pytest.raises(P.ProtocolError):
+        P.FrameReader(FakeSock(struct.pack(">I", 10) + b"abc")).read_frame()
+    reader = P.FrameReader(FakeSock(P.pack_frame(b"{}") + P.pack_frame(b"[]") + b"\x00"))
+    assert reader.read_frame() == b"{}"
+    assert reader.read_frame() == b"[]"
+    assert reader.pending() == 1
+
+
+def test_bytes_use_base64_and_big_ints_hex() -> None:
+    wire = P.Encoder(P._refuse).encode([b"\x00\x01", 2**70])
+    assert wire == ["l", [["b", base64.b64encode(b"\x00\x01").decode()], ["I", hex(2**70)]]]
+
+
+def test_harness_imports_only_the_standard_library() -> None:
+    allowed_third_party = {"pytest", "rpc_protocol"}
+    for name in ("rpc_protocol.py", "rpc_server.py", "rpc_client.py"):
+        tree = ast.parse((HARNESS / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                top = module.partition(".")[0]
+                assert top not in ("pickle", "marshal", "shelve", "ctypes", "grader", "runners")
+                assert top in sys.stdlib_module_names or top in allowed_third_party, (name, module)
+                if name != "rpc_client.py":
+                    assert top != "pytest", name

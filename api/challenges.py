@@ -86,9 +86,9 @@ def starter_archive(challenge: Challenge, fmt: str) -> bytes:
     ) as tar:
         for rel, path in _starter_files(challenge):
             data = path.read_bytes()
-            info = tarfile.TarInfo(f"{prefix}/{rel}")
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = _EPOCH
-            tar.addfile(info, io.BytesIO(data))
+            member = tarfile.TarInfo(f"{prefix}/{rel}")
+            member.size = len(data)
+            member.mode = 0o644
+            member.mtime = _EPOCH
+            tar.addfile(member, io.BytesIO(data))
     return buf.getvalue()

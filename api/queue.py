@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from grader.settings import Settings
 
@@ -36,7 +36,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         result_backend=None,
         task_default_queue=GRADE_QUEUE,
-        task_queues=(Queue(GRADE_QUEUE), Queue(WEBHOOK_QUEUE)),
+        task_queues=(Queue(GRADE_QUEUE), Queue(WEBHOOK_QUEUE)),  # type: ignore[no-untyped-call]
         task_routes={GRADE_TASK: {"queue": GRADE_QUEUE}, WEBHOOK_TASK: {"queue": WEBHOOK_QUEUE}},
         task_serializer="json",
         accept_content=["json"],

@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import redis
 from celery import Celery
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +24,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     celery: Celery
-    redis: redis.Redis
+    redis: Redis
 
     @classmethod
     def build(
@@ -33,11 +33,11 @@ class Services:
         *,
         engine: Engine | None = None,
         celery: Celery | None = None,
-        redis_client: redis.Redis | None = None,
+        redis_client: Redis | None = None,
     ) -> Services:
         engine = engine or make_engine(settings)
         if redis_client is None:
-            redis_client = redis.Redis.from_url(
+            redis_client = Redis.from_url(
                 settings.redis_url, socket_connect_timeout=2, socket_timeout=3
             )
         return cls(

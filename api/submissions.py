@@ -292,7 +292,8 @@ def ranked(db: Session, challenge: Challenge, *, status: str | None, limit: int,
         report = load_report(row) if row.report is not None else None
         items.append(RankedItem(
             rank=rank if graded else None, id=row.id, token_id=row.token_id,
-            token_name=name or "", status=row.status, total=row.total,
+            token_name=name or "", status=row.status,  # type: ignore[arg-type]
+            total=row.total,
             scores=report.scores.model_dump() if report is not None else None,
             stale=is_stale(row, challenge), challenge_version=row.challenge_version,
             created_at=row.created_at, finished_at=row.finished_at,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from api.challenges import find
 from api.db import utcnow
@@ -83,10 +84,7 @@ def sweep(svc: Services, *, now: datetime | None = None) -> SweepResult:
     return result
 
 
-def _mark_stale(svc: Services, db: object) -> int:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
+def _mark_stale(svc: Services, db: Session) -> int:
     marked = 0
     slugs = db.execute(select(Submission.challenge_slug).where(
         Submission.status == "graded", Submission.stale.is_(False)).distinct()).scalars().all()
@@ -149,6 +147,6 @@ def docker_status() -> tuple[bool, str]:
 
     try:
         runner = make_runner("docker")
-        return True, str(runner.self_test())  # type: ignore[attr-defined]
+        return True, runner.self_test()
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
         return False, f"{type(exc).__name__}: {exc}"[:300]

@@ -172,9 +172,12 @@ async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int) 
     fd, path = store.temp_file()
     receiver = _Receiver(fd, max_bytes)
     try:
-        parser = MultipartParser(boundary, receiver.callbacks(),  # type: ignore[arg-type]
-                                 max_size=max_bytes + MULTIPART_OVERHEAD)
+        parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
+        received = 0
         async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_bytes + MULTIPART_OVERHEAD:
+                raise ApiError(413, "too-large", f"the upload is over the {_mib(max_bytes)} limit")
             if chunk:
                 parser.write(chunk)
         parser.finalize()
@@ -186,9 +189,6 @@ async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int) 
         raise ApiError(400, "bad-request", "the client went away during the upload") from None
     except (FormParserError, ValueError) as exc:
         _discard(fd, path)
-        if receiver.size > max_bytes or "exceeded" in str(exc).lower():
-            raise ApiError(413, "too-large",
-                           f"the upload is over the {_mib(max_bytes)} limit") from None
         raise ApiError(422, "invalid-request", f"malformed multipart body: {exc}") from None
     except BaseException:
         _discard(fd, path)

@@ -112,7 +112,7 @@ def expected_tests(
         tests_root=challenge.root,
         test_files=tuple(challenge.test_files()),
         limits=run_limits(challenge),
-        isolation="in-process",
+        isolation=challenge.config.isolation.value,
         mode="run",
         label=f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}",
     )
@@ -123,7 +123,10 @@ def expected_tests(
             f"{challenge.root}: collecting the tests against solution/ found no tests"
             + (f" ({' / '.join(detail)})" if detail else "")
         )
-    cases, file_errors = parse_junit(result.junit_xml or b"", challenge.test_files())
+    try:
+        cases, file_errors = parse_junit(result.junit_xml or b"", challenge.test_files())
+    except Exception:  # noqa: BLE001 - no or broken XML: every outcome is unknown
+        cases, file_errors = {}, {}
     if file_errors:
         file, msg = next(iter(file_errors.items()))
         raise ChallengeError(f"{challenge.root / file}: cannot be collected: {msg[-300:]}")
@@ -322,7 +325,10 @@ def _flags(
             )
         )
     for ev in result.events:
-        flags.append(Flag(code=f"run-{ev.get('code', 'event')}", message=ev.get("message", "")))
+        code = ev.get("code", "event")
+        # The runner's own tamper evidence (a forged JUnit XML) keeps its code.
+        code = code if code in ("tamper-suspect", "results-missing") else f"run-{code}"
+        flags.append(Flag(code=code, message=ev.get("message", "")))
     flags += tamper.static_flags(submission.root, submission.files)
     flags += tamper.run_flags(report.tests, result)
     return flags

@@ -45,7 +45,7 @@ def validate_challenge(
     }
     if not_passing:
         shown = ", ".join(f"{i} ({o})" for i, o in list(not_passing.items())[:5])
-        problems.append(f"reference fails in-process: {shown}")
+        problems.append(f"reference does not pass: {shown}")
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
         progress(f"grading the reference of {challenge.slug}")
         ref = grade(

@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,24 @@ HARNESS_FILES = (
     "rpc_protocol.py",
     "rpc_server.py",
     "rpc_client.py",
+    "test_grader_sentinel.py",
 )
 TESTER_UID = 10001
 CANDIDATE_UID = 10002
 RPC_PORT = 7411
 RESULT_FILES = ("result.json", "junit.xml", "collected.json")
 MAX_RESULT_BYTES = 16 * 1024 * 1024
+# Bytes of /grader/out read back at most; the rest of a larger archive is not read.
+MAX_RESULT_ARCHIVE_BYTES = 4 * MAX_RESULT_BYTES
+# The launcher (PID 1) reads the run token from its own environment; no process it
+# starts gets it, and PID 1 is not dumpable, so its environment cannot be read.
+TOKEN_ENV = "GRADER_RUN_TOKEN"
+TOKEN_PROPERTY = "grader_run"
+SENTINEL_CLASS = "harness.test_grader_sentinel"
+# Directories of the image that are world-writable but are not size-bounded tmpfs:
+# masked by a read-only, empty tmpfs so nothing can be written into the container's
+# layer (which lives on the host's disk).
+MASKED_DIRS = ("/var/tmp", "/run/lock")
 # Extra seconds the host waits past the challenge's wall clock before killing a
 # container itself: the launcher inside enforces the deadline first.
 HOST_GRACE_S = 15.0
@@ -89,16 +103,20 @@ class ContainerSpec:
     network_mode: str = "none"
     name_prefix: str = "grader"
     extra_labels: dict[str, str] = field(default_factory=dict)
+    token: str | None = None
 
     def create_kwargs(self) -> dict[str, Any]:
         mem = f"{self.memory_mb}m"
+        env = {"HOME": "/tmp"}
+        if self.token:
+            env[TOKEN_ENV] = self.token
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": ["/opt/venv/bin/python3", "-I", "/grader/harness/launcher.py",
                         "/grader/job.json"],
             "name": f"{self.name_prefix}-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
             "user": f"{self.uid}:{self.uid}",
-            "environment": {"HOME": "/tmp"},
+            "environment": env,
             "labels": {LABEL: self.label, ROLE_LABEL: self.role, **self.extra_labels},
             "network_mode": self.network_mode,
             "cap_drop": ["ALL"],
@@ -112,6 +130,7 @@ class ContainerSpec:
             "tmpfs": {
                 "/work": f"rw,exec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
                 "/tmp": f"rw,noexec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
+                **{d: "ro,noexec,nosuid,nodev,size=16k,nr_inodes=16,mode=755" for d in MASKED_DIRS},
             },
             "ulimits": [
                 docker.types.Ulimit(name="nofile", soft=256, hard=256),
@@ -204,11 +223,13 @@ class DockerRunner:
             "candidate_modules": modules,
         }
         self.progress("creating sandbox")
+        token = secrets.token_hex(16)
         tests = self._create(
             ContainerSpec(
                 image=image, role="tests", uid=TESTER_UID if process_mode else CANDIDATE_UID,
                 label=job.label, memory_mb=limits.memory_mb, cpus=limits.cpus,
                 pids=limits.pids, disk_mb=limits.disk_mb, name_prefix=self.name_prefix,
+                token=token,
             ),
             sandboxes,
         )
@@ -246,20 +267,23 @@ class DockerRunner:
         if cand is not None:
             self._stop(cand.container)
         self.progress("collecting results")
-        out = self._fetch_results(tests.container)
+        out, problems = self._fetch_results(tests.container)
         tests.container.reload()
         state = tests.container.attrs.get("State", {})
         result = _parse_result(out.get("result.json"))
         cand_result: dict[str, Any] = {}
         cand_oom = False
         if cand is not None:
-            cand_result = _parse_result(self._fetch_results(cand.container).get("result.json"))
+            cand_out, cand_problems = self._fetch_results(cand.container)
+            problems += [f"candidate container: {p}" for p in cand_problems]
+            cand_result = _parse_result(cand_out.get("result.json"))
             cand.container.reload()
             cand_oom = bool(cand.container.attrs.get("State", {}).get("OOMKilled"))
         collected = _parse_collected(out.get("collected.json"))
+        junit, forged = verify_junit(out.get("junit.xml"), token)
         rr = RunResult(
             exit_code=result.get("exit_code"),
-            junit_xml=out.get("junit.xml") or None,
+            junit_xml=junit,
             collected=collected,
             stdout_tail=str(result.get("stdout_tail", "")),
             stderr_tail=str(result.get("stderr_tail", "")),
@@ -281,6 +305,10 @@ class DockerRunner:
                 rr.events.append({"code": str(ev.get("code")), "message": str(ev.get("message"))})
         if not result:
             rr.events.append({"code": "no-result", "message": "the sandbox wrote no result file"})
+        for problem in problems:
+            rr.events.append({"code": "results-unreadable", "message": problem})
+        if forged:
+            rr.events.append({"code": "tamper-suspect", "message": forged})
         if cand is not None:
             rr.candidate_stdout_tail = str(cand_result.get("stdout_tail", ""))
             rr.candidate_stderr_tail = str(cand_result.get("stderr_tail", ""))
@@ -317,25 +345,18 @@ class DockerRunner:
         except docker.errors.APIError:
             pass
 
-    def _fetch_results(self, container: Container) -> dict[str, bytes]:
-        """Read /grader/out as a tar stream; accept only bounded regular files."""
+    def _fetch_results(self, container: Container) -> tuple[dict[str, bytes], list[str]]:
+        """Read /grader/out through the Docker API (never a host path); see read_results."""
         try:
             stream, _ = container.get_archive("/grader/out")
         except docker.errors.NotFound:
-            return {}
-        data = _read_bounded(stream, MAX_RESULT_BYTES * 2)
-        out: dict[str, bytes] = {}
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            for member in tar:
-                name = member.name.rsplit("/", 1)[-1]
-                if name not in RESULT_FILES or not member.isreg():
-                    continue
-                if member.size > MAX_RESULT_BYTES:
-                    continue
-                fh = tar.extractfile(member)
-                if fh is not None:
-                    out[name] = fh.read(MAX_RESULT_BYTES)
-        return out
+            return {}, ["the sandbox has no result folder"]
+        try:
+            return read_results(stream)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
     def _remove(self, container: Container) -> None:
         try:
@@ -436,28 +457,33 @@ def candidate_modules(root: Path) -> list[str]:
     return sorted(names)
 
 
-def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
+def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755, gid: int = 0) -> None:
     info = tarfile.TarInfo(name)
     info.type = tarfile.DIRTYPE
     info.mode = mode
-    info.uid = info.gid = 0
+    info.uid = 0
+    info.gid = gid
     info.mtime = int(time.time())
     tar.addfile(info)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644,
-               uid: int = 0) -> None:
+               uid: int = 0, gid: int | None = None) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = mode
-    info.uid = info.gid = uid
+    info.uid = uid
+    info.gid = uid if gid is None else gid
     info.mtime = int(time.time())
     tar.addfile(info, io.BytesIO(data))
 
 
-def _add_tree(tar: tarfile.TarFile, src: Path, dest: str, *, skip_config: bool) -> None:
-    """Add regular files under ``src`` as root-owned, world-readable, read-only members."""
-    _add_dir(tar, dest)
+def _add_tree(tar: tarfile.TarFile, src: Path, dest: str, *, skip_config: bool,
+              group: int | None = None) -> None:
+    """Add regular files under ``src`` as root-owned, read-only members: world-readable,
+    or with ``group`` readable by that group only."""
+    dmode, fmode, gid = (0o755, 0o644, 0) if group is None else (0o750, 0o640, group)
+    _add_dir(tar, dest, dmode, gid)
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         rel_dir = Path(dirpath).relative_to(src)
         dirnames[:] = sorted(
@@ -465,7 +491,7 @@ def _add_tree(tar: tarfile.TarFile, src: Path, dest: str, *, skip_config: bool) 
             if not (Path(dirpath) / d).is_symlink() and d not in ("__pycache__", ".pytest_cache")
         )
         for d in dirnames:
-            _add_dir(tar, f"{dest}/{(rel_dir / d).as_posix()}")
+            _add_dir(tar, f"{dest}/{(rel_dir / d).as_posix()}", dmode, gid)
         for f in sorted(filenames):
             path = Path(dirpath) / f
             rel = (rel_dir / f).as_posix()
@@ -473,7 +499,7 @@ def _add_tree(tar: tarfile.TarFile, src: Path, dest: str, *, skip_config: bool) 
                 continue
             if skip_config and is_config_file(rel):
                 continue
-            _add_bytes(tar, f"{dest}/{rel}", path.read_bytes())
+            _add_bytes(tar, f"{dest}/{rel}", path.read_bytes(), fmode, 0, gid)
 
 
 def build_archive(*, job: dict[str, Any], uid: int, tests_root: Path | None,
@@ -492,19 +518,128 @@ def build_archive(*, job: dict[str, Any], uid: int, tests_root: Path | None,
         for name in RESULT_FILES:
             _add_bytes(tar, f"grader/out/{name}", b"", mode=0o600, uid=uid)
         if tests_root is not None:
-            _add_tree(tar, tests_root / "tests", "grader/tests", skip_config=False)
+            # Readable by the run user's group only (the tests container's user in
+            # process isolation); nobody in the sandbox can write them.
+            _add_tree(tar, tests_root / "tests", "grader/tests", skip_config=False, group=uid)
         if submission is not None:
             _add_tree(tar, submission, "grader/submission", skip_config=True)
     return buf.getvalue()
 
 
-def _read_bounded(stream: Iterator[bytes], limit: int) -> bytes:
-    buf = bytearray()
-    for chunk in stream:
-        buf += chunk
-        if len(buf) > limit:
-            raise SandboxError("result archive from the sandbox is larger than allowed")
-    return bytes(buf)
+class _ArchiveTooLarge(Exception):
+    pass
+
+
+class _BoundedStream:
+    """A file-like ``read`` over an iterator of chunks that stops at ``limit`` bytes."""
+
+    def __init__(self, chunks: Iterator[bytes], limit: int) -> None:
+        self._chunks = chunks
+        self._buf = bytearray()
+        self._seen = 0
+        self._limit = limit
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buf) < size:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._seen += len(chunk)
+            if self._seen > self._limit:
+                raise _ArchiveTooLarge
+            self._buf += chunk
+        if size < 0:
+            size = len(self._buf)
+        data = bytes(self._buf[:size])
+        del self._buf[:size]
+        return data
+
+
+def read_results(chunks: Iterable[bytes], limit: int = MAX_RESULT_ARCHIVE_BYTES
+                 ) -> tuple[dict[str, bytes], list[str]]:
+    """The result files in a tar stream of /grader/out, and what was wrong with it.
+
+    Only ``out/<name>`` for the known names, only regular files of at most
+    MAX_RESULT_BYTES; links, FIFOs, devices, directories and anything larger are
+    skipped (never followed: nothing is extracted on the host). At most ``limit``
+    bytes of the stream are read: a sandbox cannot make the host read without end.
+    A bad archive is a problem of the run, reported, never an exception.
+    """
+    out: dict[str, bytes] = {}
+    problems: list[str] = []
+    try:
+        stream: Any = _BoundedStream(iter(chunks), limit)  # read() is all "r|" needs
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                parts = [p for p in member.name.split("/") if p not in ("", ".")]
+                if len(parts) != 2 or parts[0] != "out" or parts[1] not in RESULT_FILES:
+                    continue
+                name = parts[1]
+                if not member.isreg() or member.issparse():
+                    problems.append(f"{name} is not a regular file; it was not read")
+                    continue
+                if member.size > MAX_RESULT_BYTES:
+                    problems.append(f"{name} is larger than {MAX_RESULT_BYTES} bytes; "
+                                    "it was not read")
+                    continue
+                fh = tar.extractfile(member)
+                if fh is not None:
+                    out[name] = fh.read(MAX_RESULT_BYTES)
+    except _ArchiveTooLarge:
+        problems.append(f"the result folder is larger than {limit} bytes; the rest was not read")
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        problems.append(f"the result folder could not be read ({exc.__class__.__name__})")
+    return out, problems
+
+
+def verify_junit(xml: bytes | None, token: str) -> tuple[bytes | None, str | None]:
+    """Keep the JUnit XML only if the grader's pytest wrote it: (xml or None, why not).
+
+    Every test suite must carry the run token as a ``grader_run`` property (only the
+    harness's pytest got it, through a pipe), and the sentinel check, which always
+    fails, must not be reported as passed (a run whose outcomes were rewritten).
+    """
+    if not xml:
+        return None, None
+    why = "the JUnit XML was not written by the grader's pytest"
+    if re.search(rb"<!(DOCTYPE|ENTITY)", xml[:65536], re.IGNORECASE):
+        return None, f"{why} (it carries a DTD)"
+    try:
+        root = ET.fromstring(xml)
+    except (ET.ParseError, ValueError):
+        return None, f"{why} (it is not well-formed: something else wrote to it)"
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    for suite in suites:
+        tokens = [p.get("value") for p in suite.findall("properties/property")
+                  if p.get("name") == TOKEN_PROPERTY]
+        if tokens != [token]:
+            return None, f"{why} (the run token is missing or wrong)"
+    if not suites:
+        return None, f"{why} (it holds no test suite)"
+    for case in root.iter("testcase"):
+        if case.get("classname") == SENTINEL_CLASS and case.find("skipped") is None:
+            return None, ("the harness's always-failing sentinel check was reported as "
+                          "not failing: the test outcomes were rewritten")
+    return _without_harness(root, suites), None
+
+
+def _without_harness(root: ET.Element, suites: list[ET.Element]) -> bytes:
+    """The verified XML without what the harness added (token, sentinel)."""
+    for suite in suites:
+        for props in suite.findall("properties"):
+            for prop in props.findall("property"):
+                if prop.get("name") == TOKEN_PROPERTY:
+                    props.remove(prop)
+            if len(props) == 0:
+                suite.remove(props)
+        for case in suite.findall("testcase"):
+            if case.get("classname") == SENTINEL_CLASS:
+                suite.remove(case)
+                for key in ("tests", "skipped"):
+                    value = suite.get(key, "")
+                    if value.isdigit() and int(value) > 0:
+                        suite.set(key, str(int(value) - 1))
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _parse_result(data: bytes | None) -> dict[str, Any]:

@@ -1,28 +1,50 @@
 """Fixtures for tests that start real containers (a pytest plugin loaded by conftest).
 
 A Docker test that cannot reach an engine FAILS: CI installs and starts Docker
-instead of skipping. Containers the tests start carry names beginning
-``grader-test-``; leftovers are removed at the start and end of the session.
+instead of skipping. Containers the tests start are named ``grader-test-<session>-*``.
+At the start of a session, leftovers of earlier sessions are removed (stopped ones,
+or any older than ten minutes: a running one may belong to a concurrent session);
+at the end, every container of this session goes.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
 from runners.docker import DockerRunner, connect
 
-TEST_PREFIX = "grader-test"
+SESSION = secrets.token_hex(3)
+TEST_PREFIX = f"grader-test-{SESSION}"
 # Subprocesses (the CLI under test) name their containers the same way.
 os.environ["GRADER_CONTAINER_PREFIX"] = TEST_PREFIX
+STALE_AFTER_S = 600
 
 
-def _remove_test_containers() -> None:
+def _created_age_s(attrs: dict[str, object]) -> float:
+    created = str(attrs.get("Created", ""))
+    try:
+        when = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return 0.0
+    return time.time() - when.timestamp()
+
+
+def remove_test_containers(*, only_this_session: bool) -> int:
     client = connect()
-    for c in client.containers.list(all=True, filters={"name": f"{TEST_PREFIX}-"}):
-        c.remove(force=True)
+    removed = 0
+    for c in client.containers.list(all=True, filters={"name": "grader-test-"}):
+        mine = c.name.startswith(TEST_PREFIX + "-")
+        stale = c.status != "running" or _created_age_s(c.attrs) > STALE_AFTER_S
+        if mine or (not only_this_session and stale):
+            c.remove(force=True)
+            removed += 1
+    return removed
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +57,6 @@ def runner_image() -> str:
 
 @pytest.fixture(scope="session")
 def docker_runner(runner_image: str) -> Iterator[DockerRunner]:
-    _remove_test_containers()
+    remove_test_containers(only_this_session=False)
     yield DockerRunner(name_prefix=TEST_PREFIX)
-    _remove_test_containers()
+    remove_test_containers(only_this_session=True)

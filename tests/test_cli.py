@@ -20,7 +20,7 @@ def grader(
     *args: str | Path, cwd: Path = REPO, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    env["GRADER_CONTAINER_PREFIX"] = "grader-test"
+    env["GRADER_CONTAINER_PREFIX"] = os.environ.get("GRADER_CONTAINER_PREFIX", "grader-test")
     env["GRADER_CACHE_DIR"] = (
         str(cwd / ".grader-test-cache")
         if cwd != REPO

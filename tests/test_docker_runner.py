@@ -216,7 +216,7 @@ def test_leftovers_of_an_earlier_attempt_are_removed(docker_runner: DockerRunner
                                                      tmp_path: Path) -> None:
     image = docker_runner.image("python")
     stale = docker_runner.client.containers.create(
-        image, command=["true"], name="grader-test-stale-attempt",
+        image, command=["true"], name=f"{docker_runner.name_prefix}-stale-attempt",
         labels={"org.grader.job": "test-stale"})
     job = sandbox_job(tmp_path, "def test_x():\n    pass\n", name="stale")
     res = docker_runner.run(job)

@@ -1,0 +1,86 @@
+"""The FastAPI application: ``create_app(settings)``; ``app_from_env()`` for uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.auth import secret_problem
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import challenges, ops, submissions, tokens
+from api.services import Services
+from grader import __version__
+from grader.settings import Settings
+
+DESCRIPTION = """Sandboxed grading of take-home coding challenges.
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from `grader token create`).
+Every error is JSON: `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+class ConfigError(Exception):
+    """The service is not configured well enough to start."""
+
+
+class _SecurityHeaders:
+    """``nosniff`` everywhere; API answers are private and never cached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The API for ``settings`` (or for the given, already built ``services``)."""
+    svc = services or Services.build(settings or Settings())
+    problem = secret_problem(svc.settings.secret_key)
+    if problem is not None:
+        raise ConfigError(problem)
+    owned = services is None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            svc.close()
+
+    app = FastAPI(title="grader", version=__version__, description=DESCRIPTION,
+                  docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app.state.services = svc
+    app.state.metrics = Metrics(svc)
+    errors.install(app)
+    for module in (challenges, submissions, tokens, ops):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(_SecurityHeaders)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory (``grader serve``): settings from the environment."""
+    from api.logs import configure
+
+    settings = Settings()
+    configure(settings)
+    return create_app(settings)

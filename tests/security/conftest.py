@@ -1,0 +1,1 @@
+"""The adversarial suite: its modules import their helpers as top-level modules."""

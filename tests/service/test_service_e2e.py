@@ -1,0 +1,213 @@
+"""End to end on real components: `grader serve` and `grader worker` subprocesses, Redis,
+SQLite or PostgreSQL, Docker sandboxes. Upload over HTTP, queued, graded, the reviewer's
+report; webhooks; re-grades; `grader submit`."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from service_support import (
+    RATE_LIMITER,
+    HookServer,
+    Procs,
+    copy_challenges,
+    run_cli,
+    upload,
+    wait_finished,
+    wait_until,
+)
+
+from api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from grader.settings import Settings
+
+pytestmark = [pytest.mark.service, pytest.mark.docker]
+
+SOLUTION = RATE_LIMITER / "solution" / "ratelimit.py"
+
+
+@dataclass
+class Stack:
+    url: str
+    settings: Settings
+    tokens: dict[str, str]
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, role: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=60,
+                              headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        self.clients.append(client)
+        return client
+
+
+@pytest.fixture
+def start_stack(runner_image: str, make_settings: Callable[..., Settings], procs: Procs,
+                tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """API and one worker as subprocesses; tokens made with `grader token create`."""
+    stacks: list[Stack] = []
+
+    def start(**overrides: Any) -> Stack:
+        challenges = copy_challenges(tmp_path / "challenges", "rate-limiter")
+        settings = make_settings(challenges_dir=challenges, **overrides)
+        tokens = {}
+        for role in ("candidate", "reviewer", "admin"):
+            made = run_cli(settings, "token", "create", "--role", role, "--name", f"{role}-e2e")
+            assert made.returncode == 0, made.stderr
+            tokens[role] = made.stdout.strip()
+        _, url = procs.serve(settings)
+        procs.worker(settings)
+        stack = Stack(url, settings, tokens)
+        stacks.append(stack)
+        return stack
+
+    yield start
+    for stack in stacks:
+        for client in stack.clients:
+            client.close()
+
+
+def starter_tarball() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(RATE_LIMITER / "starter" / "ratelimit.py", arcname="ratelimit.py")
+    return buf.getvalue()
+
+
+def test_a_passing_and_a_failing_solution_are_graded_end_to_end(
+        start_stack: Callable[..., Stack], database_url: str, hooks: HookServer,
+        sandbox_cleanup: list[str]) -> None:
+    stack = start_stack(database_url=database_url)
+    candidate, reviewer = stack.client("candidate"), stack.client("reviewer")
+    good = upload(candidate, SOLUTION, data={"callback_url": hooks.url})
+    bad = candidate.post("/v1/challenges/rate-limiter/submissions",
+                         files={"file": ("starter.tar.gz", starter_tarball())},
+                         data={"callback_url": hooks.url})
+    assert good.status_code == bad.status_code == 202, (good.text, bad.text)
+    good_id, bad_id = good.json()["id"], bad.json()["id"]
+    sandbox_cleanup.extend([good_id, bad_id])
+    assert good.json()["status"] == "queued"
+
+    passed, failed = wait_finished(candidate, good_id), wait_finished(candidate, bad_id)
+    assert passed["status"] == failed["status"] == "graded", (passed, failed)
+
+    view = passed["feedback"]
+    assert view["public_tests"]["passed"] == view["public_tests"]["total"] > 0
+    assert view["hidden_tests"]["passed"] == view["hidden_tests"]["total"] > 0
+    assert view["scores"] is None  # the challenge does not show candidates their score
+    weak = failed["feedback"]
+    assert weak["hidden_tests"]["passed"] < weak["hidden_tests"]["total"]
+
+    full = reviewer.get(f"/v1/submissions/{good_id}/report.json").json()
+    assert full["status"] == "graded" and full["scores"]["correctness"] == 100
+    assert full["submission"]["id"] == good_id and full["timings"]["queued_s"] >= 0
+    weak_report = reviewer.get(f"/v1/submissions/{bad_id}/report.json").json()
+    assert weak_report["scores"]["correctness"] < 100
+
+    # Hidden test names, messages and output never reach the candidate.
+    candidate_text = candidate.get(f"/v1/submissions/{bad_id}").text
+    for test in weak_report["tests"]:
+        if test["visibility"] == "hidden":
+            assert test["id"] not in candidate_text
+            assert test["id"].rpartition("::")[2] not in candidate_text
+            for line in (test["message"] or "").splitlines():
+                if len(line.strip()) >= 12:
+                    assert line.strip() not in candidate_text
+    assert reviewer.get(f"/v1/submissions/{bad_id}/report.md").status_code == 200
+    assert "<html" in reviewer.get(f"/v1/submissions/{bad_id}/report.html").text.lower()
+
+    ranked = reviewer.get("/v1/challenges/rate-limiter/submissions").json()["items"]
+    assert [i["id"] for i in ranked] == [good_id, bad_id] and ranked[0]["rank"] == 1
+
+    # One signed webhook each; a candidate's callback carries no score under this policy.
+    wait_until(lambda: len(hooks.received) >= 2, 30, "two webhooks")
+    for hook in hooks.received:
+        assert verify(stack.settings.secret_key, hook.headers[TIMESTAMP_HEADER], hook.body,
+                      hook.headers[SIGNATURE_HEADER])
+    bodies = {b["id"]: b for b in hooks.bodies()}
+    assert set(bodies) == {good_id, bad_id}
+    assert bodies[good_id]["status"] == "graded" and "total" not in bodies[good_id]
+    assert bodies[good_id]["challenge"] == {"slug": "rate-limiter", "version": 1}
+
+    metrics = httpx.get(stack.url + "/metrics").text
+    assert 'grader_submissions{status="graded"} 2.0' in metrics
+    assert "grader_grading_duration_seconds_count 2.0" in metrics
+
+
+def test_a_reviewer_regrades_and_a_version_bump_marks_reports_stale(
+        start_stack: Callable[..., Stack], sandbox_cleanup: list[str], hooks: HookServer
+        ) -> None:
+    stack = start_stack()
+    reviewer = stack.client("reviewer")
+    hooks.fail_first = 1  # the first delivery fails: it is retried with backoff
+    sub_id = upload(reviewer, RATE_LIMITER / "starter" / "ratelimit.py",
+                    data={"callback_url": hooks.url}).json()["id"]
+    sandbox_cleanup.append(sub_id)
+    first = wait_finished(reviewer, sub_id)
+    assert first["status"] == "graded" and first["stale"] is False
+    wait_until(lambda: hooks.received, 30, "the webhook, on its second attempt")
+    assert hooks.calls == 2 and "total" in hooks.bodies()[0]  # a reviewer's callback: score
+
+    again = reviewer.post(f"/v1/submissions/{sub_id}/regrade")
+    assert again.status_code == 202 and again.json()["status"] == "queued"
+    second = wait_finished(reviewer, sub_id)
+    assert second["status"] == "graded" and second["finished_at"] > first["finished_at"]
+    assert second["review"]["attempts"] == 1
+
+    toml = stack.settings.challenges_dir / "rate-limiter" / "challenge.toml"
+    toml.write_text(toml.read_text().replace("version = 1", "version = 2"))
+    stale = reviewer.get(f"/v1/submissions/{sub_id}").json()
+    assert stale["stale"] is True and stale["challenge"]["version"] == 1
+    out = reviewer.post("/v1/challenges/rate-limiter/regrade?scope=stale").json()
+    assert out["ids"] == [sub_id]
+    third = wait_finished(reviewer, sub_id)
+    assert third["stale"] is False and third["challenge"]["version"] == 2
+    report = reviewer.get(f"/v1/submissions/{sub_id}/report.json").json()
+    assert report["challenge"]["version"] == 2
+
+
+def test_grader_submit_uploads_waits_and_exits_by_the_result(
+        start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
+        ) -> None:
+    stack = start_stack()
+    folder = tmp_path / "my-solution"
+    folder.mkdir()
+    (folder / "ratelimit.py").write_bytes(SOLUTION.read_bytes())
+
+    def submit(role: str, *args: str) -> Any:
+        proc = run_cli(stack.settings, "submit", "--url", stack.url, "--token",
+                       stack.tokens[role], *args, timeout=300)
+        return proc
+
+    ok = submit("candidate", "rate-limiter", str(folder), "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    state = json.loads(ok.stdout)
+    sandbox_cleanup.append(state["id"])
+    assert state["status"] == "graded" and state["feedback"]["hidden_tests"]["total"] > 0
+
+    below = submit("reviewer", "rate-limiter", str(RATE_LIMITER / "starter" / "ratelimit.py"),
+                   "--fail-under", "99")
+    assert below.returncode == 1, below.stderr
+    assert "hidden tests:" in below.stdout
+    sandbox_cleanup.append(below.stdout.split()[1].rstrip(":"))
+
+    hidden_score = submit("candidate", "rate-limiter", str(SOLUTION), "--fail-under", "50")
+    assert hidden_score.returncode == 2 and "does not show scores" in hidden_score.stderr
+    sandbox_cleanup.append(hidden_score.stdout.split()[1].rstrip(":"))
+
+    unknown = submit("candidate", "no-such-challenge", str(SOLUTION))
+    assert unknown.returncode == 2 and "no challenge" in unknown.stderr
+    missing = submit("candidate", "rate-limiter", str(tmp_path / "nothing-here"))
+    assert missing.returncode == 2
+    bad_token = run_cli(stack.settings, "submit", "--url", stack.url, "--token", "grd_wrong",
+                        "rate-limiter", str(SOLUTION))
+    assert bad_token.returncode == 2 and "unauthorized" in bad_token.stderr
+    down = run_cli(stack.settings, "submit", "--url", "http://127.0.0.1:9", "--token", "x",
+                   "rate-limiter", str(SOLUTION))
+    assert down.returncode == 3 and "Traceback" not in down.stderr

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.auth import secret_problem
+from api.errors import ApiError
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import challenges, ops, submissions, tokens
 from api.services import Services
@@ -21,6 +22,9 @@ DESCRIPTION = """Sandboxed grading of take-home coding challenges.
 Authenticate with `Authorization: Bearer <token>` (tokens come from `grader token create`).
 Every error is JSON: `{"error": {"code": "...", "message": "..."}}`.
 """
+
+
+MAX_JSON_BODY = 64 * 1024
 
 
 class ConfigError(Exception):
@@ -51,6 +55,37 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_wrapper)
 
 
+class _BodyLimit:
+    """Bodies of everything but uploads are small JSON: refuse big ones before they are read
+    (FastAPI reads a JSON body before it checks the caller's token)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").endswith("/submissions"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await errors.error_response(413, "too-large", "the request body is too large")(
+                    scope, receive, send)
+                return
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise ApiError(413, "too-large", "the request body is too large")
+            return message
+
+        await self.app(scope, bounded, send)
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """The API for ``settings`` (or for the given, already built ``services``)."""
     svc = services or Services.build(settings or Settings())
@@ -73,14 +108,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     for module in (challenges, submissions, tokens, ops):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)
     return app
 
 
 def app_from_env() -> FastAPI:
     """uvicorn's factory (``grader serve``): settings from the environment."""
+    from api.db import upgrade
     from api.logs import configure
 
     settings = Settings()
     configure(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    upgrade(app.state.services.engine)  # idempotent, and serialised between processes
+    return app

@@ -139,7 +139,7 @@ def _text(state: dict[str, Any]) -> str:
             lines.append(f"  {mark} {t['id']}" + (f": {msg[0][:160]}" if msg and
                                                    mark == "FAIL" else ""))
     hidden = view.get("hidden_tests")
-    if hidden:
+    if hidden and hidden.get("total"):
         lines.append(f"hidden tests: {hidden['passed']}/{hidden['total']} passed")
     if view.get("limits_hit"):
         lines.append("limits hit: " + ", ".join(view["limits_hit"]))

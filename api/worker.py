@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 
 import structlog
 from celery import Celery
@@ -56,6 +57,10 @@ def run_worker(settings: Settings, *, concurrency: int | None = None,
     if problem is not None:
         raise ConfigError(problem)
     configure(settings)
+    if os.geteuid() == 0:
+        # Root in its container is deliberate (docs: docker-compose.yml): the worker drives
+        # the Docker socket, which is root-equivalent whatever the worker's own uid.
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser")
     name = hostname or default_hostname()
     svc = Services.build(settings)
     upgrade(svc.engine)

@@ -93,10 +93,10 @@ log "building the grader wheel"
 cp deploy/Dockerfile "$ctx/Dockerfile"
 
 log "building grader-service:latest"
-docker build --quiet --network none "${extra[@]}" --build-arg "BASE=$BASE" \
+docker build --quiet --force-rm --network none "${extra[@]}" --build-arg "BASE=$BASE" \
     -t grader-service:latest "$ctx" >/dev/null
 log "building grader-redis:latest"
-docker build --quiet "${extra[@]}" --build-arg "BASE=$BASE" -t grader-redis:latest deploy/redis >/dev/null
+docker build --quiet --force-rm "${extra[@]}" --build-arg "BASE=$BASE" -t grader-redis:latest deploy/redis >/dev/null
 log "building grader-postgres:latest"
-docker build --quiet "${extra[@]}" --build-arg "BASE=$BASE" -t grader-postgres:latest deploy/postgres >/dev/null
+docker build --quiet --force-rm "${extra[@]}" --build-arg "BASE=$BASE" -t grader-postgres:latest deploy/postgres >/dev/null
 log "done: grader-service:latest grader-redis:latest grader-postgres:latest"

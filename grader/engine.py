@@ -31,7 +31,7 @@ from grader.report import (
 )
 from grader.submission import Submission
 from runners.base import Job, RunLimits, Runner, RunResult
-from runners.docker import HARNESS_DIR, HARNESS_FILES
+from runners.docker import HARNESS_DIR, HARNESS_FILES, HARNESS_MODULES, shadowing_modules
 
 Progress = Callable[[str], None]
 
@@ -329,6 +329,13 @@ def _flags(
         # The runner's own tamper evidence (a forged JUnit XML) keeps its code.
         code = code if code in ("tamper-suspect", "results-missing") else f"run-{code}"
         flags.append(Flag(code=code, message=ev.get("message", "")))
+    shadowing = shadowing_modules(submission.root)
+    if shadowing:
+        harness = [m for m in shadowing if m in HARNESS_MODULES]
+        flags.append(Flag(
+            code="tamper-suspect" if harness else "shadowed-modules",
+            message="modules named like the standard library, pytest or the harness are "
+                    f"never what the tests import: {', '.join(shadowing[:8])}"))
     flags += tamper.static_flags(submission.root, submission.files)
     flags += tamper.run_flags(report.tests, result)
     return flags

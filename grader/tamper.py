@@ -85,11 +85,20 @@ def _ignores_other(fn: ast.FunctionDef) -> bool:
     return not used or constant
 
 
-class _Scanner(ast.NodeVisitor):
+class _Scanner:
+    """Collects suspicious nodes; ``scan`` walks the tree without recursion, so a deeply
+    nested expression (which still compiles) cannot make the scan give up."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.found: list[tuple[int, str]] = []
         self.aliases: dict[str, str] = {}
+
+    def scan(self, tree: ast.AST) -> None:
+        for node in ast.walk(tree):
+            method = getattr(self, f"visit_{node.__class__.__name__}", None)
+            if method is not None:
+                method(node)
 
     def _add(self, node: ast.AST, what: str) -> None:
         self.found.append((getattr(node, "lineno", 0), what))
@@ -98,7 +107,6 @@ class _Scanner(ast.NodeVisitor):
         for alias in node.names:
             self._check_module(node, alias.name)
             self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name
-        self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         mod = node.module or ""
@@ -108,7 +116,6 @@ class _Scanner(ast.NodeVisitor):
             self.aliases[alias.asname or alias.name] = full
             if full in _SUSPECT_CALLS:
                 self._add(node, _SUSPECT_CALLS[full])
-        self.generic_visit(node)
 
     def _check_module(self, node: ast.AST, mod: str) -> None:
         for name, why in _SUSPECT_MODULES.items():
@@ -129,22 +136,18 @@ class _Scanner(ast.NodeVisitor):
                         p in arg.value for p in _TEST_PATHS
                     ):
                         self._add(node, f"touches a test or result path ({arg.value[:60]!r})")
-        self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in _SUSPECT_ATTRS:
             self._add(node, _SUSPECT_ATTRS[node.attr])
-        self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._check_store(node, target)
-        self.generic_visit(node)
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._check_store(node, target)
-        self.generic_visit(node)
 
     def _check_store(self, node: ast.AST, target: ast.AST) -> None:
         base = target.value if isinstance(target, ast.Subscript) else target
@@ -161,9 +164,8 @@ class _Scanner(ast.NodeVisitor):
             isinstance(r.value, ast.Constant) for r in ast.walk(node) if isinstance(r, ast.Return)
         ) and any(isinstance(r, ast.Return) for r in ast.walk(node)):
             self._add(node, "__hash__ returns a constant")
-        self.generic_visit(node)
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
 
 def static_flags(root: Path, files: Sequence[str]) -> list[Flag]:
@@ -174,17 +176,23 @@ def static_flags(root: Path, files: Sequence[str]) -> list[Flag]:
             continue
         path = root / rel
         try:
-            if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+            if path.is_symlink():
+                continue
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                # Importable all the same: padding a module must not hide it from the scan.
+                flags.append(Flag(code="tamper-suspect",
+                                  message=f"{rel}: {size:,} bytes, too large to scan for "
+                                          "tampering; read it yourself"))
                 continue
             source = path.read_bytes()
+            # In this process, but bounded: at most MAX_FILE_BYTES of source, and source
+            # nested too deeply for the parser cannot be compiled (imported) either.
             tree = ast.parse(source, filename=rel)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         scanner = _Scanner(rel)
-        try:
-            scanner.visit(tree)
-        except RecursionError:
-            continue
+        scanner.scan(tree)
         seen: set[str] = set()
         for line, what in sorted(scanner.found)[: MAX_PER_FILE * 4]:
             if what in seen:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import sys
 import tarfile
 import time
 import xml.etree.ElementTree as ET
@@ -443,8 +444,18 @@ class Engine:
 # -- archives in, results out -------------------------------------------------------
 
 
-def candidate_modules(root: Path) -> list[str]:
-    """Top-level importable names of a submission: ``x.py`` files and packages."""
+# Module names a submission cannot take: the tests always get the standard library's,
+# pytest's and the harness's own module under these names (in-process isolation puts
+# the submission last on sys.path; process isolation does not proxy these names).
+HARNESS_MODULES = frozenset({
+    "pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pytest_timeout", "py",
+    "rpc_client", "rpc_protocol", "rpc_server", "launcher", "pytest_boot",
+    "test_grader_sentinel", "sitecustomize", "usercustomize",
+})
+RESERVED_MODULES = HARNESS_MODULES | {"tests", "conftest"} | frozenset(sys.stdlib_module_names)
+
+
+def _top_level_modules(root: Path) -> set[str]:
     names: set[str] = set()
     for entry in sorted(root.iterdir()):
         if entry.is_symlink():
@@ -454,7 +465,19 @@ def candidate_modules(root: Path) -> list[str]:
         elif entry.is_dir() and entry.name.isidentifier():
             if any(p.suffix == ".py" for p in entry.rglob("*.py")):
                 names.add(entry.name)
-    return sorted(names)
+    return names
+
+
+def candidate_modules(root: Path) -> list[str]:
+    """Top-level importable names of a submission (``x.py`` files and packages), less
+    the reserved ones: the tests never import a submission's ``json`` or ``pytest``."""
+    return sorted(_top_level_modules(root) - RESERVED_MODULES)
+
+
+def shadowing_modules(root: Path) -> list[str]:
+    """The submission's top-level modules that would shadow the standard library, pytest
+    or the harness (they are never what the tests import)."""
+    return sorted(_top_level_modules(root) & RESERVED_MODULES)
 
 
 def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755, gid: int = 0) -> None:

@@ -154,6 +154,32 @@ def _disk_full() -> bool:
             return True
         if st.f_files and st.f_favail <= max(1, st.f_files // 100):
             return True
+    return _file_size_limit_reached()
+
+
+def _file_size_limit_reached(max_entries: int = 30000) -> bool:
+    """True when a file in the writable mounts reached RLIMIT_FSIZE (writes past it
+    failed with EFBIG: Python ignores SIGXFSZ, so no signal tells)."""
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit == resource.RLIM_INFINITY or os.getpid() != 1:
+        return False
+    seen = 0
+    stack = [WORK, "/tmp", "/dev/shm"]
+    while stack and seen < max_entries:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(entry.path)
+            elif stat.S_ISREG(st.st_mode) and st.st_size >= limit:
+                return True
     return False
 
 

@@ -18,7 +18,8 @@ import os as _os, re as _re, sys as _sys
 
 _KNOWN = {
     "tests.public.test_public": ["test_public_add"],
-    "tests.hidden.test_hidden": ["test_answer", "test_add_negative", "test_add_big"],
+    "tests.hidden.test_hidden": ["test_answer", "test_add_negative", "test_add_big",
+                                 "test_add_decimal"],
 }
 
 
@@ -137,7 +138,8 @@ def _shadow(body: str) -> str:
 ATTACKS: dict[str, Attack] = {
     # -- forging the results ---------------------------------------------------------
     "forge_junit_at_import": Attack(
-        {"vault.py": vault(FORGE + "\nimport atexit\n_forge(lock=True)\natexit.register(_forge)\n")},
+        {"vault.py": vault(FORGE + "\nimport atexit\n_forge(lock=True)\n"
+                                   "atexit.register(_forge)\n")},
         flagged_in_process=True,
     ),
     "forge_junit_after_pytest_exits": Attack(
@@ -238,6 +240,14 @@ for _name in ("result.json", "junit.xml", "collected.json"):
     "shadow_stdlib_json": Attack({"vault.py": vault(), "json.py": _shadow("")}),
     "shadow_stdlib_inspect": Attack({"vault.py": vault(), "inspect.py": _shadow(""),
                                      "argparse.py": _shadow("")}),
+    # The tests import decimal: a submission's decimal.py must not be what they get.
+    "shadow_stdlib_the_tests_use": Attack({
+        "vault.py": vault("from decimal import Decimal as _D\n\n\ndef add(a, b):\n"
+                          "    return _D()\n"),
+        "decimal.py": "class Decimal:\n    def __init__(self, *args):\n        pass\n\n"
+                      "    def __eq__(self, other):\n        return True\n\n"
+                      "    __hash__ = object.__hash__\n",
+    }),
     "shadow_the_test_package": Attack({
         "vault.py": vault(),
         "tests/__init__.py": "",
@@ -246,7 +256,7 @@ for _name in ("result.json", "junit.xml", "collected.json"):
         "tests/hidden/__init__.py": "",
         "tests/hidden/test_hidden.py": "".join(
             f"def {n}():\n    pass\n\n" for n in ("test_answer", "test_add_negative",
-                                                    "test_add_big")),
+                                                    "test_add_big", "test_add_decimal")),
     }),
     # -- changing what pytest collects or reports ---------------------------------------------
     "rewrite_test_files": Attack(

@@ -319,25 +319,29 @@ def sys_is_read_only():
 
 def proc_is_not_writable():
     bad = []
-    for path in ("/proc/sysrq-trigger", "/proc/sys/kernel/hostname", "/proc/sys/kernel/core_pattern",
-                 "/proc/sys/vm/drop_caches", "/proc/1/oom_score_adj", "/proc/self/oom_score_adj"):
+    for path in ("/proc/sysrq-trigger", "/proc/sys/kernel/hostname",
+                 "/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
+                 "/proc/1/oom_score_adj"):
         try:
             with open(path, "w") as fh:
                 fh.write("-1000" if "oom" in path else "x")
-            if path != "/proc/self/oom_score_adj":  # raising it for ourselves is allowed
-                bad.append(f"wrote {path}")
+            bad.append(f"wrote {path}")
         except OSError:
             pass
-    for path in ("/proc/kcore", "/proc/kmsg", "/dev/kmsg", "/proc/kallsyms"):
+    for path in ("/proc/kcore", "/proc/kmsg", "/dev/kmsg"):
         try:
             with open(path, "rb") as fh:
-                data = fh.read(64)
-            if data.strip(b"\0 0\n") and path != "/proc/kallsyms":
-                bad.append(f"read {path}")
-            elif path == "/proc/kallsyms" and data[:16].strip(b"0 ") and not data.startswith(b"0000000000000000"):
-                bad.append("kernel addresses visible in /proc/kallsyms")
+                if fh.read(64):
+                    bad.append(f"read {path}")
         except OSError:
             pass
+    try:
+        with open("/proc/kallsyms") as fh:
+            address = fh.readline().split()[0]
+        if address.strip("0"):
+            bad.append("kernel addresses are visible in /proc/kallsyms")
+    except (OSError, IndexError):
+        pass
     return _join(bad)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker.errors
 
@@ -103,6 +103,12 @@ def test_add_negative():
 
 def test_add_big():
     assert add(10**20, 1) == 10**20 + 1
+
+
+def test_add_decimal():
+    from decimal import Decimal
+
+    assert add(Decimal("0.1"), Decimal("0.2")) == Decimal("0.3")
 """
 
 VAULT_TOML = """\
@@ -329,11 +335,15 @@ def grade_files(challenge: Challenge, files: Mapping[str, str | bytes], workdir:
                   host_processes_of(ids))
 
 
-def grade_many(jobs: Mapping[str, Callable[[], Graded]], workers: int = 3) -> dict[str, Graded]:
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def grade_many(jobs: Mapping[K, Callable[[], T]], workers: int = 3) -> dict[K, T]:
     """Run the grading jobs a few at a time (2 cores: most of a run is Docker's own work)."""
-    results: dict[str, Graded] = {}
+    results: dict[K, T] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures: dict[str, Future[Graded]] = {k: pool.submit(fn) for k, fn in jobs.items()}
+        futures: dict[K, Future[T]] = {k: pool.submit(fn) for k, fn in jobs.items()}
         for key, fut in futures.items():
             results[key] = fut.result()
     return results

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,9 +71,9 @@ def recon(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any) -> Recon
     jobs = {}
     for mode in modes:
         others = [canary[m] for m in MODES if m != mode] + [host_only]
-        challenge = make_probe_challenge(
-            base, f"probe-{mode}", isolation=mode, tests=_test_file(others, list(host_secrets.values())),
-            solution=PROBE_SOURCE, wall=60, test_seconds=20)
+        tests = _test_file(others, list(host_secrets.values()))
+        challenge = make_probe_challenge(base, f"probe-{mode}", isolation=mode, tests=tests,
+                                         solution=PROBE_SOURCE, wall=60, test_seconds=20)
         files = {"probe.py": PROBE_SOURCE, f"{canary[mode]}.py": "X = 1\n"}
 
         def job(challenge: Any = challenge, files: dict[str, str] = files, mode: str = mode

@@ -111,7 +111,7 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 def _common_checks(g: Graded) -> Any:
     report = g.get()
     assert report.status == "graded", report.error
-    assert len(report.tests) == 4, "every test the challenge defines is in the report"
+    assert len(report.tests) == 5, "every test the challenge defines is in the report"
     assert "flags" in json.loads(report.to_json())
     assert g.leftovers == [], f"containers left behind: {g.leftovers}"
     assert g.processes == [], f"processes left behind: {g.processes}"

@@ -182,6 +182,9 @@ def test_errors_are_json_with_code_and_message_for_every_status(
     assert_error(api.client("admin").post("/v1/tokens", content=b"{not json",
                                           headers={"content-type": "application/json"}), 422)
     assert_error(api.client("admin").delete("/v1/tokens/99999999999999"), 404)
+    # A big JSON body is refused before it is read, token or not.
+    assert_error(httpx.post(api.url + "/v1/tokens", content=b"[" * 200_000,
+                            headers={"content-type": "application/json"}), 413, "too-large")
 
     import api.routes.challenges as routes
 
@@ -571,3 +574,29 @@ def test_the_sweep_resends_stuck_submissions_and_due_webhooks(api: Api) -> None:
         row = db.get(Submission, running)
         assert row is not None and row.status == "queued" and row.worker is None
     wait_until(lambda: True, 0, "nothing")
+
+
+def test_the_openapi_schema_documents_every_endpoint(api: Api) -> None:
+    docs = httpx.get(api.url + "/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    paths = httpx.get(api.url + "/openapi.json").json()["paths"]
+    assert set(paths) >= {
+        "/v1/challenges", "/v1/challenges/{slug}", "/v1/challenges/{slug}/starter",
+        "/v1/challenges/{slug}/submissions", "/v1/submissions/{submission_id}",
+        "/v1/submissions/{submission_id}/report", "/v1/submissions/{submission_id}/report.{fmt}",
+        "/v1/submissions/{submission_id}/regrade", "/v1/challenges/{slug}/regrade",
+        "/v1/tokens", "/v1/tokens/{token_id}", "/healthz", "/metrics",
+    }
+    upload_op = paths["/v1/challenges/{slug}/submissions"]["post"]
+    assert "multipart/form-data" in upload_op["requestBody"]["content"]
+    assert "413" in upload_op["responses"] and "401" in upload_op["responses"]
+
+
+def test_webhooks_are_not_sent_to_private_addresses_unless_allowed() -> None:
+    from api.webhooks import UnsafeTarget, check_target
+
+    for url in ("http://127.0.0.1:8000/x", "http://localhost/", "http://[::1]/",
+                "http://10.1.2.3/", "http://169.254.169.254/"):
+        with pytest.raises(UnsafeTarget):
+            check_target(url, allow_private=False)
+        check_target(url, allow_private=True)

@@ -50,7 +50,7 @@ def test_a_worker_killed_mid_grade_is_replaced_and_the_submission_graded_exactly
         sandbox_cleanup: list[str], runner_image: str) -> None:
     challenges = tmp_path / "challenges"
     solution = write_echo_challenge(challenges, "slow-echo", sleep=6) / "solution" / "echo.py"
-    api = live_api(challenges_dir=challenges, stuck_after_seconds=4)
+    api = live_api(challenges_dir=challenges, stuck_after_seconds=6)
     candidate = api.client("candidate")
     first = procs.worker(api.settings)
     sub_id = upload(candidate, solution, slug="slow-echo",
@@ -86,7 +86,7 @@ def test_no_submission_is_lost_when_redis_restarts_or_is_down_at_upload(
 
     challenges = tmp_path / "challenges"
     solution = write_echo_challenge(challenges, "echo") / "solution" / "echo.py"
-    api = live_api(challenges_dir=challenges, redis_url=own_redis.url, stuck_after_seconds=3)
+    api = live_api(challenges_dir=challenges, redis_url=own_redis.url, stuck_after_seconds=6)
     candidate = api.client("candidate")
     ids = [upload(candidate, solution, slug="echo").json()["id"] for _ in range(2)]
     queue = redis.Redis.from_url(own_redis.url)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -100,8 +101,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if owned:
             svc.close()
 
-    app = FastAPI(title="grader", version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    # FastAPIOffline serves the Swagger UI's assets itself: /docs works with no CDN.
+    app = FastAPIOffline(title="grader", version=__version__, description=DESCRIPTION,
+                         docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.services = svc
     app.state.metrics = Metrics(svc)
     errors.install(app)

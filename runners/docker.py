@@ -50,6 +50,7 @@ MAX_RESULT_ARCHIVE_BYTES = 4 * MAX_RESULT_BYTES
 TOKEN_ENV = "GRADER_RUN_TOKEN"
 TOKEN_PROPERTY = "grader_run"
 SENTINEL_CLASS = "harness.test_grader_sentinel"
+MALFORMED = "(it is not well-formed: cut short, or something else wrote to it)"
 # Directories of the image that are world-writable but are not size-bounded tmpfs:
 # masked by a read-only, empty tmpfs so nothing can be written into the container's
 # layer (which lives on the host's disk).
@@ -309,7 +310,10 @@ class DockerRunner:
         for problem in problems:
             rr.events.append({"code": "results-unreadable", "message": problem})
         if forged:
-            rr.events.append({"code": "tamper-suspect", "message": forged})
+            # XML cut short by a kill at a limit is a lost result, not evidence of forging.
+            cut_short = forged.endswith(MALFORMED) and bool(rr.limits_hit)
+            rr.events.append({"code": "results-missing" if cut_short else "tamper-suspect",
+                              "message": forged})
         if cand is not None:
             rr.candidate_stdout_tail = str(cand_result.get("stdout_tail", ""))
             rr.candidate_stderr_tail = str(cand_result.get("stderr_tail", ""))
@@ -630,7 +634,7 @@ def verify_junit(xml: bytes | None, token: str) -> tuple[bytes | None, str | Non
     try:
         root = ET.fromstring(xml)
     except (ET.ParseError, ValueError):
-        return None, f"{why} (it is not well-formed: something else wrote to it)"
+        return None, f"{why} {MALFORMED}"
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     for suite in suites:
         tokens = [p.get("value") for p in suite.findall("properties/property")

@@ -267,3 +267,55 @@ def test_sandbox_filling_its_result_files_is_still_graded(tmp_path: Path, docker
     assert "results-missing" in {f.code for f in report.flags}
     assert report.run is not None and report.run.exit_code == 0
     assert containers_left(runner, "test-sec-fill", runner.container_ids) == []
+
+
+# --- the JUnit XML must come from the harness's pytest ---------------------------------------
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _suite(cases: str, token: str | None = TOKEN, sentinel: str = "<skipped/>") -> str:
+    props = (f'<properties><property name="grader_run" value="{token}" /></properties>'
+             if token else "")
+    sentinel_case = (f'<testcase classname="harness.test_grader_sentinel" '
+                     f'name="test_grader_sentinel">{sentinel}</testcase>')
+    return f'<testsuite name="pytest" tests="2">{props}{cases}{sentinel_case}</testsuite>'
+
+
+PASS = '<testcase classname="tests.hidden.test_hidden" name="test_answer" />'
+FAIL = ('<testcase classname="tests.hidden.test_hidden" name="test_answer">'
+        '<failure message="no" /></testcase>')
+GENUINE = f'<?xml version="1.0" encoding="utf-8"?><testsuites>{_suite(FAIL)}</testsuites>'
+
+FORGERIES = {
+    "no_token": f"<testsuites>{_suite(PASS, token=None)}</testsuites>",
+    "wrong_token": f"<testsuites>{_suite(PASS, token='f' * 32)}</testsuites>",
+    "second_suite_without_token": f"<testsuites>{_suite(FAIL)}{_suite(PASS, None)}</testsuites>",
+    "sentinel_passed": f"<testsuites>{_suite(PASS, sentinel='')}</testsuites>",
+    "genuine_xml_smuggled_in_cdata": (
+        f"<testsuites>{_suite(PASS, token=None)}<x><![CDATA[{GENUINE}]]></x></testsuites>"),
+    "forgery_written_before_the_real_one": f"<testsuites>{_suite(PASS, None)}</testsuites>"
+                                           + GENUINE,
+    "entity_expansion": ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]>'
+                         f"<testsuites>{_suite(PASS)}</testsuites>"),
+    "not_xml": "4 passed",
+}
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_junit_xml_not_from_the_harness_is_dropped(name: str) -> None:
+    from runners.docker import verify_junit
+
+    xml, why = verify_junit(FORGERIES[name].encode(), TOKEN)
+    assert xml is None and why
+
+
+@pytest.mark.security
+def test_genuine_junit_xml_is_kept_without_the_harness_parts() -> None:
+    from runners.docker import verify_junit
+
+    xml, why = verify_junit(GENUINE.encode(), TOKEN)
+    assert why is None and xml is not None
+    assert TOKEN.encode() not in xml and b"sentinel" not in xml
+    assert b'name="test_answer"' in xml and b"<failure" in xml

@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 GRADER := .venv/bin/grader
 
-.PHONY: setup engine image demo test test-fast lint bench clean
+.PHONY: setup engine image demo test test-fast lint bench stack clean
 
 setup:
 	bash scripts/setup.sh
@@ -29,8 +29,17 @@ lint: setup
 	.venv/bin/ruff check grader runners api tests
 	.venv/bin/mypy
 
+## Benchmarks: each prints its figures and the ratio against its in-run baseline.
 bench: image
-	$(PY) bench/run_bench.py
+	$(PY) bench/engine_bench.py
+	$(PY) bench/rpc_bench.py
+	$(PY) bench/analysis_bench.py
+	$(PY) bench/service_bench.py
+
+## The composed service (needs .env: cp deploy/.env.example .env and set the secrets).
+stack: image
+	bash deploy/build.sh
+	docker-compose up -d --scale worker=2
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -122,6 +122,13 @@ class _Scanner:
             if mod == name or mod.startswith(name + "."):
                 self._add(node, why)
 
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # The sandbox's own folder (tests, harness, results): no solution needs to name it.
+        value = node.value
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        if isinstance(text, str) and "/grader" in text:
+            self._add(node, "names the sandbox's grader folder (tests, harness, results)")
+
     def visit_Call(self, node: ast.Call) -> None:
         name = _dotted(node.func)
         if name:

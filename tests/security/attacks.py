@@ -307,6 +307,7 @@ class _ForgingFinder(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, _ForgingFinder())
 ''')},
         prevented_in_process=False,
+        flagged_in_process=True,
     ),
     "patch_test_report_outcome": Attack({"vault.py": vault(PATCH_REPORT)},
                                         flagged_in_process=True),
@@ -332,6 +333,7 @@ def add(a, b):
     return _Anything()
 ''')},
         prevented_in_process=False,
+        flagged_in_process=True,
     ),
     "read_and_print_hidden_tests": Attack(
         {"vault.py": vault(r'''
@@ -359,8 +361,9 @@ def add(a, b):
     print(_steal())
     return _steal() or 0
 ''')},
-        # Reading cannot be stopped in one process; the stolen text must not reach
-        # the candidate (checked separately), and the grade stays 0 either way.
+        # Reading cannot be stopped in one process: it is flagged, the stolen text must
+        # not reach the candidate (checked by the test), and the grade stays 0.
         prevented_in_process=True,
+        flagged_in_process=True,
     ),
 }

@@ -327,7 +327,7 @@ def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
     return preexec
 
 
-def _run_limited(
+def run_limited(
     argv: list[str],
     *,
     stdin: bytes,
@@ -428,7 +428,7 @@ def _run_limited(
     return result
 
 
-def _base_env() -> dict[str, str]:
+def base_env() -> dict[str, str]:
     return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 
 
@@ -480,11 +480,11 @@ def _run_worker(
             },
         }
         try:
-            proc = _run_limited(
+            proc = run_limited(
                 [sys.executable, "-I", "-B", str(_WORKER)],
                 stdin=json.dumps(request).encode(),
                 cwd=Path("/"),
-                env=_base_env(),
+                env=base_env(),
                 deadline=deadline,
                 memory_mb=memory_mb,
                 on_line=on_line,
@@ -591,8 +591,8 @@ def _ruff_once(
             )
         )
 
-    env = _base_env() | {"RAYON_NUM_THREADS": RUFF_THREADS, "NO_COLOR": "1"}
-    run.proc = _run_limited(
+    env = base_env() | {"RAYON_NUM_THREADS": RUFF_THREADS, "NO_COLOR": "1"}
+    run.proc = run_limited(
         argv,
         stdin=b"",
         cwd=root,
@@ -608,11 +608,11 @@ def _ruff_once(
 def _check_ruff_config(cfg: StyleConfig, deadline: float, memory_mb: int) -> None:
     """Raise AnalysisError when ruff rejects the challenge's rule selection itself."""
     argv = [*_ruff_argv(cfg), "--stdin-filename", "probe.py", "-"]
-    probe = _run_limited(
+    probe = run_limited(
         argv,
         stdin=b"x = 1\n",
         cwd=Path("/"),
-        env=_base_env(),
+        env=base_env(),
         deadline=deadline,
         memory_mb=memory_mb,
         on_line=lambda _: None,

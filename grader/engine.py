@@ -18,7 +18,7 @@ from grader import scoring, tamper
 from grader.analysis import analyse
 from grader.challenge import Challenge
 from grader.errors import ChallengeError
-from grader.junit import parse_junit
+from grader.junit import CaseResult, parse_junit
 from grader.report import (
     ChallengeRef,
     ComplexitySection,
@@ -156,12 +156,12 @@ def test_results(
 ) -> list[TestResult]:
     """One entry per expected test, whatever the XML said (or failed to say)."""
     files = challenge.test_files()
-    cases: dict[str, object] = {}
+    cases: dict[str, CaseResult] = {}
     file_errors: dict[str, str] = {}
     xml_problem = None
     if result.junit_xml:
         try:
-            cases, file_errors = parse_junit(result.junit_xml, files)  # type: ignore[assignment]
+            cases, file_errors = parse_junit(result.junit_xml, files)
         except Exception as exc:  # noqa: BLE001 - malformed XML from a sandbox is data
             xml_problem = f"the test report could not be read ({exc.__class__.__name__})"
     out: list[TestResult] = []
@@ -176,11 +176,11 @@ def test_results(
                     id=test_id,
                     visibility=vis,
                     weight=weight,
-                    outcome=case.outcome,  # type: ignore[attr-defined]
+                    outcome=case.outcome,  # type: ignore[arg-type]
                     duration_s=round(case.duration_s, 4),
-                    message=case.message,  # type: ignore[attr-defined]
+                    message=case.message,
                     output=case.output,
-                    counted=counted,  # type: ignore[attr-defined]
+                    counted=counted,
                 )
             )
             continue

@@ -6,6 +6,7 @@ This is the only module that imports the Docker SDK. Every SDK error becomes a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -29,6 +30,7 @@ from runners.base import Job, RunResult, is_config_file
 from runners.errors import ImageError, SandboxError
 
 HARNESS_DIR = Path(__file__).parent / "harness"
+_HTTP_ERRORS = requests.exceptions.RequestException
 HARNESS_FILES = (
     "launcher.py",
     "pytest_boot.py",
@@ -337,18 +339,14 @@ class DockerRunner:
             return False
         except requests.exceptions.ConnectionError:
             # docker-py raises ConnectionError (read timeout) when the wait times out.
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 container.kill()
-            except docker.errors.APIError:
-                pass
             container.wait(timeout=30)
             return True
 
     def _stop(self, container: Container) -> None:
-        try:
+        with contextlib.suppress(docker.errors.APIError):
             container.stop(timeout=3)
-        except docker.errors.APIError:
-            pass
 
     def _fetch_results(self, container: Container) -> tuple[dict[str, bytes], list[str]]:
         """Read /grader/out through the Docker API (never a host path); see read_results."""
@@ -371,10 +369,8 @@ class DockerRunner:
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             # One more try: a removal racing the container's own exit can fail once.
             time.sleep(0.5)
-            try:
+            with contextlib.suppress(docker.errors.DockerException, _HTTP_ERRORS):
                 container.remove(force=True, v=True)
-            except (docker.errors.DockerException, requests.exceptions.RequestException):
-                pass
 
     def remove_leftovers(self, label: str) -> int:
         """Remove containers a previous attempt at the same job left behind."""
@@ -466,9 +462,8 @@ def _top_level_modules(root: Path) -> set[str]:
             continue
         if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
             names.add(entry.stem)
-        elif entry.is_dir() and entry.name.isidentifier():
-            if any(p.suffix == ".py" for p in entry.rglob("*.py")):
-                names.add(entry.name)
+        elif entry.is_dir() and entry.name.isidentifier() and any(entry.rglob("*.py")):
+            names.add(entry.name)
     return names
 
 

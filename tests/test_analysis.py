@@ -408,7 +408,7 @@ def test_subprocesses_run_under_rlimits(tmp_path: Path) -> None:
         "import resource, json; print(json.dumps([resource.getrlimit(r) for r in "
         "(resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE)]))"
     )
-    proc = analysis._run_limited(
+    proc = analysis.run_limited(
         [sys.executable, "-I", "-c", code],
         stdin=b"",
         cwd=tmp_path,
@@ -428,7 +428,7 @@ def test_subprocesses_run_under_rlimits(tmp_path: Path) -> None:
 
 def test_output_of_a_subprocess_is_bounded(tmp_path: Path) -> None:
     seen: list[bytes] = []
-    proc = analysis._run_limited(
+    proc = analysis.run_limited(
         [sys.executable, "-I", "-c", "while True: print('x' * 1000)"],
         stdin=b"",
         cwd=tmp_path,

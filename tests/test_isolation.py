@@ -81,7 +81,7 @@ def crash():
     os._exit(1)
 '''
 
-TESTS = '''
+TESTS = """
 import unittest
 import pytest
 from bank import Account, Entry, InsufficientFunds, countdown, crash
@@ -156,7 +156,7 @@ class TestUnittestStyle(unittest.TestCase):
 
     def test_assert_equal(self):
         self.assertEqual(Account("k", 1).deposit(1), 2)
-'''
+"""
 
 
 def make(tmp_path: Path, isolation: str) -> Path:
@@ -164,8 +164,10 @@ def make(tmp_path: Path, isolation: str) -> Path:
     tests = TESTS
     if isolation == "in-process":
         # In one process a crash takes the test runner down: nothing to isolate.
-        tests = tests.replace("def test_crash_fails_only_this_test():\n    crash()",
-                              "def test_crash_fails_only_this_test():\n    pass")
+        tests = tests.replace(
+            "def test_crash_fails_only_this_test():\n    crash()",
+            "def test_crash_fails_only_this_test():\n    pass",
+        )
     files = {
         "challenge.toml": f'title = "Bank"\nlanguage = "python"\nisolation = "{isolation}"\n'
         "[limits]\nwall_seconds = 60\ntest_seconds = 5\n",
@@ -184,8 +186,9 @@ def test_ordinary_test_styles_pass_in_both_modes(
     isolation: str, docker_runner: DockerRunner, tmp_path: Path
 ) -> None:
     ch = load_challenge(make(tmp_path, isolation))
-    report = grade(ch, open_submission(ch.solution_dir, tmp_path), docker_runner,
-                   cache_dir=tmp_path / "cache")
+    report = grade(
+        ch, open_submission(ch.solution_dir, tmp_path), docker_runner, cache_dir=tmp_path / "cache"
+    )
     outcomes = {t.id.split("::", 1)[1]: t.outcome for t in report.tests}
     crashed = outcomes.pop("test_crash_fails_only_this_test")
     assert set(outcomes.values()) == {"passed"}, outcomes
@@ -194,22 +197,29 @@ def test_ordinary_test_styles_pass_in_both_modes(
     if isolation == "process":
         # The candidate's process died; the test side survived and reported it.
         assert crashed == "failed"
-        msg = next(t.message for t in report.tests if t.id.endswith("test_crash_fails_only_this_test"))
+        msg = next(
+            t.message for t in report.tests if t.id.endswith("test_crash_fails_only_this_test")
+        )
         assert msg and "candidate" in msg.lower()
     else:
         assert crashed == "passed"
 
 
-def test_process_mode_candidate_never_holds_the_tests(docker_runner: DockerRunner,
-                                                      tmp_path: Path) -> None:
+def test_process_mode_candidate_never_holds_the_tests(
+    docker_runner: DockerRunner, tmp_path: Path
+) -> None:
     root = make(tmp_path, "process")
-    (root / "solution" / "bank.py").write_text(textwrap.dedent(SOLUTION) + textwrap.dedent('''
+    (root / "solution" / "bank.py").write_text(
+        textwrap.dedent(SOLUTION)
+        + textwrap.dedent("""
         import os
         SEEN = sorted(os.listdir("/grader"))
         HAS_TESTS = os.path.exists("/grader/tests")
         UID = os.getuid()
-    '''))
-    (root / "tests" / "hidden" / "test_probe.py").write_text(textwrap.dedent('''
+    """)
+    )
+    (root / "tests" / "hidden" / "test_probe.py").write_text(
+        textwrap.dedent("""
         import os
         import bank
 
@@ -220,10 +230,14 @@ def test_process_mode_candidate_never_holds_the_tests(docker_runner: DockerRunne
         def test_two_different_users():
             assert bank.UID != os.getuid()
             assert 0 not in (bank.UID, os.getuid())
-    '''))
+    """)
+    )
     ch = load_challenge(root)
-    report = grade(ch, open_submission(ch.solution_dir, tmp_path), docker_runner,
-                   cache_dir=tmp_path / "cache")
+    report = grade(
+        ch, open_submission(ch.solution_dir, tmp_path), docker_runner, cache_dir=tmp_path / "cache"
+    )
     probe = {t.id.split("::", 1)[1]: t.outcome for t in report.tests if "test_probe" in t.id}
-    assert probe == {"test_candidate_side_has_no_tests": "passed",
-                     "test_two_different_users": "passed"}
+    assert probe == {
+        "test_candidate_side_has_no_tests": "passed",
+        "test_two_different_users": "passed",
+    }

@@ -18,6 +18,7 @@ pipe and comes back inside the XML, so the host can tell pytest's XML from a for
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -71,7 +72,8 @@ def _command(job: dict, junit_fd: int | None = None, token_fd: int | None = None
     py = sys.executable
     harness, out = f"{ROOT}/harness", f"{ROOT}/out"
     if job["role"] == "candidate":
-        return [py, "-I", f"{harness}/rpc_server.py", "--listen", job["rpc_address"], "--path", WORK]
+        address = job["rpc_address"]
+        return [py, "-I", f"{harness}/rpc_server.py", "--listen", address, "--path", WORK]
     args = [py, "-I", f"{harness}/pytest_boot.py"]
     if job["isolation"] == "in-process":
         args.append(f"--path={WORK}")
@@ -428,10 +430,8 @@ def _kill_all(child: int) -> None:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pid, sig)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

@@ -205,6 +205,11 @@ class Supervisor:
                 continue
             if pid == 0:
                 return
+            if os.WIFSTOPPED(status):
+                # Only a traced child reports a stop; a worker that stops is of no use.
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                continue
             proc = self.children.pop(pid, None)
             if proc is not None:
                 proc.returncode = os.waitstatus_to_exitcode(status)

@@ -65,6 +65,11 @@ class Job:
     mode: Mode = "run"
     label: str = "adhoc"
 
+    @property
+    def is_process_mode(self) -> bool:
+        """Two principals: the candidate's code runs in its own container and process."""
+        return self.isolation == "process" and self.mode == "run"
+
 
 @dataclass
 class RunResult:

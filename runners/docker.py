@@ -212,20 +212,8 @@ class DockerRunner:
 
     def _run(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:
         limits = job.limits
-        process_mode = job.isolation == "process" and job.mode == "run"
-        modules = candidate_modules(job.submission_dir) if process_mode else []
-        base = {
-            "mode": job.mode,
-            "isolation": job.isolation,
-            "test_files": list(job.test_files),
-            "limits": {
-                "wall_seconds": limits.wall_seconds,
-                "test_seconds": limits.test_seconds,
-                "output_kb": limits.output_kb,
-            },
-            "rpc_address": f"127.0.0.1:{RPC_PORT}",
-            "candidate_modules": modules,
-        }
+        process_mode = job.is_process_mode
+        base = harness_job(job, f"127.0.0.1:{RPC_PORT}")
         self.progress("creating sandbox")
         token = secrets.token_hex(16)
         tests = self._create(
@@ -477,6 +465,23 @@ def shadowing_modules(root: Path) -> list[str]:
     """The submission's top-level modules that would shadow the standard library, pytest
     or the harness (they are never what the tests import)."""
     return sorted(_top_level_modules(root) & RESERVED_MODULES)
+
+
+def harness_job(job: Job, rpc_address: str) -> dict[str, Any]:
+    """The ``job.json`` every sandbox gets (its ``role`` is added per container)."""
+    limits = job.limits
+    return {
+        "mode": job.mode,
+        "isolation": job.isolation,
+        "test_files": list(job.test_files),
+        "limits": {
+            "wall_seconds": limits.wall_seconds,
+            "test_seconds": limits.test_seconds,
+            "output_kb": limits.output_kb,
+        },
+        "rpc_address": rpc_address,
+        "candidate_modules": candidate_modules(job.submission_dir) if job.is_process_mode else [],
+    }
 
 
 def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755, gid: int = 0) -> None:

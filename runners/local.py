@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runners.base import Job, RunResult
-from runners.docker import build_archive, candidate_modules
+from runners.docker import build_archive, harness_job
 from runners.errors import SandboxError
 
 GRACE_S = 15.0
@@ -94,19 +94,8 @@ class LocalRunner:
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
         limits = job.limits
-        process_mode = job.isolation == "process" and job.mode == "run"
-        base = {
-            "mode": job.mode,
-            "isolation": job.isolation,
-            "test_files": list(job.test_files),
-            "limits": {
-                "wall_seconds": limits.wall_seconds,
-                "test_seconds": limits.test_seconds,
-                "output_kb": limits.output_kb,
-            },
-            "rpc_address": f"127.0.0.1:{_free_port()}",
-            "candidate_modules": candidate_modules(job.submission_dir) if process_mode else [],
-        }
+        process_mode = job.is_process_mode
+        base = harness_job(job, f"127.0.0.1:{_free_port()}")
         troot = self._layout(job, base, "tests", tmp / "tests", True, not process_mode)
         croot = None
         if process_mode:

@@ -2,9 +2,9 @@
 
 A Docker test that cannot reach an engine FAILS: CI installs and starts Docker
 instead of skipping. Containers the tests start are named ``grader-test-<session>-*``.
-At the start of a session, leftovers of earlier sessions are removed (stopped ones,
-or any older than ten minutes: a running one may belong to a concurrent session);
-at the end, every container of this session goes.
+At the start of a session, leftovers of earlier sessions older than ten minutes are
+removed (a younger one, running or not, may belong to a concurrent session that is
+still reading its results); at the end, every container of this session goes.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def remove_test_containers(*, only_this_session: bool) -> int:
     removed = 0
     for c in client.containers.list(all=True, filters={"name": "grader-test-"}):
         mine = c.name.startswith(TEST_PREFIX + "-")
-        stale = c.status != "running" or _created_age_s(c.attrs) > STALE_AFTER_S
+        stale = _created_age_s(c.attrs) > STALE_AFTER_S
         if mine or (not only_this_session and stale):
             c.remove(force=True)
             removed += 1

@@ -193,6 +193,8 @@ def _markdown(report: Report) -> str:
         "| weight | " + " | ".join(weight_str(r.weights.get(k, 0.0)) for k in SECTIONS) + " |"
     )
     out.append("")
+    if r.run is not None:
+        out += [f"_runner {_md(r.run.runner)}, isolation {_md(r.run.isolation)}_", ""]
     if r.status == "error" and r.error is not None:
         out += [f"**Error** `{_md(r.error.code)}`: {_md(r.error.message)}", ""]
     for flag in r.flags:
@@ -714,6 +716,8 @@ def _text(report: Report, color: bool) -> str:
         t(f"grader report: {_title(r)} — submission {r.submission.id} — {r.status}", "bold")
     )
     console.print(t(f"total {score_str(s.total)} / 100", "bold"))
+    if r.run is not None:
+        console.print(t(f"runner {r.run.runner}, isolation {r.run.isolation}", ""))
     scores = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for col, justify in (
         ("score", "left"),

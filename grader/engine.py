@@ -321,7 +321,7 @@ def _flags(
         flags.append(
             Flag(
                 code="ignored-files",
-                message=f"files that would configure the test run were ignored: {shown}",
+                message=f"files not used (test-run configuration or OS metadata): {shown}",
             )
         )
     for ev in result.events:

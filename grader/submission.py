@@ -300,18 +300,22 @@ class _Plan:
     def finish(self) -> None:
         """Strip a single wrapping folder and apply the rules that need the whole listing."""
         files = [m for m in self.members if not m.is_dir]
-        tops = {m.parts[0] for m in self.members}
+        # Dropped members (config files, __MACOSX/ metadata) do not stop a wrapper folder
+        # from being recognised.
+        tops = {m.parts[0] for m in self.members if not self.ignores(m)}
         if (
             self.compressed is not None
             and files
             and len(tops) == 1
-            and all(len(m.parts) > 1 for m in files)
+            and all(len(m.parts) > 1 for m in files if not self.ignores(m))
         ):
             self.wrapper = tops.pop()
             self.members = [
                 _Member(m.name, m.parts[1:], m.is_dir, m.size, m.index, m.source)
+                if m.parts[0] == self.wrapper
+                else m  # dropped metadata beside the wrapper keeps its own name
                 for m in self.members
-                if len(m.parts) > 1
+                if len(m.parts) > 1 or m.parts[0] != self.wrapper
             ]
         for m in self.members:
             depth = len(m.parts) if m.is_dir else len(m.parts) - 1

@@ -23,15 +23,23 @@ CONFIG_FILE_NAMES = frozenset(
         "usercustomize.py",
         ".pytest_cache",
         "__pycache__",
+        # Operating-system metadata that archivers add; never part of a solution.
+        "__MACOSX",
+        ".DS_Store",
+        "Thumbs.db",
     }
 )
 CONFIG_FILE_SUFFIXES = (".pth", ".pyc", ".pyo")
 
 
 def is_config_file(rel_path: str) -> bool:
-    """True for a submission path that must not reach the sandbox (see CONFIG_FILE_NAMES)."""
+    """True for a submission path that must not reach the sandbox (see CONFIG_FILE_NAMES;
+    also macOS ``._`` resource forks)."""
     parts = rel_path.split("/")
-    return any(p in CONFIG_FILE_NAMES for p in parts) or rel_path.endswith(CONFIG_FILE_SUFFIXES)
+    return (
+        any(p in CONFIG_FILE_NAMES or p.startswith("._") for p in parts)
+        or rel_path.endswith(CONFIG_FILE_SUFFIXES)
+    )
 
 
 @dataclass(frozen=True)

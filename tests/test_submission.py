@@ -745,3 +745,19 @@ def test_refusal_message_escapes_the_name_it_quotes(box: Sandbox) -> None:
     data = make_tgz([tar_file("\x1b[31mred\n.py")])
     message = box.refuse(box.upload(data), "control character")
     assert '"\\x1b[31mred\\n.py"' in message
+
+
+def test_macos_metadata_is_dropped_and_wrapper_still_stripped(tmp_path: Path) -> None:
+    """Finder's __MACOSX/ and ._ files are not part of a solution and do not hide the wrapper."""
+    import zipfile
+
+    archive = tmp_path / "mac.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("solution/ratelimit.py", "X = 1\n")
+        zf.writestr("__MACOSX/solution/._ratelimit.py", b"\x00\x05\x16\x07")
+        zf.writestr("solution/.DS_Store", b"\x00\x00\x00\x01Bud1")
+    work = tmp_path / "work"
+    work.mkdir()
+    sub = open_submission(archive, work)
+    assert sub.files == ("ratelimit.py",)
+    assert ".DS_Store" in " ".join(sub.ignored) and "__MACOSX" in " ".join(sub.ignored)

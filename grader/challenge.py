@@ -137,7 +137,12 @@ class Challenge:
         for vis in ("public", "hidden"):
             d = self.tests_dir / vis
             if d.is_dir():
-                out += [p.relative_to(self.root).as_posix() for p in sorted(d.rglob("test_*.py"))]
+                found = {*d.rglob("test_*.py"), *d.rglob("*_test.py")}
+                out += sorted(
+                    p.relative_to(self.root).as_posix()
+                    for p in found
+                    if p.is_file() and "__pycache__" not in p.parts
+                )
         return out
 
     def visibility(self, test_id: str) -> Literal["public", "hidden"]:
@@ -198,7 +203,7 @@ def _check_layout(ch: Challenge) -> None:
     if not ch.test_files():
         raise ChallengeError(
             f"{ch.tests_dir}: no test files (expected tests/public/test_*.py or "
-            "tests/hidden/test_*.py)"
+            "tests/hidden/test_*.py; *_test.py also counts)"
         )
     for key in ch.config.tests.weights:
         file_part = key.split("::", 1)[0]

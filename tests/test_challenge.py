@@ -127,3 +127,15 @@ def test_shipped_challenges_load(slug: str) -> None:
     ch = load_challenge(REPO / "challenges" / slug)
     assert ch.config.title and ch.test_files()
     assert any(f.startswith("tests/hidden/") for f in ch.test_files())
+
+
+def test_both_test_file_patterns_and_nested_folders_are_found(tmp_path: Path) -> None:
+    files = {
+        "solution/a.py": "", "starter/a.py": "",
+        "tests/public/test_a.py": "", "tests/hidden/b_test.py": "",
+        "tests/hidden/deep/test_c.py": "", "tests/hidden/helpers.py": "",
+    }
+    ch = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n', files=files))
+    assert ch.test_files() == [
+        "tests/public/test_a.py", "tests/hidden/b_test.py", "tests/hidden/deep/test_c.py",
+    ]

@@ -241,3 +241,30 @@ def test_process_mode_candidate_never_holds_the_tests(
         "test_candidate_side_has_no_tests": "passed",
         "test_two_different_users": "passed",
     }
+
+
+@pytest.mark.parametrize("isolation", ["process", "in-process"])
+def test_tests_can_import_helpers_shipped_beside_them(
+    isolation: str, docker_runner: DockerRunner, tmp_path: Path
+) -> None:
+    root = make(tmp_path, isolation)
+    (root / "tests" / "hidden" / "bank_cases.py").write_text("DEPOSITS = [1, 2, 3]\n")
+    (root / "tests" / "test_shared.py").write_text("")  # not collected: outside public/hidden
+    (root / "tests" / "hidden" / "test_helpers.py").write_text(
+        textwrap.dedent("""
+        from bank import Account
+        from bank_cases import DEPOSITS
+
+        def test_uses_a_helper_module():
+            acc = Account("z")
+            for amount in DEPOSITS:
+                acc.deposit(amount)
+            assert acc.balance == 6
+    """)
+    )
+    ch = load_challenge(root)
+    report = grade(
+        ch, open_submission(ch.solution_dir, tmp_path), docker_runner, cache_dir=tmp_path / "cache"
+    )
+    helper = next(t for t in report.tests if t.id.endswith("test_uses_a_helper_module"))
+    assert helper.outcome == "passed", helper.message

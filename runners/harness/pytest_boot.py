@@ -105,6 +105,13 @@ def main(argv: list[str]) -> int:
     import _pytest.runner
     import pytest
 
+    # The challenge's own test folders, so tests can import helper modules shipped
+    # beside them (pytest's importlib mode does not add them itself).
+    tests_root = os.path.join(os.path.dirname(HARNESS), "tests")
+    for sub in ("public", "hidden", ""):
+        folder = os.path.join(tests_root, sub) if sub else tests_root
+        if os.path.isdir(folder):
+            sys.path.append(folder)
     # Last on sys.path: the standard library, pytest and the harness come first.
     sys.path.extend(submission_paths)
     if os.path.isfile(SENTINEL):

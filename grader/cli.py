@@ -39,7 +39,7 @@ class _Progress:
         if self.enabled:
             from rich.console import Console
 
-            self._console = Console(stderr=True)
+            self._console = Console(stderr=True, log_path=False)
 
     @contextlib.contextmanager
     def running(self, first: str) -> Iterator[_Progress]:

@@ -262,16 +262,16 @@ class DockerRunner:
         out, problems = self._fetch_results(tests.container)
         tests.container.reload()
         state = tests.container.attrs.get("State", {})
-        result = _parse_result(out.get("result.json"))
+        result = parse_result(out.get("result.json"))
         cand_result: dict[str, Any] = {}
         cand_oom = False
         if cand is not None:
             cand_out, cand_problems = self._fetch_results(cand.container)
             problems += [f"candidate container: {p}" for p in cand_problems]
-            cand_result = _parse_result(cand_out.get("result.json"))
+            cand_result = parse_result(cand_out.get("result.json"))
             cand.container.reload()
             cand_oom = bool(cand.container.attrs.get("State", {}).get("OOMKilled"))
-        collected = _parse_collected(out.get("collected.json"))
+        collected = parse_collected(out.get("collected.json"))
         junit, forged = verify_junit(out.get("junit.xml"), token)
         rr = RunResult(
             exit_code=result.get("exit_code"),
@@ -280,7 +280,7 @@ class DockerRunner:
             stdout_tail=str(result.get("stdout_tail", "")),
             stderr_tail=str(result.get("stderr_tail", "")),
             duration_s=float(result.get("duration_s") or duration),
-            peak_memory_mb=_mb(result.get("peak_memory_bytes")),
+            peak_memory_mb=to_mb(result.get("peak_memory_bytes")),
             timed_out=bool(result.get("timed_out")) or timed_out_host,
             oom_killed=bool(state.get("OOMKilled")) or cand_oom
             or int(result.get("oom_kills") or 0) > 0 or int(cand_result.get("oom_kills") or 0) > 0,
@@ -307,7 +307,7 @@ class DockerRunner:
         if cand is not None:
             rr.candidate_stdout_tail = str(cand_result.get("stdout_tail", ""))
             rr.candidate_stderr_tail = str(cand_result.get("stderr_tail", ""))
-            peak = _mb(cand_result.get("peak_memory_bytes"))
+            peak = to_mb(cand_result.get("peak_memory_bytes"))
             if peak is not None:
                 rr.peak_memory_mb = max(rr.peak_memory_mb or 0.0, peak)
         return rr
@@ -669,7 +669,8 @@ def _without_harness(root: ET.Element, suites: list[ET.Element]) -> bytes:
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
-def _parse_result(data: bytes | None) -> dict[str, Any]:
+def parse_result(data: bytes | None) -> dict[str, Any]:
+    """A launcher's JSON result file as a dict ({} when missing or malformed)."""
     if not data:
         return {}
     try:
@@ -679,15 +680,16 @@ def _parse_result(data: bytes | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _parse_collected(data: bytes | None) -> list[str] | None:
-    value = _parse_result(data)
+def parse_collected(data: bytes | None) -> list[str] | None:
+    """The collected test ids a run wrote, or None when it wrote none."""
+    value = parse_result(data)
     ids = value.get("ids")
     if not isinstance(ids, list):
         return None
     return [str(i) for i in ids][:100000]
 
 
-def _mb(value: Any) -> float | None:
+def to_mb(value: Any) -> float | None:
     if isinstance(value, int) and value > 0:
         return round(value / (1024 * 1024), 1)
     return None

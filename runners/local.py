@@ -10,7 +10,6 @@ runs as the calling user, with the host's network and file system.
 from __future__ import annotations
 
 import io
-import json
 import resource
 import shutil
 import socket
@@ -23,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from runners.base import Job, RunResult
-from runners.docker import build_archive, harness_job
+from runners.docker import (
+    build_archive,
+    harness_job,
+    parse_collected,
+    parse_result,
+    to_mb,
+)
 from runners.errors import SandboxError
 
 GRACE_S = 15.0
@@ -119,20 +124,19 @@ class LocalRunner:
                 procs[0].wait(timeout=5)
             except subprocess.TimeoutExpired:
                 procs[0].kill()
-            cand = _load(croot / "out" / "result.json")
-        res = _load(troot / "out" / "result.json")
+            cand = parse_result(_read(croot / "out" / "result.json"))
+        res = parse_result(_read(troot / "out" / "result.json"))
         if tests.returncode not in (0, None) and not res:
             raise SandboxError(f"local launcher failed with exit code {tests.returncode}")
-        collected = _load(troot / "out" / "collected.json").get("ids")
-        junit = (troot / "out" / "junit.xml").read_bytes() or None
+        junit = _read(troot / "out" / "junit.xml")
         return RunResult(
             exit_code=res.get("exit_code"),
             junit_xml=junit,
-            collected=[str(i) for i in collected] if isinstance(collected, list) else None,
+            collected=parse_collected(_read(troot / "out" / "collected.json")),
             stdout_tail=str(res.get("stdout_tail", "")),
             stderr_tail=str(res.get("stderr_tail", "")),
             duration_s=float(res.get("duration_s") or duration),
-            peak_memory_mb=_mb(res.get("peak_memory_bytes")),
+            peak_memory_mb=to_mb(res.get("peak_memory_bytes")),
             timed_out=timed_out or bool(res.get("timed_out")),
             output_truncated=bool(res.get("output_truncated") or cand.get("output_truncated")),
             disk_full=bool(res.get("disk_full")),
@@ -146,15 +150,8 @@ class LocalRunner:
         return f"local runner with {self.python}"
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> bytes | None:
     try:
-        value = json.loads(path.read_bytes() or b"{}")
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _mb(value: Any) -> float | None:
-    if isinstance(value, int) and value > 0:
-        return round(value / (1024 * 1024), 1)
-    return None
+        return path.read_bytes() or None
+    except OSError:
+        return None

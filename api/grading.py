@@ -183,27 +183,36 @@ def _fenced(claim: Claim) -> Any:
     )
 
 
-def _store_report(svc: Services, claim: Claim, report: Report) -> str:
+def _finish(svc: Services, claim: Claim, outcome: str, **values: Any) -> str:
+    """Write a final status under the claim's fence, then send any webhook owed.
+
+    Returns ``outcome``, or "superseded" when the row was presumed dead and re-queued
+    meanwhile (the claim that took over wins)."""
     now = utcnow()
-    status = "graded" if report.status == "graded" else "error"
-    error = report.error.model_dump() if report.error is not None else None
     with svc.session() as db:
         stored = db.connection().execute(
             _fenced(claim).values(
-                status=status, report=report.model_dump(mode="json"),
-                total=report.scores.total if status == "graded" else None,
-                challenge_version=report.challenge.version, stale=False, error=error,
                 finished_at=now, heartbeat_at=now,
-                grading_seconds=(now - claim.started_at).total_seconds(),
+                grading_seconds=(now - claim.started_at).total_seconds(), **values,
             )
         ).rowcount
         if stored != 1:
-            # Presumed dead and re-queued meanwhile: the claim that took over wins.
             return "superseded"
         delivery = _owed_webhook(db, svc, claim.id)
     if delivery is not None:
         enqueue_webhook(svc.celery, delivery)
-    return status
+    return outcome
+
+
+def _store_report(svc: Services, claim: Claim, report: Report) -> str:
+    status = "graded" if report.status == "graded" else "error"
+    error = report.error.model_dump() if report.error is not None else None
+    return _finish(
+        svc, claim, status,
+        status=status, report=report.model_dump(mode="json"),
+        total=report.scores.total if status == "graded" else None,
+        challenge_version=report.challenge.version, stale=False, error=error,
+    )
 
 
 def _error_report(row: Submission | Claim, code: str, message: str) -> Report:
@@ -215,26 +224,16 @@ def _error_report(row: Submission | Claim, code: str, message: str) -> Report:
 
 
 def _store_error(svc: Services, claim: Claim, code: str, message: str) -> str:
-    now = utcnow()
     report = _error_report(claim, code, message)
     with svc.session() as db:
         version = db.get(Submission, claim.id)
         if version is not None:
             report.challenge.version = version.challenge_version
-        stored = db.connection().execute(
-            _fenced(claim).values(
-                status="error", report=report.model_dump(mode="json"), total=None,
-                error={"code": code, "message": message, "attempts": claim.attempts},
-                finished_at=now, heartbeat_at=now,
-                grading_seconds=(now - claim.started_at).total_seconds(),
-            )
-        ).rowcount
-        if stored != 1:
-            return "superseded"
-        delivery = _owed_webhook(db, svc, claim.id)
-    if delivery is not None:
-        enqueue_webhook(svc.celery, delivery)
-    return "error"
+    return _finish(
+        svc, claim, "error",
+        status="error", report=report.model_dump(mode="json"), total=None,
+        error={"code": code, "message": message, "attempts": claim.attempts},
+    )
 
 
 def _retry_or_fail(svc: Services, claim: Claim, code: str, message: str) -> str:

@@ -89,13 +89,15 @@ def expected_tests(
     *,
     cache_dir: Path | None = None,
     progress: Progress = _quiet,
+    content_hash: str | None = None,
 ) -> ExpectedTests:
     """Collect the challenge's tests by running them against the reference solution.
 
-    Cached per challenge content, so it runs once per change of the challenge.
+    Cached per challenge content (``content_hash``, computed when not given), so it
+    runs once per change of the challenge.
     """
     cache = (cache_dir or default_cache_dir()) / "expected"
-    key = f"{challenge.slug}-{challenge_hash(challenge)}.json"
+    key = f"{challenge.slug}-{content_hash or challenge_hash(challenge)}.json"
     cached = cache / key
     if cached.is_file():
         try:
@@ -237,8 +239,12 @@ def grade(
     infrastructure failures raise (``SandboxError``).
     """
     t0 = time.monotonic()
+    # Both caches below are keyed by the challenge's content: hash its files once.
+    content = challenge_hash(challenge) if expected is None or reference is None else None
     if expected is None:
-        expected = expected_tests(challenge, runner, cache_dir=cache_dir, progress=progress)
+        expected = expected_tests(
+            challenge, runner, cache_dir=cache_dir, progress=progress, content_hash=content
+        )
     cfg = challenge.config
     job = Job(
         language=cfg.language,
@@ -263,7 +269,7 @@ def grade(
     analysis = analyse(submission.root, submission.files, cfg.style, cfg.complexity)
     analysis_s = time.monotonic() - t_an
     if reference is None:
-        reference = reference_complexity(challenge, cache_dir=cache_dir)
+        reference = reference_complexity(challenge, cache_dir=cache_dir, content_hash=content)
 
     report = Report(
         challenge=ChallengeRef(slug=challenge.slug, version=cfg.version),
@@ -342,7 +348,7 @@ def _flags(
 
 
 def reference_complexity(
-    challenge: Challenge, *, cache_dir: Path | None = None
+    challenge: Challenge, *, cache_dir: Path | None = None, content_hash: str | None = None
 ) -> ComplexitySection | None:
     """The reference solution's complexity figures, to show beside a submission's."""
     files = tuple(
@@ -354,7 +360,7 @@ def reference_complexity(
     if not files:
         return None
     cache = (cache_dir or default_cache_dir()) / "reference"
-    cached = cache / f"{challenge.slug}-{challenge_hash(challenge)}.json"
+    cached = cache / f"{challenge.slug}-{content_hash or challenge_hash(challenge)}.json"
     if cached.is_file():
         try:
             return ComplexitySection.model_validate_json(cached.read_text())

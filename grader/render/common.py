@@ -1,0 +1,117 @@
+"""What every rendering shares: hostile-text cleaning, number formats, report summaries."""
+
+from __future__ import annotations
+
+import re
+
+from grader.report import (
+    ComplexitySection,
+    DocsSection,
+    Report,
+    StyleSection,
+    TestResult,
+)
+
+FORMATS = ("json", "md", "html", "junit", "text")
+SECTIONS = ("correctness", "style", "complexity", "docs")
+MD_LIST_LIMIT = 20
+TEXT_LIST_LIMIT = 50
+TAIL_CHARS = 4000
+
+# C0/C1 controls (tab and newline kept), DEL, and the characters that reorder text.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+XML_UNSAFE = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# --- shared ----------------------------------------------------------------------------
+
+
+def clean(s: str | None) -> str:
+    """Make hostile text displayable: CRLF to LF, controls and bidi marks made visible."""
+    if not s:
+        return ""
+    return UNSAFE.sub(_visible, s.replace("\r\n", "\n"))
+
+
+def _visible(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"<U+{c:04X}>"
+
+
+def score_str(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def weight_str(x: float) -> str:
+    return f"{x:g}"
+
+
+def secs_str(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def tail(s: str | None, limit: int = TAIL_CHARS) -> str:
+    s = clean(s)
+    return s if len(s) <= limit else "…" + s[-limit:]
+
+
+def first_line(s: str | None, limit: int = 120) -> str:
+    line = clean(s).strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def findings_total(report: Report) -> int:
+    return max(report.style.findings_total, len(report.style.findings))
+
+
+def per_100(report: Report) -> str | None:
+    value = report.score_inputs.get("style", {}).get("per_100_lines")
+    return f"{value:.2f}" if isinstance(value, int | float) else None
+
+
+def test_counts(report: Report) -> tuple[int, int, int]:
+    counted = [t for t in report.tests if t.counted]
+    passed = sum(t.outcome == "passed" for t in counted)
+    return passed, len(counted), len(report.tests) - len(counted)
+
+
+def score_note(report: Report, key: str) -> str:
+    sections: dict[str, StyleSection | ComplexitySection | DocsSection] = {
+        "style": report.style,
+        "complexity": report.complexity,
+        "docs": report.docs,
+    }
+    section = sections.get(key)
+    if section is None or section.analysable:
+        return ""
+    return f"not analysable: {section.reason or 'no reason given'}"
+
+
+def reasons(report: Report) -> dict[str, list[str]]:
+    """Each section's reason (why it is not, or not fully, analysable) → the sections."""
+    out: dict[str, list[str]] = {}
+    for key, section in (
+        ("style", report.style),
+        ("complexity", report.complexity),
+        ("docs", report.docs),
+    ):
+        if section.reason:
+            why = section.reason if section.analysable else f"not analysable: {section.reason}"
+            out.setdefault(why, []).append(key)
+    return out
+
+
+def is_failed(t: TestResult) -> bool:
+    return t.counted and t.outcome != "passed"
+
+
+def undocumented(report: Report) -> list[str]:
+    return [f"{i.kind} {i.name} ({i.file}:{i.line})" for i in report.docs.items if not i.documented]
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def title(report: Report) -> str:
+    return f"{report.challenge.slug} v{report.challenge.version}"

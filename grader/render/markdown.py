@@ -1,0 +1,127 @@
+"""The Markdown rendering (CI comments)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from grader.render.common import (
+    MD_LIST_LIMIT,
+    SECTIONS,
+    clean,
+    count,
+    findings_total,
+    first_line,
+    is_failed,
+    per_100,
+    reasons,
+    score_str,
+    secs_str,
+    test_counts,
+    title,
+    undocumented,
+    weight_str,
+)
+from grader.report import (
+    Report,
+)
+
+# --- Markdown --------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#<>!])")
+
+
+def _md(s: str | None) -> str:
+    """Escape text for a Markdown table cell or paragraph (one line, no markup, no pings)."""
+    one = clean(s).replace("\n", " ")
+    one = html.escape(one, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", one).replace("@", "&#64;")
+
+
+def _md_more(shown: int, total: int) -> list[str]:
+    return ["", f"… and {total - shown} more (see the HTML report)"] if total > shown else []
+
+
+def render(report: Report) -> str:
+    """The report as Markdown."""
+    r = report
+    s = r.scores
+    out = [f"### grader: {_md(title(r))} — total **{score_str(s.total)}** / 100", ""]
+    out += ["| | " + " | ".join(SECTIONS) + " |", "|---|" + "---:|" * len(SECTIONS)]
+    out.append("| score | " + " | ".join(score_str(getattr(s, k)) for k in SECTIONS) + " |")
+    out.append(
+        "| weight | " + " | ".join(weight_str(r.weights.get(k, 0.0)) for k in SECTIONS) + " |"
+    )
+    out.append("")
+    if r.run is not None:
+        out += [f"_runner {_md(r.run.runner)}, isolation {_md(r.run.isolation)}_", ""]
+    if r.status == "error" and r.error is not None:
+        out += [f"**Error** `{_md(r.error.code)}`: {_md(r.error.message)}", ""]
+    for flag in r.flags:
+        out.append(f"- ⚑ **{_md(flag.code)}**: {_md(flag.message)}")
+    if r.flags:
+        out.append("")
+    if r.limits_hit:
+        out += ["**Limits hit:** " + ", ".join(_md(x) for x in r.limits_hit), ""]
+    notes = [f"- **{', '.join(keys)}**: {_md(why)}" for why, keys in reasons(r).items()]
+    if notes:
+        out += [*notes, ""]
+
+    passed, counted, not_counted = test_counts(r)
+    extra = f", {not_counted} not counted" if not_counted else ""
+    out += [f"**Tests:** {passed} of {counted} passed{extra}"]
+    failed = [t for t in r.tests if is_failed(t)]
+    if failed:
+        out += ["", "| test | visibility | weight | outcome | message |", "|---|---|---:|---|---|"]
+        for t in failed:
+            out.append(
+                f"| {_md(t.id)} | {t.visibility} | {weight_str(t.weight)} | {t.outcome} "
+                f"| {_md(first_line(t.message))} |"
+            )
+    out += ["", "<details><summary>All tests</summary>", ""]
+    out += ["| test | visibility | weight | outcome | time (s) |", "|---|---|---:|---|---:|"]
+    for t in r.tests:
+        outcome = t.outcome if t.counted else f"{t.outcome} (not counted)"
+        out.append(
+            f"| {_md(t.id)} | {t.visibility} | {weight_str(t.weight)} | {outcome} "
+            f"| {secs_str(t.duration_s)} |"
+        )
+    out += ["", "</details>", ""]
+
+    total = findings_total(r)
+    density = per_100(r)
+    dens = f" ({density} per 100 lines)" if density is not None else ""
+    out.append(f"**Style:** {total} findings in {r.style.lines_of_code} lines of code{dens}")
+    if r.style.findings:
+        shown = r.style.findings[:MD_LIST_LIMIT]
+        out += ["", "| where | code | message |", "|---|---|---|"]
+        out += [f"| {_md(f.file)}:{f.line} | {_md(f.code)} | {_md(f.message)} |" for f in shown]
+        out += _md_more(len(shown), total)
+    c = r.complexity
+    out += [
+        "",
+        f"**Complexity:** maintainability index {score_str(c.maintainability_index)}, "
+        f"{count(len(c.functions), 'function')}",
+    ]
+    if c.reference:
+        out += ["", f"Compared with the reference: {_md(str(c.reference.get('summary', '')))}"]
+    if c.hotspots:
+        out += ["", "| hot spot | where | complexity | rank |", "|---|---|---:|---|"]
+        out += [
+            f"| {_md(h.name)} | {_md(h.file)}:{h.line} | {h.complexity} | {h.rank} |"
+            for h in c.hotspots
+        ]
+    d = r.docs
+    out += ["", f"**Docs:** {d.documented} of {d.total} public items documented"]
+    missing = undocumented(r)
+    if missing:
+        out += ["", "Missing docstrings: " + ", ".join(_md(m) for m in missing[:MD_LIST_LIMIT])]
+        out += _md_more(min(len(missing), MD_LIST_LIMIT), len(missing))
+    out += [
+        "",
+        f"<sub>grader {_md(r.grader_version)} · schema {r.schema_version} · "
+        f"submission {_md(r.submission.id)} · run {secs_str(r.timings.run_s)} s · "
+        f"total {secs_str(r.timings.total_s)} s</sub>",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,179 @@
+"""The terminal rendering (rich tables; plain text when piped)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from grader.render.common import (
+    SECTIONS,
+    TEXT_LIST_LIMIT,
+    clean,
+    count,
+    findings_total,
+    first_line,
+    is_failed,
+    per_100,
+    reasons,
+    score_note,
+    score_str,
+    secs_str,
+    test_counts,
+    title,
+    undocumented,
+    weight_str,
+)
+from grader.report import (
+    Report,
+)
+
+# --- terminal --------------------------------------------------------------------------
+
+
+def render(report: Report, color: bool) -> str:
+    """The report as a terminal table."""
+    r = report
+    buf = io.StringIO()
+    width = shutil.get_terminal_size((100, 24)).columns if color else 100
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+    )
+
+    def t(s: object, style: str = "") -> Text:
+        return Text(clean(str(s)), style=style)
+
+    outcome_style = {
+        "passed": "green",
+        "failed": "bold red",
+        "error": "bold red",
+        "not_reported": "bold red",
+        "skipped": "yellow",
+    }
+    s = r.scores
+    console.print(
+        t(f"grader report: {title(r)} — submission {r.submission.id} — {r.status}", "bold")
+    )
+    console.print(t(f"total {score_str(s.total)} / 100", "bold"))
+    if r.run is not None:
+        console.print(t(f"runner {r.run.runner}, isolation {r.run.isolation}", ""))
+    scores = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col, justify in (
+        ("score", "left"),
+        ("value", "right"),
+        ("weight", "right"),
+        ("note", "left"),
+    ):
+        scores.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for key in SECTIONS:
+        scores.add_row(
+            t(key),
+            t(score_str(getattr(s, key)), "bold"),
+            t(weight_str(r.weights.get(key, 0.0))),
+            t(score_note(r, key), "red"),
+        )
+    scores.add_row(t("total", "bold"), t(score_str(s.total), "bold"), t(""), t(""))
+    console.print(scores)
+    if r.status == "error" and r.error is not None:
+        console.print(t(f"ERROR {r.error.code}: {r.error.message}", "bold red"))
+    for flag in r.flags:
+        console.print(t(f"FLAG {flag.code}: {flag.message}", "bold red"))
+    if r.limits_hit:
+        console.print(t("limits hit: " + ", ".join(r.limits_hit), "bold yellow"))
+
+    passed, counted, not_counted = test_counts(r)
+    extra = f", {not_counted} not counted" if not_counted else ""
+    console.print()
+    console.print(t(f"Tests: {passed} of {counted} passed{extra}", "bold"))
+    tests = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    longest = max((len(tr.id) for tr in r.tests), default=4)
+    tests.add_column("test", overflow="fold", min_width=min(longest, width - 45))
+    tests.add_column("vis", no_wrap=True)
+    tests.add_column("weight", justify="right", no_wrap=True)
+    tests.add_column("outcome", no_wrap=True)
+    tests.add_column("time (s)", justify="right", no_wrap=True)
+    for tr in r.tests:
+        outcome = tr.outcome if tr.counted else "not counted"
+        tests.add_row(
+            t(tr.id),
+            t(tr.visibility),
+            t(weight_str(tr.weight)),
+            t(outcome, outcome_style.get(tr.outcome, "")),
+            t(secs_str(tr.duration_s)),
+        )
+    console.print(tests)
+    for tr in r.tests:
+        if is_failed(tr):
+            why = first_line(tr.message, 200) or tr.outcome.replace("_", " ")
+            console.print(t(f"  ✗ {tr.id}: {why}", outcome_style.get(tr.outcome, "")))
+
+    total = findings_total(r)
+    density = per_100(r)
+    dens = f" ({density} per 100 lines)" if density is not None else ""
+    console.print()
+    console.print(
+        t(f"Style: {total} findings in {r.style.lines_of_code} lines of code{dens}", "bold")
+    )
+    style = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("where", "code", "message"):
+        style.add_column(col, overflow="fold")
+    for f in r.style.findings[:TEXT_LIST_LIMIT]:
+        style.add_row(t(f"{f.file}:{f.line}:{f.column}"), t(f.code), t(f.message))
+    if r.style.findings:
+        console.print(style)
+    if total > TEXT_LIST_LIMIT:
+        console.print(t(f"… and {total - min(TEXT_LIST_LIMIT, len(r.style.findings))} more"))
+    for reason, keys in reasons(r).items():
+        console.print(t(f"{', '.join(keys)}: {reason}", "yellow"))
+
+    c = r.complexity
+    console.print()
+    console.print(
+        t(
+            f"Complexity: maintainability index {score_str(c.maintainability_index)}, "
+            f"{count(len(c.functions), 'function')}",
+            "bold",
+        )
+    )
+    hot = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("function", "where", "complexity", "rank"):
+        hot.add_column(col, justify="right" if col == "complexity" else "left", overflow="fold")
+    for h in c.hotspots:
+        hot.add_row(t(h.name), t(f"{h.file}:{h.line}"), t(h.complexity), t(h.rank))
+    if c.hotspots:
+        console.print(hot)
+    if c.reference:
+        console.print(t(f"compared with the reference: {c.reference.get('summary', '')}"))
+
+    d = r.docs
+    console.print()
+    console.print(t(f"Docs: {d.documented} of {d.total} public items documented", "bold"))
+    missing = undocumented(r)
+    for m in missing[:TEXT_LIST_LIMIT]:
+        console.print(t(f"  missing docstring: {m}"))
+    if len(missing) > TEXT_LIST_LIMIT:
+        console.print(t(f"  … and {len(missing) - TEXT_LIST_LIMIT} more"))
+    console.print()
+    console.print(
+        t(
+            f"grader {r.grader_version} · run {secs_str(r.timings.run_s)} s · "
+            f"total {secs_str(r.timings.total_s)} s",
+            "dim",
+        )
+    )
+    text = buf.getvalue()
+    if not color:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text

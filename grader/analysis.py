@@ -66,12 +66,12 @@ from grader.report import (
 )
 from grader.scoring import round1
 
-MAX_FILE_BYTES = 1 << 20  # 1 MiB per analysed file
+MAX_FILE_BYTES = 4 << 20  # 4 MiB per analysed file
 MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
 MAX_SOURCE_BYTES = 2 << 20  # text kept for the report, all files together
 MAX_AST_DEPTH = 200
-MAX_DEFS_PER_FILE = 5_000
-MAX_DEFS_TOTAL = 10_000
+MAX_DEFS_PER_FILE = 50_000
+MAX_DEFS_TOTAL = 100_000
 MAX_FINDINGS_LISTED = 5_000  # all are counted (``findings_total``); this many are listed
 MAX_WORKER_OUTPUT = 64 << 20
 MAX_RUFF_OUTPUT = 256 << 20
@@ -734,6 +734,7 @@ def _complexity(
     hotspots = sorted(functions, key=lambda f: (-f.complexity, f.file, f.line))[: cfg.hotspots]
     return ComplexitySection(
         functions=functions,
+        functions_total=len(functions),
         maintainability_index=round1(mi),
         files=files,
         hotspots=hotspots,

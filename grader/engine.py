@@ -28,6 +28,7 @@ from grader.report import (
     SubmissionRef,
     TestResult,
     Timings,
+    bound,
 )
 from grader.submission import Submission
 from runners.base import Job, RunLimits, Runner, RunResult
@@ -153,6 +154,19 @@ def expected_tests(
     return expected
 
 
+def per_test_timeouts(result: RunResult, files: list[str]) -> list[str]:
+    """Ids of the tests the per-test time limit stopped (recorded by the harness)."""
+    if not result.junit_xml:
+        return []
+    try:
+        cases, _ = parse_junit(result.junit_xml, files)
+    except Exception:  # noqa: BLE001 - malformed XML from a sandbox is data
+        return []
+    return sorted(
+        i for i, c in cases.items() if "test_seconds" in c.property_values("grader_limit")
+    )
+
+
 def test_results(
     challenge: Challenge, expected: ExpectedTests, result: RunResult
 ) -> list[TestResult]:
@@ -263,6 +277,10 @@ def grade(
     result = runner.run(job)
     run_s = time.monotonic() - t_run
     tests = test_results(challenge, expected, result)
+    stopped = per_test_timeouts(result, challenge.test_files())
+    limits_hit = list(result.limits_hit)
+    if stopped and "timeout" not in limits_hit:
+        limits_hit.insert(0, "timeout")
 
     progress("analysing style, complexity and docs")
     t_an = time.monotonic()
@@ -276,7 +294,7 @@ def grade(
         submission=SubmissionRef(
             id=submission_id or submission.sha256[:16], sha256=submission.sha256
         ),
-        limits_hit=result.limits_hit,  # type: ignore[arg-type]
+        limits_hit=limits_hit,  # type: ignore[arg-type]
         tests=tests,
         style=analysis.style,
         complexity=analysis.complexity,
@@ -293,8 +311,9 @@ def grade(
             peak_memory_mb=result.peak_memory_mb,
         ),
     )
-    report.flags = _flags(challenge, submission, result, report)
+    report.flags = _flags(challenge, submission, result, report, stopped)
     scoring.apply_scores(report, cfg, reference)
+    bound(report)
     report.timings = Timings(
         queued_s=round(queued_s, 3),
         run_s=round(run_s, 3),
@@ -305,9 +324,25 @@ def grade(
 
 
 def _flags(
-    challenge: Challenge, submission: Submission, result: RunResult, report: Report
+    challenge: Challenge,
+    submission: Submission,
+    result: RunResult,
+    report: Report,
+    stopped: list[str],
 ) -> list[Flag]:
     flags: list[Flag] = []
+    if stopped:
+        shown = ", ".join(stopped[:10]) + (
+            f" and {len(stopped) - 10} more" if len(stopped) > 10 else ""
+        )
+        seconds = f"{challenge.config.limits.test_seconds:g}"
+        flags.append(
+            Flag(
+                code="limit-hit",
+                message=f"the per-test time limit ({seconds} s) stopped "
+                f"{len(stopped)} test{'s' if len(stopped) != 1 else ''}: {shown}",
+            )
+        )
     for limit in result.limits_hit:
         if limit == "output":
             flags.append(
@@ -338,10 +373,13 @@ def _flags(
     shadowing = shadowing_modules(submission.root)
     if shadowing:
         harness = [m for m in shadowing if m in HARNESS_MODULES]
-        flags.append(Flag(
-            code="tamper-suspect" if harness else "shadowed-modules",
-            message="modules named like the standard library, pytest or the harness are "
-                    f"never what the tests import: {', '.join(shadowing[:8])}"))
+        flags.append(
+            Flag(
+                code="tamper-suspect" if harness else "shadowed-modules",
+                message="modules named like the standard library, pytest or the harness are "
+                f"never what the tests import: {', '.join(shadowing[:8])}",
+            )
+        )
     flags += tamper.static_flags(submission.root, submission.files)
     flags += tamper.run_flags(report.tests, result)
     return flags

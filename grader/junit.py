@@ -20,6 +20,11 @@ class CaseResult:
     duration_s: float
     message: str | None
     output: str | None
+    # ``<properties>`` of the testcase (the harness records limits and tampering there).
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def property_values(self, name: str) -> list[str]:
+        return [v for k, v in self.properties if k == name]
 
 
 def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
@@ -61,6 +66,19 @@ def _collection_error_file(case: TestCase, files: list[str]) -> str | None:
     return None
 
 
+MAX_PROPERTIES = 20
+
+
+def _properties(case: TestCase) -> tuple[tuple[str, str], ...]:
+    elem = case._elem  # noqa: SLF001 - junitparser has no accessor for testcase properties
+    found: list[tuple[str, str]] = []
+    for prop in elem.iterfind("properties/property"):
+        name, value = prop.get("name"), prop.get("value")
+        if name and value is not None and len(found) < MAX_PROPERTIES:
+            found.append((name[:100], value[:2000]))
+    return tuple(found)
+
+
 def parse_junit(xml: bytes, files: list[str]) -> tuple[dict[str, CaseResult], dict[str, str]]:
     """Parse JUnit XML. Returns per-id results and per-file collection errors.
 
@@ -97,7 +115,14 @@ def parse_junit(xml: bytes, files: list[str]) -> tuple[dict[str, CaseResult], di
             if case_id is None:
                 continue
             out = "\n".join(x for x in (case.system_out, case.system_err) if x and x.strip())
-            new = CaseResult(case_id, outcome, float(case.time or 0.0), _clip(message), _clip(out))
+            new = CaseResult(
+                case_id,
+                outcome,
+                float(case.time or 0.0),
+                _clip(message),
+                _clip(out),
+                _properties(case),
+            )
             old = results.get(case_id)
             if old is None or _OUTCOME_RANK[new.outcome] > _OUTCOME_RANK[old.outcome]:
                 results[case_id] = new

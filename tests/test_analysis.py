@@ -190,11 +190,11 @@ def long_attribute_chain() -> str:
 
 
 def many_functions() -> str:
-    return "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(20_000))
+    return "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(60_000))
 
 
 def huge_file() -> str:
-    return "x = 1\n" * 200_000  # 1.2 MB, valid Python
+    return "x = 1\n" * 800_000  # 4.8 MB, valid Python
 
 
 PATHOLOGICAL: dict[str, tuple[object, str]] = {
@@ -202,11 +202,11 @@ PATHOLOGICAL: dict[str, tuple[object, str]] = {
     "long-sum": (long_sum, "too deeply nested"),
     "attribute-chain": (long_attribute_chain, "too deeply nested"),
     "nesting-under-parser-limit": ("x = " + "+".join(["1"] * 500) + "\n", "nested more than"),
-    "20000-functions": (many_functions, "more than 5,000 functions"),
+    "60000-functions": (many_functions, "more than 50,000 functions"),
     "nul-byte": (b"x = 1\x00\n", "NUL byte"),
     "invalid-utf8": (b"x = '\xff\xfe'\n", "not valid UTF-8"),
     "syntax-error": ("def f(:\n    pass\n", "syntax error at line 1"),
-    "huge-file": (huge_file, "over the 1 MiB limit"),
+    "huge-file": (huge_file, "over the 4 MiB limit"),
 }
 
 

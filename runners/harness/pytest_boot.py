@@ -65,6 +65,25 @@ class SectionTrimmer:
         report.sections = [(key, self._clip(value)) for key, value in report.sections]
 
 
+class TimeoutRecorder:
+    """Marks a test that pytest-timeout stopped, as a testcase property of the JUnit XML.
+
+    Only pytest-timeout's own ``Failed`` outcome counts (candidate code cannot raise a
+    pytest outcome in process isolation: its exceptions cross as data).
+    """
+
+    PROPERTY = "grader_limit"
+
+    def pytest_runtest_makereport(self, item, call):  # type: ignore[no-untyped-def]
+        excinfo = call.excinfo
+        if excinfo is None or call.when != "call":
+            return
+        from _pytest.outcomes import Failed
+
+        if excinfo.type is Failed and "from pytest-timeout" in str(excinfo.value):
+            item.user_properties.append((self.PROPERTY, "test_seconds"))
+
+
 class RunToken:
     """Puts the run token into the JUnit XML (after the junitxml plugin configured)."""
 
@@ -93,7 +112,7 @@ def main(argv: list[str]) -> int:
     sep = argv.index("--")
     own, pytest_args = argv[:sep], argv[sep + 1 :]
     sys.path.insert(0, HARNESS)
-    plugins: list[object] = [SectionTrimmer()]
+    plugins: list[object] = [SectionTrimmer(), TimeoutRecorder()]
     submission_paths: list[str] = []
     for arg in own:
         if arg.startswith("--path="):
@@ -119,6 +138,10 @@ def main(argv: list[str]) -> int:
 
     RunToken.pytest_configure = pytest.hookimpl(trylast=True)(  # type: ignore[method-assign]
         RunToken.pytest_configure
+    )
+    # Before pytest builds the report (which copies the item's properties).
+    TimeoutRecorder.pytest_runtest_makereport = pytest.hookimpl(tryfirst=True)(  # type: ignore[method-assign]
+        TimeoutRecorder.pytest_runtest_makereport
     )
     # Runs before the JUnit writer sees the report.
     SectionTrimmer.pytest_runtest_logreport = pytest.hookimpl(tryfirst=True)(  # type: ignore[method-assign]

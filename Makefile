@@ -11,7 +11,7 @@ engine: setup
 	bash scripts/ensure-docker.sh
 
 image: engine
-	$(GRADER) images build
+	$(GRADER) images build python
 
 ## Grade a sample submission (a candidate's buggy rate limiter) in the Docker sandbox.
 demo: image

@@ -40,6 +40,13 @@ class Flag(_Model):
     message: str
 
 
+class Portability(_Model):
+    """Why a test cannot work under process isolation, and what to do about it."""
+
+    cause: str
+    fix: str
+
+
 class TestResult(_Model):
     id: str
     visibility: Literal["public", "hidden"]
@@ -49,6 +56,9 @@ class TestResult(_Model):
     message: str | None = None
     output: str | None = None
     counted: bool = True
+    # Set by the harness when a failing test does something that cannot cross the
+    # process boundary (for the challenge's author and reviewers; never for candidates).
+    portability: list[Portability] = Field(default_factory=list)
 
 
 class StyleFinding(_Model):
@@ -159,6 +169,8 @@ class RunInfo(_Model):
     candidate_stdout_tail: str = ""
     candidate_stderr_tail: str = ""
     peak_memory_mb: float | None = None
+    # A compiled language's build output when the build failed (bounded).
+    build_log: str = ""
 
 
 class Report(_Model):

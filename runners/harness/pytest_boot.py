@@ -19,12 +19,15 @@ import os
 import sys
 
 HARNESS = os.path.dirname(os.path.abspath(__file__))
-SENTINEL = os.path.join(HARNESS, "test_grader_sentinel.py")
-TOKEN_PROPERTY = "grader_run"
+sys.path.insert(0, HARNESS)
+import grader_contract as C  # noqa: E402 - the harness folder is not on sys.path under -I
+
+SENTINEL = os.path.join(HARNESS, C.SENTINEL_FILE)
+TOKEN_PROPERTY = C.TOKEN_PROPERTY
 
 
 def _is_harness(nodeid: str) -> bool:
-    return nodeid.split("::", 1)[0].endswith("test_grader_sentinel.py")
+    return nodeid.split("::", 1)[0].endswith(C.SENTINEL_FILE)
 
 
 class CollectRecorder:
@@ -72,7 +75,7 @@ class TimeoutRecorder:
     pytest outcome in process isolation: its exceptions cross as data).
     """
 
-    PROPERTY = "grader_limit"
+    PROPERTY = C.LIMIT_PROPERTY
 
     def pytest_runtest_makereport(self, item, call):  # type: ignore[no-untyped-def]
         excinfo = call.excinfo
@@ -81,7 +84,7 @@ class TimeoutRecorder:
         from _pytest.outcomes import Failed
 
         if excinfo.type is Failed and "from pytest-timeout" in str(excinfo.value):
-            item.user_properties.append((self.PROPERTY, "test_seconds"))
+            item.user_properties.append((self.PROPERTY, C.PER_TEST_LIMIT))
 
 
 class RunToken:
@@ -111,7 +114,6 @@ def _read_token(fd: int) -> str:
 def main(argv: list[str]) -> int:
     sep = argv.index("--")
     own, pytest_args = argv[:sep], argv[sep + 1 :]
-    sys.path.insert(0, HARNESS)
     plugins: list[object] = [SectionTrimmer(), TimeoutRecorder()]
     submission_paths: list[str] = []
     for arg in own:

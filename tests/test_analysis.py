@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import analysis
 from grader.analysis import Analysis, analyse, is_candidate_test
+from grader.analysis import python as analysis
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
 

@@ -1,7 +1,7 @@
-"""Static analysis of a submission: style (ruff), complexity (radon), docstring coverage.
+"""Python: style (ruff), complexity (radon), docstring coverage.
 
 Nothing here imports or runs the submission, and nothing of the analysis runs in the
-calling (API or worker) process: radon runs in ``_analysis_worker.py`` and ruff in its
+calling (API or worker) process: radon runs in ``_radon_worker.py`` and ruff in its
 own process, each started with ``RLIMIT_AS``/``RLIMIT_CPU`` (plus ``RLIMIT_FSIZE=0``,
 ``RLIMIT_CORE=0``), a wall-clock deadline, a fresh session that is killed as a whole,
 a minimal environment and bounded reads of its output. This process only checks
@@ -34,23 +34,19 @@ ruff runs with ``--isolated`` (no configuration file of the submission is read),
 from __future__ import annotations
 
 import codecs
-import contextlib
 import json
-import math
 import os
-import resource
-import selectors
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
+from grader.analysis.limited import Proc, base_env, run_limited
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
 from grader.report import (
@@ -79,7 +75,7 @@ MAX_LINE = 16 << 20
 MAX_WORKER_LAUNCHES = 4  # the first run, then restarts after a file killed the worker
 WORKER_SHARE = 0.8  # of the time budget; ruff gets the rest
 RUFF_THREADS = "2"
-_WORKER = Path(__file__).with_name("_analysis_worker.py")
+_WORKER = Path(__file__).with_name("_radon_worker.py")
 
 
 @dataclass(frozen=True)
@@ -288,151 +284,7 @@ def _nothing(sources: list[SourceFile], why: str, started: float) -> Analysis:
     )
 
 
-# --- subprocesses ----------------------------------------------------------------------
-
-
-@dataclass
-class _Proc:
-    returncode: int | None
-    timed_out: bool = False
-    overflow: bool = False
-    stderr: str = ""
-
-
-def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
-    """A preexec function setting the rlimits; the values are worked out before the fork.
-
-    The soft CPU limit sends SIGXCPU, the hard one (a second later) SIGKILL. No limit is
-    raised above a hard limit this process already has.
-    """
-
-    def within(which: int, soft: int, hard: int) -> tuple[int, tuple[int, int]]:
-        ceiling = resource.getrlimit(which)[1]
-        if ceiling != resource.RLIM_INFINITY:
-            soft, hard = min(soft, ceiling), min(hard, ceiling)
-        return which, (soft, hard)
-
-    memory = memory_mb << 20
-    settings = [
-        within(resource.RLIMIT_AS, memory, memory),
-        within(resource.RLIMIT_CPU, cpu_s, cpu_s + 1),
-        within(resource.RLIMIT_FSIZE, 0, 0),
-        within(resource.RLIMIT_CORE, 0, 0),
-    ]
-
-    def preexec() -> None:
-        for which, limits in settings:
-            resource.setrlimit(which, limits)
-
-    return preexec
-
-
-def run_limited(
-    argv: list[str],
-    *,
-    stdin: bytes,
-    cwd: Path,
-    env: dict[str, str],
-    deadline: float,
-    memory_mb: int,
-    on_line: Callable[[bytes], None],
-    max_output: int,
-) -> _Proc:
-    """Run ``argv`` under rlimits until ``deadline``, feeding stdout to ``on_line``.
-
-    Reads at most ``max_output`` bytes of stdout and keeps the last 4 KiB of stderr;
-    the process's whole session is killed on timeout or overflow.
-    """
-    cpu_s = max(1, math.ceil(deadline - time.monotonic()) + 1)
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=env,
-        close_fds=True,
-        start_new_session=True,
-        # Only setrlimit runs between fork and exec; the values are computed beforehand.
-        preexec_fn=_limits(memory_mb, cpu_s),
-    )
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    result = _Proc(returncode=None)
-    err = bytearray()
-    pending = bytearray()
-    total = 0
-    pos = 0
-    sel = selectors.DefaultSelector()
-    try:
-        if stdin:
-            os.set_blocking(proc.stdin.fileno(), False)
-            sel.register(proc.stdin, selectors.EVENT_WRITE)
-        else:
-            proc.stdin.close()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        sel.register(proc.stderr, selectors.EVENT_READ)
-        while sel.get_map() and not result.overflow:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                result.timed_out = True
-                break
-            for key, _events in sel.select(remaining):
-                stream: IO[bytes] = key.fileobj  # type: ignore[assignment]
-                if stream is proc.stdin:
-                    try:
-                        pos += os.write(stream.fileno(), stdin[pos : pos + 65536])
-                    except BrokenPipeError:
-                        pos = len(stdin)
-                    if pos >= len(stdin):
-                        sel.unregister(stream)
-                        stream.close()
-                    continue
-                data = os.read(stream.fileno(), 65536)
-                if not data:
-                    sel.unregister(stream)
-                    continue
-                if stream is proc.stderr:
-                    err += data
-                    del err[:-4096]
-                    continue
-                total += len(data)
-                if total > max_output:
-                    result.overflow = True
-                    break
-                pending += data
-                while (nl := pending.find(b"\n")) >= 0:
-                    line = bytes(pending[:nl])
-                    del pending[: nl + 1]
-                    on_line(line)
-                if len(pending) > MAX_LINE:
-                    result.overflow = True
-                    break
-        if not result.timed_out and not result.overflow:
-            if pending:
-                on_line(bytes(pending))
-            try:
-                result.returncode = proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                result.timed_out = True
-    finally:
-        sel.close()
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        for s in (proc.stdin, proc.stdout, proc.stderr):
-            s.close()
-    if result.returncode is None and not (result.timed_out or result.overflow):
-        result.returncode = proc.returncode
-    result.stderr = err.decode("utf-8", errors="replace")
-    return result
-
-
-def base_env() -> dict[str, str]:
-    return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-
-
-def _death(proc: _Proc, timeout_s: float, memory_mb: int) -> str:
+def _death(proc: Proc, timeout_s: float, memory_mb: int) -> str:
     if proc.timed_out:
         return f"analysis timed out (limit {timeout_s:g} s for the whole submission)"
     if proc.overflow:
@@ -537,7 +389,7 @@ def _ruff_binary() -> str:
 class _RuffRun:
     findings: list[StyleFinding] = field(default_factory=list)
     total: int = 0
-    proc: _Proc | None = None
+    proc: Proc | None = None
 
 
 def _ruff_argv(cfg: StyleConfig) -> list[str]:
@@ -622,7 +474,7 @@ def _check_ruff_config(cfg: StyleConfig, deadline: float, memory_mb: int) -> Non
         raise AnalysisError(f"ruff rejected the style configuration: {probe.stderr.strip()}")
 
 
-def _ruff_death(proc: _Proc) -> str:
+def _ruff_death(proc: Proc) -> str:
     if proc.timed_out:
         return "ruff timed out"
     rc = proc.returncode

@@ -36,15 +36,19 @@ class RunLimits:
 class Command:
     """What one container of a run executes.
 
-    ``argv`` (and ``build``) may hold the placeholders of ``runners.harness.contract``
-    (``{root}``, ``{work}``, ``{results}``, ``{token_fd}``). ``build`` runs first, in the
-    same folder; when it fails the run ends there and the result says so. ``results``
+    ``argv`` (and ``lint``, ``build``) may hold the placeholders of
+    ``runners.harness.grader_contract`` (``{root}``, ``{work}``, ``{results}``...).
+    ``lint`` runs first: a linter reads the sources and never runs them, so its report
+    (what it writes to stdout) is taken before any submitted code runs. ``build`` runs
+    next, in the same folder; when it fails the run ends there and the result says so.
+    ``results``
     gives the command the results and token pipes. ``code``: the submission is in this
     container (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
     """
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
+    lint: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     results: bool = False
     code: bool = True
@@ -106,6 +110,8 @@ class RunResult:
     disk_full: bool = False
     build_failed: bool = False
     build_log: str = ""
+    # What the job's lint step wrote (the language parses it).
+    lint: bytes | None = None
     isolation: IsolationMode = "process"
     runner: str = ""
     events: list[dict[str, str]] = field(default_factory=list)

@@ -45,6 +45,7 @@ def job_document(job: Job, role: str, port: int) -> dict[str, Any]:
     return {
         "role": role,
         "argv": list(cmd.argv),
+        "lint": list(cmd.lint),
         "build": list(cmd.build),
         "env": dict(cmd.env),
         "results": cmd.results,
@@ -312,6 +313,7 @@ def run_result(
         disk_full=any(bool(r.get("disk_full")) for r in both),
         build_failed=bool(res.get("build_failed")),
         build_log=str(res.get("build_log", "")),
+        lint=tests_out.get(C.LINT_FILE) or None,
         isolation=job.isolation,
         runner=runner,
     )

@@ -35,7 +35,9 @@ JOB_FILE = "job.json"
 RESULT_FILE = "result.json"
 RESULTS_FILE = "results"
 COLLECTED_FILE = "collected.json"
-OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE)
+# The linter's report (a job's lint step runs before any submitted code does).
+LINT_FILE = "lint"
+OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE, LINT_FILE)
 
 # Placeholders in a job's argv, replaced by the launcher.
 ROOT_PLACEHOLDER = "{root}"

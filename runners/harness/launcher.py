@@ -97,10 +97,34 @@ def _cwd(job: dict) -> str:
     return os.path.join(ROOT, job["cwd"]) if job.get("cwd") else WORK
 
 
+def _lint(job: dict, deadline: float, events: list[dict]) -> None:
+    """Run the job's lint step (before any submitted code runs); keep its report."""
+    report = bytearray()
+    ok, _, code = _step(job, job["lint"], deadline, events, keep=report)
+    if not ok and not report:
+        events.append({"code": "lint-failed", "message": f"the linter exited with {code}"})
+    try:
+        _write_out(C.LINT_FILE, bytes(report[:MAX_RESULTS_BYTES]))
+    except OSError as exc:
+        events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
+
+
 def _build(job: dict, deadline: float, events: list[dict]) -> tuple[bool, str, int | None]:
     """Run the job's build step: (ok, bounded log, exit code)."""
+    return _step(job, job["build"], deadline, events)
+
+
+def _step(
+    job: dict,
+    argv_template: list[str],
+    deadline: float,
+    events: list[dict],
+    keep: bytearray | None = None,
+) -> tuple[bool, str, int | None]:
+    """Run one step before the command: (ok, bounded log, exit code). With ``keep``,
+    its stdout goes there whole (up to the results limit) and stderr to the log."""
     values = _placeholders(job, None, None)
-    argv = [_substitute(a, values) for a in job["build"]]
+    argv = [_substitute(a, values) for a in argv_template]
     tail = _Tail()
     try:
         proc = subprocess.Popen(
@@ -109,35 +133,40 @@ def _build(job: dict, deadline: float, events: list[dict]) -> tuple[bool, str, i
             env=_child_env(job, values),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if keep is not None else subprocess.STDOUT,
             start_new_session=True,
         )
     except OSError as exc:
-        events.append({"code": "build-not-started", "message": str(exc)[:300]})
-        return False, f"the build command could not start: {exc}", None
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
+        events.append({"code": "step-not-started", "message": str(exc)[:300]})
+        return False, f"{argv[0]} could not start: {exc}", None
+    streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    for stream in streams:
+        os.set_blocking(stream.fileno(), False)
+        sel.register(stream, selectors.EVENT_READ)
     timed_out = False
-    while True:
+    while sel.get_map():
         if time.monotonic() >= deadline:
             timed_out = True
             _kill_all(proc.pid)
             break
-        ready = sel.select(timeout=0.2)
-        if ready:
-            data = os.read(proc.stdout.fileno(), 65536)
+        for key, _ in sel.select(timeout=0.2):
+            data = os.read(key.fd, 65536)
             if not data:
-                break
-            tail.add(data)
+                sel.unregister(key.fileobj)
+            elif keep is not None and key.fileobj is proc.stdout:
+                if len(keep) < MAX_RESULTS_BYTES:
+                    keep += data
+            else:
+                tail.add(data)
     proc.wait()
     sel.close()
-    proc.stdout.close()
+    for stream in streams:
+        stream.close()
     _kill_everything(proc.pid)
     log = tail.text()
     if timed_out:
-        return False, log + "\n[the build ran out of the wall-clock time]", proc.returncode
+        return False, log + "\n[ran out of the wall-clock time]", proc.returncode
     return proc.returncode == 0, log, proc.returncode
 
 
@@ -328,6 +357,8 @@ def main() -> int:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
     deadline = started + float(job["limits"]["wall_seconds"])
     result: dict = {"events": events}
+    if job.get("lint"):
+        _lint(job, deadline, events)
     if job.get("build"):
         ok, log, code = _build(job, deadline, events)
         result["build_log"] = log

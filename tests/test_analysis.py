@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.analysis import Analysis, analyse, is_candidate_test
+from grader.analysis import files as files_mod
 from grader.analysis import python as analysis
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
@@ -286,7 +287,7 @@ def test_findings_are_all_counted_but_listed_up_to_a_cap(
 
 
 def test_source_text_is_capped_and_marked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analysis, "MAX_SOURCE_BYTES", 100)
+    monkeypatch.setattr(files_mod, "MAX_SOURCE_BYTES", 100)
     files = write(tmp_path, {"a.py": "x = 1\n" * 30, "b.py": "y = 2\n", "c.py": b"z = '\xff'\n"})
     a, _ = run(tmp_path, files)
     first, second, third = a.sources

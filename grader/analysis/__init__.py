@@ -7,7 +7,8 @@ runs the submission, and nothing of it runs in the calling (API or worker) proce
 
 from __future__ import annotations
 
+from grader.analysis.files import Analysis
 from grader.analysis.limited import Proc, base_env, run_limited
-from grader.analysis.python import Analysis, analyse, is_candidate_test
+from grader.analysis.python import analyse, is_candidate_test
 
 __all__ = ["Analysis", "Proc", "analyse", "base_env", "is_candidate_test", "run_limited"]

@@ -158,5 +158,3 @@ def run_limited(
 
 def base_env() -> dict[str, str]:
     return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-
-

@@ -93,6 +93,8 @@ class FunctionComplexity(_Model):
     line: int
     complexity: int
     rank: str
+    # Lines of code of the function, where the analyser measures it (lizard does).
+    length: int | None = None
 
 
 class FileMetrics(_Model):

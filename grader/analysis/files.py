@@ -16,14 +16,19 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.analysis.limited import Proc, base_env, run_limited
+from grader.challenge import ComplexityConfig
 from grader.errors import AnalysisError
 from grader.report import (
     ComplexitySection,
+    DocItem,
     DocsSection,
+    FileMetrics,
     FileProblem,
+    FunctionComplexity,
     SourceFile,
     StyleSection,
 )
+from grader.scoring import round1
 
 MAX_FILE_BYTES = 4 << 20  # 4 MiB per analysed file
 MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
@@ -249,3 +254,68 @@ def section_reason(
             head = "no file could be analysed"
         parts.append(f"{head}: {listed}{more}")
     return " — ".join(parts) or None
+
+
+# --- sections from per-file worker results --------------------------------------------
+
+
+def complexity_section(
+    ok: list[dict[str, Any]], bad: list[FileProblem], cfg: ComplexityConfig
+) -> ComplexitySection:
+    functions = [
+        FunctionComplexity(
+            file=r["file"],
+            name=f["name"],
+            line=f["line"],
+            complexity=f["complexity"],
+            rank=f["rank"],
+            length=f.get("length"),
+        )
+        for r in ok
+        for f in r["functions"]
+    ]
+    files = [
+        FileMetrics(
+            file=r["file"],
+            maintainability_index=round1(r["mi"]),
+            loc=r["loc"],
+            sloc=r["sloc"],
+            comments=r["comments"],
+        )
+        for r in ok
+    ]
+    weight = sum(max(f.sloc, 1) for f in files)
+    mi = sum(f.maintainability_index * max(f.sloc, 1) for f in files) / weight if files else 0.0
+    hotspots = sorted(functions, key=lambda f: (-f.complexity, f.file, f.line))[: cfg.hotspots]
+    return ComplexitySection(
+        functions=functions,
+        functions_total=len(functions),
+        maintainability_index=round1(mi),
+        files=files,
+        hotspots=hotspots,
+        analysable=bool(ok),
+        reason=section_reason(ok, bad),
+        unanalysable=list(bad),
+    )
+
+
+def docs_section(ok: list[dict[str, Any]], bad: list[FileProblem]) -> DocsSection:
+    items = [
+        DocItem(
+            file=r["file"],
+            name=d["name"],
+            kind=d["kind"],
+            line=d["line"],
+            documented=d["documented"],
+        )
+        for r in ok
+        for d in r["docs"]
+    ]
+    return DocsSection(
+        documented=sum(i.documented for i in items),
+        total=len(items),
+        items=items,
+        analysable=bool(ok),
+        reason=section_reason(ok, bad),
+        unanalysable=list(bad),
+    )

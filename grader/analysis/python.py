@@ -49,6 +49,8 @@ from grader.analysis.files import (
     MAX_TOTAL_BYTES,
     Analysis,
     check_path,
+    complexity_section,
+    docs_section,
     norm,
     nothing,
     read_sources,
@@ -59,16 +61,10 @@ from grader.analysis.limited import Proc, base_env, run_limited
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
 from grader.report import (
-    ComplexitySection,
-    DocItem,
-    DocsSection,
-    FileMetrics,
     FileProblem,
-    FunctionComplexity,
     StyleFinding,
     StyleSection,
 )
-from grader.scoring import round1
 
 MAX_AST_DEPTH = 200
 MAX_DEFS_PER_FILE = 50_000
@@ -166,8 +162,8 @@ def analyse(
     bad = [problems[k] for k in sorted(problems)]
     return Analysis(
         style=_style(root, ok, bad, style, deadline, memory_mb),
-        complexity=_complexity(ok, bad, complexity),
-        docs=_docs(ok, bad),
+        complexity=complexity_section(ok, bad, complexity),
+        docs=docs_section(ok, bad),
         sources=sources,
         duration_s=round(time.monotonic() - started, 3),
     )
@@ -348,64 +344,3 @@ def _style(
 
 
 # --- complexity and docs ---------------------------------------------------------------
-
-
-def _complexity(
-    ok: list[dict[str, Any]], bad: list[FileProblem], cfg: ComplexityConfig
-) -> ComplexitySection:
-    functions = [
-        FunctionComplexity(
-            file=r["file"],
-            name=f["name"],
-            line=f["line"],
-            complexity=f["complexity"],
-            rank=f["rank"],
-        )
-        for r in ok
-        for f in r["functions"]
-    ]
-    files = [
-        FileMetrics(
-            file=r["file"],
-            maintainability_index=round1(r["mi"]),
-            loc=r["loc"],
-            sloc=r["sloc"],
-            comments=r["comments"],
-        )
-        for r in ok
-    ]
-    weight = sum(max(f.sloc, 1) for f in files)
-    mi = sum(f.maintainability_index * max(f.sloc, 1) for f in files) / weight if files else 0.0
-    hotspots = sorted(functions, key=lambda f: (-f.complexity, f.file, f.line))[: cfg.hotspots]
-    return ComplexitySection(
-        functions=functions,
-        functions_total=len(functions),
-        maintainability_index=round1(mi),
-        files=files,
-        hotspots=hotspots,
-        analysable=bool(ok),
-        reason=section_reason(ok, bad),
-        unanalysable=list(bad),
-    )
-
-
-def _docs(ok: list[dict[str, Any]], bad: list[FileProblem]) -> DocsSection:
-    items = [
-        DocItem(
-            file=r["file"],
-            name=d["name"],
-            kind=d["kind"],
-            line=d["line"],
-            documented=d["documented"],
-        )
-        for r in ok
-        for d in r["docs"]
-    ]
-    return DocsSection(
-        documented=sum(i.documented for i in items),
-        total=len(items),
-        items=items,
-        analysable=bool(ok),
-        reason=section_reason(ok, bad),
-        unanalysable=list(bad),
-    )

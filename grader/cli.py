@@ -264,8 +264,11 @@ def images() -> None:
 @click.argument("languages", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when up to date.")
 def images_build(languages: tuple[str, ...], force: bool) -> None:
-    """Build the runner images (all languages by default)."""
-    from runners.images import LANGUAGE_IMAGES, build
+    """Build the runner images (Python's by default; name others, or `all`)."""
+    from runners.images import DEFAULT_LANGUAGES, LANGUAGE_IMAGES, build
+
+    if languages == ("all",):
+        languages = tuple(LANGUAGE_IMAGES)
 
     unknown = [lang for lang in languages if lang not in LANGUAGE_IMAGES]
     if unknown:
@@ -276,7 +279,7 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
         )
     progress = _Progress()
     try:
-        for lang in languages or tuple(LANGUAGE_IMAGES):
+        for lang in languages or DEFAULT_LANGUAGES:
             with progress.running(f"building the {lang} runner image"):
                 tag = build(lang, force=force, progress=progress)
             click.echo(tag)

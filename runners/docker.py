@@ -410,15 +410,20 @@ class Engine:
             raise ImageError(f"docker import did not produce {ref}")
 
     def build(self, context: Path, *, tag: str, buildargs: dict[str, str],
-              progress: ProgressFn) -> None:
+              progress: ProgressFn, network_mode: str = "none") -> None:
+        tail: list[str] = []
         try:
             for chunk in self.client.api.build(
-                path=str(context), tag=tag, buildargs=buildargs, network_mode="none",
+                path=str(context), tag=tag, buildargs=buildargs, network_mode=network_mode,
                 rm=True, forcerm=True, decode=True, pull=False,
             ):
                 if "error" in chunk:
-                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()}")
+                    last = " / ".join(tail[-8:])
+                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()[:300]}"
+                                     f" (last output: {last})")
                 line = str(chunk.get("stream", "")).strip()
+                if line:
+                    tail = (tail + line.splitlines())[-8:]
                 if line.startswith("Step "):
                     progress(line)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:

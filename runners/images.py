@@ -69,6 +69,8 @@ BASE_REPOSITORY = "grader-base"
 BASE_SUITE = "trixie"
 OFFICIAL_ROOT = "debian:trixie-slim"
 LOCAL_ROOT = "grader-rootfs:trixie"
+NPM_CI = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error",
+          "--os=linux", "--cpu=x64", "--libc=glibc")
 DEBIAN_MIRROR = os.environ.get("GRADER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 Progress = Callable[[str], None]
@@ -163,7 +165,8 @@ def npm_tree(language: str, progress: Progress) -> Path:
     manifest = spec.build_dir / "package.json"
     if not lock.is_file() or not manifest.is_file():
         raise ImageError(f"{spec.build_dir} has no package.json and package-lock.json")
-    key = hashlib.sha256(manifest.read_bytes() + b"\0" + lock.read_bytes()).hexdigest()[:12]
+    key = hashlib.sha256(manifest.read_bytes() + b"\0" + lock.read_bytes() + b"\0"
+                         + " ".join(NPM_CI).encode()).hexdigest()[:12]
     dest = CACHE_DIR / "npm" / f"{language}-{key}"
     if (dest / ".complete").exists():
         return dest
@@ -173,8 +176,10 @@ def npm_tree(language: str, progress: Progress) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="npm-", dir=_ensure_dir(dest.parent)))
     shutil.copy2(manifest, tmp / "package.json")
     shutil.copy2(lock, tmp / "package-lock.json")
-    cmd = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=optional",
-           "--loglevel=error", "--prefix", str(tmp)]
+    # Optional dependencies stay: native resolvers (Jest's unrs-resolver) ship their
+    # binaries as per-platform optional packages. Scripts never run on the host.
+    cmd = list(NPM_CI)
+    cmd += ["--prefix", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)

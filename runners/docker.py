@@ -410,12 +410,12 @@ class Engine:
             raise ImageError(f"docker import did not produce {ref}")
 
     def build(self, context: Path, *, tag: str, buildargs: dict[str, str],
-              progress: ProgressFn, network_mode: str = "none") -> None:
+              progress: ProgressFn, network_mode: str = "none", nocache: bool = False) -> None:
         tail: list[str] = []
         try:
             for chunk in self.client.api.build(
                 path=str(context), tag=tag, buildargs=buildargs, network_mode=network_mode,
-                rm=True, forcerm=True, decode=True, pull=False,
+                rm=True, forcerm=True, decode=True, pull=False, nocache=nocache,
             ):
                 if "error" in chunk:
                     last = " / ".join(tail[-8:])

@@ -260,8 +260,9 @@ def _copy_build_dir(src: Path, ctx: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
 
 
-def build_base(engine: dk.Engine, progress: Progress, *, force: bool = False) -> str:
-    """Build (or find) the shared trixie base; returns its tag."""
+def build_base(engine: dk.Engine, progress: Progress, *, force: bool = False,
+               cold: bool = False) -> str:
+    """Build (or find) the shared trixie base; returns its tag. ``cold``: no layer cache."""
     tag = base_tag()
     if not force and engine.image_exists(tag):
         return tag
@@ -272,21 +273,25 @@ def build_base(engine: dk.Engine, progress: Progress, *, force: bool = False) ->
         progress(f"building {tag} from {root}")
         # apt reaches Debian's mirror from the build's (default) network.
         engine.build(ctx, tag=tag, buildargs={"ROOT": root, "MIRROR": DEBIAN_MIRROR},
-                     progress=progress, network_mode="default")
+                     progress=progress, network_mode="default", nocache=cold)
     engine.tag(tag, f"{BASE_REPOSITORY}:{BASE_SUITE}")
     return tag
 
 
-def build(language: str, *, force: bool = False, progress: Progress | None = None) -> str:
-    """Build (or find) the runner image for ``language``; returns its tag."""
+def build(language: str, *, force: bool = False, progress: Progress | None = None,
+          cold: bool = False) -> str:
+    """Build (or find) the runner image for ``language``; returns its tag.
+
+    ``force`` rebuilds (reusing the engine's layer cache); ``cold`` also skips that
+    cache, for the image and the base (to measure a first build)."""
     say = progress or (lambda _m: None)
     spec = _spec(language)
     tag = image_tag(language)
     engine = dk.Engine()
-    if not force and engine.image_exists(tag):
+    if not force and not cold and engine.image_exists(tag):
         say(f"{tag} is up to date")
         return tag
-    base = build_base(engine, say)
+    base = build_base(engine, say, force=cold, cold=cold)
     with tempfile.TemporaryDirectory(prefix="grader-build-") as ctx_dir:
         ctx = Path(ctx_dir)
         _copy_build_dir(spec.build_dir, ctx)
@@ -297,7 +302,7 @@ def build(language: str, *, force: bool = False, progress: Progress | None = Non
                             symlinks=True)
         say(f"building {tag} from {base}")
         engine.build(ctx, tag=tag, buildargs={"BASE": base, "MIRROR": DEBIAN_MIRROR},
-                     progress=say, network_mode="default")
+                     progress=say, network_mode="default", nocache=cold)
     engine.tag(tag, f"{spec.repository}:latest")
     say(f"built {tag}")
     return tag

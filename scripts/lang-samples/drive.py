@@ -68,6 +68,7 @@ def main() -> int:
     if not suites:
         problems.append("no test suite")
     got: dict[str, str] = {}
+    anomalies = 0
     for s in suites:
         toks = [p.get("value") for p in s.findall("properties/property")
                 if p.get("name") == "grader_run"]
@@ -76,6 +77,7 @@ def main() -> int:
         for p in s.findall("properties/property"):
             if p.get("name") in ("grader_anomaly", "grader_build"):
                 print(f"suite {s.get('name')}: {p.get('name')}={p.get('value')}")
+                anomalies += p.get("name") == "grader_anomaly"
         for c in s.findall("testcase"):
             status = "passed"
             for tag, st in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
@@ -96,6 +98,8 @@ def main() -> int:
         extra_ids = set(got) - set(expect["cases"]) - set(sentinel)
         if extra_ids:
             problems.append(f"unexpected cases: {sorted(extra_ids)}")
+    if expect.get("anomaly", False) != bool(anomalies):
+        problems.append(f"expected anomaly={expect.get('anomaly', False)}, got {anomalies}")
     if "lint_rules" in expect:
         lint_files = expect.get("lint_files", [])
         t0 = time.monotonic()

@@ -1,10 +1,14 @@
 """Runner images: one per language, built from ``runners/images/<language>/``.
 
-The image's tag is a hash of its build folder, so a build with nothing changed is
-a look-up. The base is an official slim image when one is present or a registry
-answers; otherwise a Debian base made here with debootstrap and ``docker import``.
-Python packages come from a wheelhouse downloaded on the host, so the build itself
-runs with no network.
+Every image is ``FROM`` one shared base, Debian 13 (trixie) with its updates,
+security and backports suites, Debian's python3 and the run users, built from
+``runners/images/base/``. The base's root file system is ``debian:trixie-slim`` when
+the engine has it or a registry answers, otherwise a debootstrapped minbase imported
+with ``docker import``. Language images install their toolchains with apt during
+``docker build`` (the build's network reaches Debian's mirror); Python packages come
+from a wheelhouse and npm packages from ``npm ci``, both run on the host, so no build
+needs PyPI or the npm registry. An image's tag hashes the base's and its own build
+folder, so a build with nothing changed is a look-up.
 """
 
 from __future__ import annotations

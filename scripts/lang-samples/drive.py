@@ -88,9 +88,9 @@ def main() -> int:
     for k, v in got.items():
         print(f"  {v:8} {k}")
     sentinel = [k for k in got if k.startswith("<sentinel>::grader.sentinel::")]
-    if expect.get("sentinel", True):
-        if not sentinel or any(got[k] not in ("failed", "error") for k in sentinel):
-            problems.append(f"the sentinel was not reported failed: {sentinel}")
+    sentinel_failed = bool(sentinel) and all(got[k] in ("failed", "error") for k in sentinel)
+    if expect.get("sentinel", True) and not sentinel_failed:
+        problems.append(f"the sentinel was not reported failed: {sentinel}")
     for k, v in expect["cases"].items():
         if got.get(k) != v:
             problems.append(f"{k}: expected {v}, got {got.get(k)}")

@@ -215,6 +215,13 @@ class Converter:
         if not self.order and not self.failed_build and code != 0:
             self.ctx.build_failed(self.module, stderr + "".join(
                 "".join(v) for v in self.pkg_output.values()))
+        if self.sentinel:
+            for pkg, action in self.pkg_done.items():
+                if action == "pass" and any(k[0] == pkg for k in self.order):
+                    # The sentinel always fails: a package that passed did not run it,
+                    # or its output was forged (framing lines printed by candidate code
+                    # followed by an exit that skips the testing package).
+                    self.anomalies.append(f"{pkg} passed although the sentinel always fails")
         if self.anomalies:
             self.ctx.anomaly("; ".join(self.anomalies))
 

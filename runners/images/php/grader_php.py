@@ -65,7 +65,7 @@ def test() -> None:
         # say): run each file on its own, so one file costs only its own tests.
         print("grader-test: PHPUnit reported nothing; running each test file alone",
               file=sys.stderr)
-        for i, (f, t) in enumerate(zip(files, ctx.tests)):
+        for i, (f, t) in enumerate(zip(files, ctx.tests, strict=True)):
             n = len(ctx.suites)
             ctx.run_framework("phpunit", _phpunit([f] + (sentinel if i == len(files) - 1 else [])),
                               env=env, cwd=f"{HOME}/empty", timeout=ctx.timeout)

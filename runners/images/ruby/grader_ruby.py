@@ -91,7 +91,7 @@ def lint() -> None:
                     m = DISABLE.search(line)
                     if m:
                         rep.add(f, n, m.start() + 1, "grader/inline-disable",
-                                "an inline `rubocop:disable` comment (ignored by the grader's count)")
+                                "an inline `rubocop:disable` comment (counted as a finding)")
         except OSError:
             continue
     rep.emit()

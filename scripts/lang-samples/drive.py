@@ -45,7 +45,7 @@ def main() -> int:
     started = time.monotonic()
     proc = subprocess.Popen(
         ["/opt/grader/bin/grader-test", "--src", src, "--timeout", "120",
-         "--test-timeout", "10", *extra, *expect["tests"]],
+         "--test-timeout", "10", *expect.get("args", []), *extra, *expect["tests"]],
         pass_fds=(3, 4), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, cwd="/work",
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"})

@@ -49,7 +49,7 @@ class Report:
 
 def _int(value: object) -> int:
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(str(value))
     except (TypeError, ValueError):
         return 0
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import xml.etree.ElementTree as ET
+from typing import Any
 
 sys.path.insert(0, "/opt/grader/lib")
 import grader_driver as gd  # noqa: E402
@@ -146,7 +147,7 @@ class Converter:
     def __init__(self, ctx: gd.Context, module: str, owner: dict[str, str],
                  sentinel: str) -> None:
         self.ctx, self.module, self.owner, self.sentinel = ctx, module, owner, sentinel
-        self.tests: dict[tuple[str, str], dict] = {}
+        self.tests: dict[tuple[str, str], dict[str, Any]] = {}
         self.order: list[tuple[str, str]] = []
         self.build: dict[str, list[str]] = {}
         self.pkg_output: dict[str, list[str]] = {}
@@ -281,7 +282,7 @@ def _prefixes(name: str) -> list[str]:
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines()
              if ln.strip() and not ln.startswith(("=== ", "--- "))]
-    return gd.bounded(lines[-1] if lines else "", 500)
+    return str(gd.bounded(lines[-1] if lines else "", 500))
 
 
 def lint() -> None:
@@ -327,9 +328,9 @@ def lint() -> None:
         for _pkg, analyzers in (obj.items() if isinstance(obj, dict) else []):
             for analyzer, diags in (analyzers.items() if isinstance(analyzers, dict) else []):
                 for d in diags if isinstance(diags, list) else []:
-                    m = re.match(r"^(.*?):(\d+):(\d+)$", str(d.get("posn", "")))
-                    file = gl.relative(pkgdir, m.group(1)) if m else ""
-                    rep.add(file, m.group(2) if m else 0, m.group(3) if m else 0,
+                    pos = re.match(r"^(.*?):(\d+):(\d+)$", str(d.get("posn", "")))
+                    file = gl.relative(pkgdir, pos.group(1)) if pos else ""
+                    rep.add(file, pos.group(2) if pos else 0, pos.group(3) if pos else 0,
                             f"vet/{analyzer}", str(d.get("message", "")))
     if p.returncode != 0 and not parsed:
         for m in re.finditer(r"^(?:\./)?([^\s:]+\.go):(\d+):(\d+): (.*)$", text, re.M):

@@ -25,7 +25,7 @@ SENTINEL = f"{JS}/sentinel/grader.sentinel.test.js"
 NODE = "/usr/bin/node"
 
 
-def jest_config(src: str, test_timeout: float, sentinel: bool) -> dict:
+def jest_config(src: str, test_timeout: float, sentinel: bool) -> dict[str, object]:
     return {
         "rootDir": src,
         "roots": [src, f"{JS}/sentinel"] if sentinel else [src],

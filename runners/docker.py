@@ -38,6 +38,12 @@ HARNESS_FILES = (
     "rpc_protocol.py",
     "rpc_server.py",
     "rpc_client.py",
+    "rpc_connection.py",
+    "rpc_errors.py",
+    "rpc_exports.py",
+    "rpc_finder.py",
+    "rpc_findings.py",
+    "rpc_proxies.py",
     "test_grader_sentinel.py",
 )
 TESTER_UID = 10001

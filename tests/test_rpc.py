@@ -93,6 +93,10 @@ def _children(pid: int) -> list[tuple[int, str]]:
 class Outcome:
     outcome: str
     message: str = ""
+    properties: list[tuple[str, str]] = field(default_factory=list)
+
+    def prop(self, name: str) -> list[str]:
+        return [value for key, value in self.properties if key == name]
 
 
 @dataclass
@@ -220,7 +224,11 @@ class Sandbox:
                         message = (child.get("message") or "") + "\n" + (child.text or "")
                         break
                 assert name not in outcomes, f"duplicate test name {name}"
-                outcomes[name] = Outcome(outcome, message)
+                props = [
+                    (p.get("name", ""), p.get("value", ""))
+                    for p in case.findall("properties/property")
+                ]
+                outcomes[name] = Outcome(outcome, message, props)
         return Run(proc.returncode, outcomes, output, duration)
 
 
@@ -1617,9 +1625,9 @@ def test_fresh_worker_has_fresh_state():
     assert solution.bump() == 1
 
 
-def test_local_callables_do_not_cross():
-    with pytest.raises(rpc_client.CannotTransfer, match="cannot pass a local function"):
-        Account(lambda: 1, 1)
+def test_modules_do_not_cross():
+    with pytest.raises(rpc_client.CannotTransfer, match="cannot pass a module"):
+        Account(pytest, 1)
 
 
 def test_slow_call_times_out():
@@ -1678,6 +1686,518 @@ def test_plugin_is_inert_without_an_address(sandbox: Sandbox, tmp_path: Path) ->
 
 
 # ---------------------------------------------------------------------------
+# test-side objects passed to candidate code (references back into the test process)
+
+CALLBACK_SOLUTION = '''
+"""Candidate code that takes functions and objects from the tests."""
+import functools
+import threading
+
+
+def sort_by(xs, key):
+    return sorted(xs, key=key)
+
+
+def accumulate(xs, fn):
+    return [fn(x) for x in xs]
+
+
+def keep(xs, pred):
+    return [x for x in xs if pred(x)]
+
+
+def apply_twice(fn, x):
+    return fn(fn(x))
+
+
+class Cell:
+    def __init__(self, value=0):
+        self._value = value
+        self._callbacks = []
+
+    def add_callback(self, cb):
+        self._callbacks.append(cb)
+
+    def remove_callback(self, cb):
+        self._callbacks.remove(cb)
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, new):
+        old, self._value = self._value, new
+        for cb in list(self._callbacks):
+            cb(old, new)
+
+
+def notify(sender, event):
+    sender.send(event, priority=1)
+    return "sent"
+
+
+def count_lines(fh):
+    return sum(1 for line in fh if line.strip())
+
+
+def first_line(fh):
+    return fh.readline().rstrip("\\n")
+
+
+def word_totals(fh):
+    totals = {}
+    for line in fh:
+        for word in line.split():
+            totals[word] = totals.get(word, 0) + 1
+    return totals
+
+
+def write_report(rows, out):
+    for name, score in rows:
+        print(f"{name}: {score}", file=out)
+    out.write("done\\n")
+
+
+def use_store(store, key):
+    if key not in store:
+        store.put(key, len(key))
+    return store.get(key) * 2
+
+
+def safe_call(fn, *args):
+    try:
+        return ("ok", fn(*args))
+    except ValueError as exc:
+        return ("error", str(exc))
+
+
+def call_it(fn):
+    return fn()
+
+
+def retry(fn, times, exceptions):
+    for attempt in range(times):
+        try:
+            return fn()
+        except exceptions:
+            if attempt == times - 1:
+                raise
+
+
+def lazy_map(fn, xs):
+    for x in xs:
+        yield fn(x)
+
+
+def consume(items):
+    return [x * 10 for x in items]
+
+
+def memoize(fn):
+    cache = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        if args not in cache:
+            cache[args] = fn(*args)
+        return cache[args]
+
+    return wrapper
+
+
+def describe(fn):
+    import inspect
+
+    return fn.__name__, fn.__doc__, callable(fn), str(inspect.signature(fn))
+
+
+def in_thread(fn, x):
+    out = []
+    worker = threading.Thread(target=lambda: out.append(fn(x)))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def with_lock(lock, fn):
+    with lock:
+        return fn()
+
+
+def lookup(mapping, key):
+    return mapping[key], len(mapping), key in mapping, bool(mapping)
+
+
+def same(obj):
+    return obj
+
+
+def down(fn, n):
+    return 0 if n == 0 else 1 + fn(n - 1)
+
+
+def helper(x):
+    return x + 1
+
+
+def compute(x):
+    return helper(x) * 10
+
+
+def hashes(obj):
+    table = {obj: 1}
+    return hash(obj) == hash(obj), obj == obj, table[obj], obj != obj
+
+
+def protocols(obj):
+    import collections.abc as abc
+
+    return (
+        callable(obj),
+        hasattr(obj, "__iter__"),
+        isinstance(obj, abc.Iterable),
+        isinstance(obj, abc.Sized),
+        type(obj).__name__,
+    )
+
+
+REGISTRY = []
+
+
+def register(fn):
+    REGISTRY.append(fn)
+    return fn
+
+
+def run_registered(x):
+    return [f(x) for f in REGISTRY]
+
+
+def swallow(fn, x):
+    try:
+        fn(x)
+    except Exception:
+        pass
+    return "done"
+
+
+LATER = []
+
+
+def call_later(fn):
+    def run():
+        try:
+            LATER.append(("ok", fn()))
+        except Exception as exc:
+            LATER.append(("error", f"{type(exc).__name__}: {exc}"))
+
+    threading.Timer(0.2, run).start()
+    return "scheduled"
+
+
+def later_results():
+    return list(LATER)
+'''
+
+CALLBACK_TESTS = """
+import io
+import threading
+import time
+import unittest.mock as mock
+
+import pytest
+
+import solution
+from solution import Cell
+
+
+def test_sorted_with_a_key_function():
+    assert solution.sort_by(["bb", "a", "ccc"], key=len) == ["a", "bb", "ccc"]
+    assert solution.sort_by([3, 1, 2], key=lambda x: -x) == [3, 2, 1]
+
+
+def test_map_and_filter_helpers():
+    def is_even(n):
+        return n % 2 == 0
+
+    assert solution.accumulate([1, 2, 3], lambda x: x * x) == [1, 4, 9]
+    assert solution.keep(range(6), is_even) == [0, 2, 4]
+    assert solution.apply_twice(str.upper, "ab") == "AB"
+
+
+def test_observer_callbacks_run_later():
+    seen = []
+    cell = Cell(1)
+
+    def record(old, new):
+        seen.append((old, new))
+
+    cell.add_callback(record)
+    cell.value = 3
+    cell.value = 4
+    assert seen == [(1, 3), (3, 4)]
+    cell.remove_callback(record)
+    cell.value = 5
+    assert seen == [(1, 3), (3, 4)]
+
+
+def test_mock_passed_in_and_asserted():
+    sender = mock.Mock()
+    assert solution.notify(sender, "hello") == "sent"
+    sender.send.assert_called_once_with("hello", priority=1)
+
+
+def test_mock_as_a_callback():
+    cb = mock.Mock(return_value=None)
+    cell = Cell(0)
+    cell.add_callback(cb)
+    cell.value = 7
+    cb.assert_called_once_with(0, 7)
+
+
+def test_magicmock_protocols():
+    m = mock.MagicMock()
+    m.__len__.return_value = 3
+    m.__getitem__.side_effect = lambda k: k * 2
+    m.__contains__.return_value = True
+    assert solution.lookup(m, 5) == (10, 3, True, True)
+
+
+def test_file_object_opened_by_the_test(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("a b\\n\\nb c\\n")
+    with open(path) as fh:
+        assert solution.count_lines(fh) == 2
+    with open(path) as fh:
+        assert solution.first_line(fh) == "a b"
+        assert solution.word_totals(fh) == {"b": 1, "c": 1}
+
+
+def test_stream_passed_for_output():
+    out = io.StringIO()
+    solution.write_report([("ann", 3)], out)
+    assert out.getvalue() == "ann: 3\\ndone\\n"
+
+
+class Store:
+    def __init__(self):
+        self.data = {}
+
+    def put(self, key, value):
+        self.data[key] = value
+
+    def get(self, key):
+        return self.data[key]
+
+    def __contains__(self, key):
+        return key in self.data
+
+
+def test_instance_of_a_test_class_with_public_methods():
+    store = Store()
+    assert solution.use_store(store, "abc") == 6
+    assert store.data == {"abc": 3}
+
+
+def test_bound_methods_of_test_objects():
+    items = []
+    assert solution.accumulate([1, 2], items.append) == [None, None]
+    assert items == [1, 2]
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def bump(self, x):
+            self.n += x
+            return self.n
+
+    counter = Counter()
+    assert solution.accumulate([1, 2], counter.bump) == [1, 3]
+    assert counter.n == 3
+
+
+class MyError(Exception):
+    pass
+
+
+def test_callback_exceptions_cross_both_ways():
+    def bad(x):
+        raise ValueError(f"bad {x}")
+
+    assert solution.safe_call(bad, 3) == ("error", "bad 3")
+    original = MyError("boom")
+
+    def boom():
+        raise original
+
+    with pytest.raises(MyError, match="boom") as info:
+        solution.call_it(boom)
+    assert info.value is original
+
+
+def test_candidate_code_catches_only_the_listed_test_exception():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise MyError("not yet")
+        return "ok"
+
+    assert solution.retry(flaky, 5, MyError) == "ok"
+    calls.clear()
+
+    def wrong():
+        calls.append(1)
+        raise KeyError("k")
+
+    with pytest.raises(KeyError):
+        solution.retry(wrong, 5, MyError)
+    assert len(calls) == 1
+
+
+def test_callbacks_from_inside_candidate_generators():
+    gen = solution.lazy_map(lambda x: x + 1, [1, 2, 3])
+    assert next(gen) == 2
+    assert list(gen) == [3, 4]
+
+
+def test_test_side_generator_iterated_by_candidate_code():
+    def numbers():
+        yield 1
+        yield 2
+
+    assert solution.consume(numbers()) == [10, 20]
+    assert solution.consume(x for x in range(3)) == [0, 10, 20]
+
+
+def test_decorator_keeps_name_and_doc():
+    calls = []
+
+    def square(x):
+        \"\"\"Square it.\"\"\"
+        calls.append(x)
+        return x * x
+
+    fast = solution.memoize(square)
+    assert fast(3) == 9 and fast(3) == 9
+    assert calls == [3]
+    assert fast.__name__ == "square"
+    assert solution.describe(square) == ("square", "Square it.", True, "(*args, **kwargs)")
+
+
+def test_callback_from_a_candidate_thread():
+    assert solution.in_thread(lambda x: x * 2, 21) == 42
+
+
+def test_test_side_context_manager():
+    lock = threading.Lock()
+    assert solution.with_lock(lock, lock.locked) is True
+    assert not lock.locked()
+
+
+def test_identity_round_trip_hash_and_protocols():
+    def fn():
+        return 1
+
+    assert solution.same(fn) is fn
+    assert solution.hashes(fn) == (True, True, 1, False)
+    assert solution.protocols(fn) == (True, False, False, False, "TestObject")
+    assert solution.protocols(io.StringIO("x"))[:4] == (False, True, True, False)
+
+
+def test_nested_calls_back_and_forth():
+    def fn(n):
+        return solution.down(fn, n)
+
+    assert fn(10) == 10
+
+
+def test_nesting_too_deep_fails_cleanly():
+    def fn(n):
+        return solution.down(fn, n)
+
+    with pytest.raises(RecursionError, match="nested"):
+        fn(100)
+    assert fn(3) == 3
+
+
+def test_monkeypatch_candidate_global_with_a_test_function(monkeypatch):
+    monkeypatch.setattr(solution, "helper", lambda x: x * 100)
+    assert solution.compute(2) == 2000
+
+
+def test_monkeypatch_undo_restored_the_original():
+    assert solution.compute(2) == 30
+
+
+def test_mock_patch_of_a_candidate_global():
+    with mock.patch("solution.helper", return_value=5) as fake:
+        assert solution.compute(1) == 50
+    fake.assert_called_once_with(1)
+    assert solution.compute(1) == 20
+
+
+def test_callbacks_registered_in_an_earlier_call():
+    solution.register(lambda x: x + 1)
+    solution.register(str)
+    assert solution.run_registered(1) == [2, "1"]
+
+
+def test_callback_used_after_the_call_that_passed_it_returned():
+    assert solution.call_later(lambda: "late") == "scheduled"
+
+
+def test_that_late_use_failed_cleanly():
+    time.sleep(0.6)
+    [(status, text)] = solution.later_results()
+    assert status == "error"
+    assert "can only be used while the test is calling" in text
+"""
+
+
+def test_test_side_objects_cross_as_references(sandbox: Sandbox) -> None:
+    """Lambdas, defs, Mocks, files, bound methods and test-class instances passed to
+    candidate code work as in one process, including nested and later calls."""
+    sandbox.write({"solution.py": CALLBACK_SOLUTION})
+    sandbox.start()
+    run = sandbox.pytest(
+        {"test_callbacks.py": CALLBACK_TESTS},
+        ini=HARNESS / "pytest.ini",
+        args=("--import-mode=importlib", "--capture=tee-sys"),
+    )
+    _all_passed(run, CALLBACK_TESTS.count("\ndef test_"))
+    for name, outcome in run.outcomes.items():
+        assert not outcome.properties, (name, outcome.properties)
+
+
+def test_the_callback_tests_fail_against_a_wrong_solution(sandbox: Sandbox) -> None:
+    wrong = (
+        CALLBACK_SOLUTION.replace("sorted(xs, key=key)", "sorted(xs)")
+        .replace("cb(old, new)", "cb(new, old)")
+        .replace("priority=1", "priority=2")
+        .replace("[x for x in xs if pred(x)]", "[x for x in xs if not pred(x)]")
+        .replace("except ValueError as exc", "except KeyError as exc")
+    )
+    sandbox.write({"solution.py": wrong})
+    sandbox.start()
+    run = sandbox.pytest({"test_callbacks.py": CALLBACK_TESTS})
+    failed = run.names("failed")
+    for name in (
+        "test_sorted_with_a_key_function",
+        "test_map_and_filter_helpers",
+        "test_observer_callbacks_run_later",
+        "test_mock_passed_in_and_asserted",
+        "test_mock_as_a_callback",
+        "test_callback_exceptions_cross_both_ways",
+    ):
+        assert name in failed, run.output[-3000:]
+    assert "test_file_object_opened_by_the_test" in run.names("passed")
+
+
+# ---------------------------------------------------------------------------
 # the candidate side at the protocol level
 
 
@@ -1730,7 +2250,7 @@ def test_worker_refuses_modules_outside_the_submission(sandbox: Sandbox) -> None
     sandbox.start()
     with raw_client(sandbox) as c:
         hello = c.call("hello")["v"]
-        assert P.Decoder(None, None, None, None, None).decode(hello)["version"] == 1
+        assert P.Decoder(None, None, None, None, None).decode(hello)["version"] == 2
         for name in ("os", "json", "../solution", "solution; import os", ""):
             reply = c.call("import", name)
             assert "x" in reply, (name, reply)
@@ -2050,9 +2570,14 @@ def test_bytes_use_base64_and_big_ints_hex() -> None:
 
 
 def test_harness_imports_only_the_standard_library() -> None:
-    allowed_third_party = {"pytest", "rpc_protocol"}
-    for name in ("rpc_protocol.py", "rpc_server.py", "rpc_client.py"):
-        tree = ast.parse((HARNESS / name).read_text(encoding="utf-8"))
+    """The RPC harness is standard library only (pytest in the plugin alone), imports
+    nothing of the grader, and the candidate side imports nothing of the harness (it
+    loads rpc_protocol.py by path, off sys.path)."""
+    harness_modules = {p.stem for p in HARNESS.glob("rpc_*.py")}
+    assert {"rpc_client", "rpc_connection", "rpc_errors", "rpc_protocol"} <= harness_modules
+    for path in sorted(HARNESS.glob("rpc_*.py")):
+        name = path.name
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]
@@ -2063,6 +2588,15 @@ def test_harness_imports_only_the_standard_library() -> None:
             for module in modules:
                 top = module.partition(".")[0]
                 assert top not in ("pickle", "marshal", "shelve", "ctypes", "grader", "runners")
-                assert top in sys.stdlib_module_names or top in allowed_third_party, (name, module)
-                if name != "rpc_client.py":
-                    assert top != "pytest", name
+                allowed = set(sys.stdlib_module_names)
+                if name != "rpc_server.py":
+                    allowed |= harness_modules
+                if name == "rpc_client.py":
+                    allowed |= {"pytest", "_pytest"}
+                assert top in allowed, (name, module)
+
+
+def test_every_harness_module_is_copied_into_the_sandbox() -> None:
+    from runners.docker import HARNESS_FILES
+
+    assert {p.name for p in HARNESS.glob("*.py")} <= set(HARNESS_FILES)

@@ -140,10 +140,10 @@ class Findings:
         )
 
     def captured(self, fixture: str) -> None:
-        what = "logs" if fixture == "caplog" else "printed output"
+        what, verb = ("logs", "logs") if fixture == "caplog" else ("printed output", "prints")
         self.note(
-            f"reads {what} with {fixture}, but the candidate's code runs in another process: "
-            f"its {what} never reach this one",
+            f"reads {what} with {fixture}, but the candidate's code runs in another process, "
+            f"so what it {verb} never reaches this one",
             f"{IN_PROCESS}, or have the function return the text (or write it to a stream "
             "passed as an argument) instead of printing or logging it",
         )
@@ -282,6 +282,9 @@ def _wrap_monkeypatch(
     findings: Findings,
     is_candidate: Callable[[object], bool],
 ) -> None:
+    # setenv and delenv go through setitem/delitem: one note is enough.
+    inside = [0]
+
     def attr_change(how: str) -> Callable[[Any], Callable[..., Any]]:
         def make(original: Callable[..., Any]) -> Callable[..., Any]:
             def method(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -304,7 +307,7 @@ def _wrap_monkeypatch(
             def method(self: Any, dic: Any, name: Any, *args: Any, **kwargs: Any) -> Any:
                 result = original(self, dic, name, *args, **kwargs)
                 with _guard():
-                    if not is_candidate(dic):
+                    if not inside[0] and not is_candidate(dic):
                         findings.note(
                             f"monkeypatch.{how} changes the key {str(name)[:60]!r} of "
                             f"{describe_target(dic, None)} in the test process (a dict read "
@@ -322,7 +325,11 @@ def _wrap_monkeypatch(
     def process_change(how: str, detail: Callable[[tuple[Any, ...]], str]) -> Callable[..., Any]:
         def make(original: Callable[..., Any]) -> Callable[..., Any]:
             def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-                result = original(self, *args, **kwargs)
+                inside[0] += 1
+                try:
+                    result = original(self, *args, **kwargs)
+                finally:
+                    inside[0] -= 1
                 with _guard():
                     findings.changed_process(f"monkeypatch.{how}", detail(args))
                 return result

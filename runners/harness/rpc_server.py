@@ -346,7 +346,7 @@ _META_NAMES = frozenset({"__name__", "__qualname__"})
 _INTERNALS = frozenset(
     {
         "__globals__", "__code__", "__closure__", "__func__", "__self__", "__dict__",
-        "__builtins__", "__defaults__", "__kwdefaults__", "__wrapped__", "__subclasses__",
+        "__builtins__", "__defaults__", "__kwdefaults__", "__subclasses__",
         "__mro__", "__bases__", "__base__", "__traceback__", "__context__", "__cause__",
         "__objclass__", "__spec__", "__loader__", "__file__", "__path__", "__getstate__",
         "__set_name__", "__init_subclass__", "__weakref__", "__slots__", "__origin__",

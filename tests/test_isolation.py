@@ -369,7 +369,7 @@ def lookup(item):
     return {"tea": 3}[item]
 '''
 
-EVENTS_TESTS = '''
+EVENTS_TESTS = """
 import io
 import os
 from unittest import mock
@@ -475,7 +475,7 @@ def test_patch_restored_after_the_previous_test():
     with mock.patch("events.lookup", return_value=7) as fake:
         assert events.fetch_price("tea") == 14
     fake.assert_called_once_with("tea")
-'''
+"""
 
 WRONG_EVENTS = (
     EVENTS_SOLUTION.replace("callback(old, new)", "callback(new, old)")
@@ -558,7 +558,7 @@ def greet(name):
     print(f"hello {name}")
 '''
 
-CONFIG_TESTS = '''
+CONFIG_TESTS = """
 import os
 from unittest import mock
 
@@ -594,7 +594,7 @@ def test_capsys(capsys):
 
 def test_portable():
     assert config.mode() == "prod"
-'''
+"""
 
 CONFIG_CAUSES = {
     "test_patched_open": "patches builtins.open",

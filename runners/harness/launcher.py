@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import time
+from typing import Any
 
 # Paths inside a container; the local runner points them at a temporary folder.
 ROOT = "/grader"
@@ -68,7 +69,9 @@ def _copy_submission() -> None:
             shutil.copyfile(entry.path, dst)
 
 
-def _command(job: dict, junit_fd: int | None = None, token_fd: int | None = None) -> list[str]:
+def _command(
+    job: dict[str, Any], junit_fd: int | None = None, token_fd: int | None = None
+) -> list[str]:
     py = sys.executable
     harness, out = f"{ROOT}/harness", f"{ROOT}/out"
     if job["role"] == "candidate":
@@ -118,8 +121,8 @@ def _read(path: str) -> str:
         return ""
 
 
-def _cgroup_stats() -> dict:
-    stats: dict = {"peak_memory_bytes": None, "oom_kills": 0, "pids_max_events": 0}
+def _cgroup_stats() -> dict[str, Any]:
+    stats: dict[str, Any] = {"peak_memory_bytes": None, "oom_kills": 0, "pids_max_events": 0}
     if os.getpid() != 1:
         # Not a container's init (the local runner): the cgroup is the host's.
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -222,8 +225,9 @@ def _deny_syscalls() -> None:
     everywhere = [425, 426, 427]
     x86_64 = block(everywhere + [101, 310, 311], True)
     other = block(everywhere, False)
-    prog = b"".join([ins(ld_w_abs, 4), ins(jeq_k, 0xC000003E, jt=0, jf=len(x86_64)),
-                     *x86_64, *other])
+    prog = b"".join(
+        [ins(ld_w_abs, 4), ins(jeq_k, 0xC000003E, jt=0, jf=len(x86_64)), *x86_64, *other]
+    )
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
@@ -237,7 +241,7 @@ def _deny_syscalls() -> None:
         raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP failed")
 
 
-def _harden_init(events: list[dict]) -> None:
+def _harden_init(events: list[dict[str, Any]]) -> None:
     """As a container's init: become non-dumpable, then add the seccomp filter."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -279,7 +283,7 @@ class _Tail:
 def main() -> int:
     global ROOT, WORK
     signal.signal(signal.SIGTERM, _on_term)
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     token = os.environ.pop(TOKEN_ENV, "")
     if os.getpid() == 1:
         _harden_init(events)
@@ -392,8 +396,12 @@ def main() -> int:
     if junit_r is not None:
         if junit_overflow:
             junit.clear()
-            events.append({"code": "junit-too-large",
-                           "message": f"the JUnit XML passed {MAX_JUNIT_BYTES} bytes"})
+            events.append(
+                {
+                    "code": "junit-too-large",
+                    "message": f"the JUnit XML passed {MAX_JUNIT_BYTES} bytes",
+                }
+            )
         result["junit_bytes"] = len(junit)
         try:
             _write_out("junit.xml", bytes(junit))

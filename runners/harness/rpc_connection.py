@@ -224,7 +224,8 @@ class Connection:
         if self.sock is None:
             self.connect()
         if proxy._grader_gen == self.generation:
-            return proxy._grader_rid
+            current: int = proxy._grader_rid
+            return current
         path = proxy._grader_path
         if path is None:
             raise StaleReference(
@@ -232,7 +233,7 @@ class Connection:
                 "been restarted (probably in an earlier test); it cannot be used any more"
             )
         fresh = self._resolve_path(path)
-        rid = fresh._grader_rid
+        rid: int = fresh._grader_rid
         object.__setattr__(proxy, "_grader_rid", rid)
         object.__setattr__(proxy, "_grader_gen", fresh._grader_gen)
         self._adopt(rid)
@@ -362,7 +363,8 @@ class Connection:
         if module == "builtins":
             cls = P.builtin_exception(qualname)
             if cls is not None:
-                return SUBSTITUTES.get(cls, cls)
+                substitute: type = SUBSTITUTES.get(cls, cls)
+                return substitute
         key = (module, qualname)
         cached = self.exc_classes.get(key)
         if cached is not None:
@@ -388,16 +390,16 @@ class Connection:
             "__str__": _remote_exc_str,
             "_grader_remote_class": key,
         }
-        cls = None
+        made: type | None = None
         for attempt in (tuple(bases[:8]), tuple(bases[:1]), (Exception,)):
             try:
-                cls = type(name, attempt, namespace)
+                made = type(name, attempt, namespace)
                 break
             except TypeError:  # layout conflict, inconsistent MRO
                 continue
-        assert cls is not None
-        self.exc_classes[key] = cls
-        return cls
+        assert made is not None
+        self.exc_classes[key] = made
+        return made
 
     def _on_exception(
         self,
@@ -412,7 +414,7 @@ class Connection:
         cls = self._on_exc_class(desc.get("c"))  # type: ignore[arg-type]
         message = desc.get("s")
         message = message if type(message) is str else ""
-        exc = P.build_exception(cls, args, message)
+        exc: BaseException = P.build_exception(cls, args, message)
         if getattr(cls, "_grader_remote_class", None) is not None:
             exc.__dict__["_grader_message"] = message
         attrs = desc.get("d")
@@ -442,12 +444,14 @@ class Connection:
         if cls is None:
             name = qualname.rpartition(".")[2]
             try:
-                cls = collections.namedtuple(name if name.isidentifier() else "Row", fields)  # type: ignore[misc]
+                made_cls: type = collections.namedtuple(  # type: ignore[misc]  # dynamic fields
+                    name if name.isidentifier() else "Row", fields
+                )
             except ValueError:  # keywords, leading underscores...
                 return items
-            cls.__module__ = module
-            cls.__qualname__ = qualname
-            self.nt_classes[key] = cls
+            made_cls.__module__ = module
+            made_cls.__qualname__ = qualname
+            self.nt_classes[key] = cls = made_cls
         made: tuple[object, ...] = tuple.__new__(cls, items)
         return made
 
@@ -562,7 +566,7 @@ class Connection:
             payload = reader.read_frame()
             if payload is None:
                 raise EOFError
-            msg = P.loads(payload)
+            msg: dict[str, Any] = P.loads(payload)
             if "o" in msg:
                 self._serve(msg, sock)
                 continue
@@ -583,18 +587,19 @@ class Connection:
                 ) from None
         if "x" in reply and isinstance(reply["x"], dict):
             try:
-                exc = self.decode(["x", reply["x"]])
+                raised = self.decode(["x", reply["x"]])
             except P.ProtocolError as perr:
                 self.drop()
                 raise CandidateProtocolError(
                     f"candidate process sent a malformed exception ({perr})"
                 ) from None
-            assert isinstance(exc, BaseException)
-            if op != "next" and isinstance(exc, (StopIteration, StopAsyncIteration)):
-                exc = CandidateStopIteration(
-                    f"candidate code raised {type(exc).__name__} during {describe_call(op, args)}"
+            assert isinstance(raised, BaseException)
+            if op != "next" and isinstance(raised, (StopIteration, StopAsyncIteration)):
+                raised = CandidateStopIteration(
+                    f"candidate code raised {type(raised).__name__} during "
+                    f"{describe_call(op, args)}"
                 )
-            raise exc
+            raise raised
         if "p" in reply:
             raise CandidateRequestRefused(
                 f"candidate process could not complete {describe_call(op, args)}: "

@@ -77,7 +77,8 @@ _NAMED_KINDS: tuple[tuple[type, str], ...] = (
 
 
 def type_name(obj: object) -> str:
-    return P._class_attr(type(obj), "__qualname__", "object")[:200]
+    name: str = P._class_attr(type(obj), "__qualname__", "object")
+    return name[:200]
 
 
 def _top(module: object) -> str:

@@ -260,8 +260,8 @@ def install_detectors(
 
         return __enter__
 
-    wrap(mock._patch, "__enter__", patch_enter)  # type: ignore[attr-defined]
-    wrap(mock._patch_dict, "__enter__", patch_dict_enter)  # type: ignore[attr-defined]
+    wrap(mock._patch, "__enter__", patch_enter)
+    wrap(mock._patch_dict, "__enter__", patch_dict_enter)
 
     monkeypatch = sys.modules.get("_pytest.monkeypatch")
     klass = getattr(monkeypatch, "MonkeyPatch", None)

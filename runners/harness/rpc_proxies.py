@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections.abc
 import types
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
 
 from rpc_errors import CandidateError, CandidateProtocolError, CannotTransfer
 
@@ -165,7 +165,7 @@ class RemoteObject:
         except Exception:  # interpreter shutdown, half-built proxy
             pass
 
-    __doc__ = property(_doc)  # type: ignore[assignment]
+    __doc__ = property(_doc)
 
     def _rpc(self, op: str, *args: object) -> object:
         __tracebackhide__ = True
@@ -377,7 +377,7 @@ class RemoteObject:
     def __deepcopy__(self, memo: object) -> object:
         return self._rpc_unop("deepcopy")
 
-    def __reduce_ex__(self, protocol: object) -> object:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
         raise TypeError("a remote object cannot be pickled")
 
     def _rpc_unop(self, name: str) -> object:
@@ -430,7 +430,8 @@ def _make_binops() -> None:
 _make_binops()
 
 
-_module_dict: Callable[[types.ModuleType], dict[str, Any]] = types.ModuleType.__dict__[
+# The module's own namespace (its __dict__ property shows the remote one).
+_module_dict: Callable[[types.ModuleType], dict[str, Any]] = vars(types.ModuleType)[
     "__dict__"
 ].__get__
 
@@ -473,8 +474,8 @@ class RemoteModule(types.ModuleType):
         local["_grader_conn"] = conn
         local["_grader_proxy"] = None
 
-    @property  # type: ignore[misc]
-    def __dict__(self) -> Mapping[str, object]:  # type: ignore[override]
+    @property
+    def __dict__(self) -> Mapping[str, object]:  # type: ignore[override]  # a view, not the dict
         return _RemoteNamespace(self)
 
     def _grader_module_proxy(self) -> RemoteObject:
@@ -486,6 +487,7 @@ class RemoteModule(types.ModuleType):
                 raise CandidateProtocolError("import did not return a module")
             object.__setattr__(proxy, "_grader_path", (self.__name__, ()))
             local["_grader_proxy"] = proxy
+        assert isinstance(proxy, RemoteObject)
         return proxy
 
     def __getattr__(self, name: str) -> object:

@@ -49,7 +49,7 @@ import traceback
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, SupportsIndex
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 THIS_FILE = os.path.abspath(__file__)
@@ -282,7 +282,7 @@ class RefTable:
 
 
 _COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
-_BINOPS = {
+_BINOPS: dict[str, Callable[[Any, Any], object]] = {
     name: getattr(operator, name)
     for name in [
         "eq",
@@ -320,7 +320,7 @@ _BINOPS = {
     ]
 }
 _BINOPS["divmod"] = divmod
-_UNOPS = {
+_UNOPS: dict[str, Callable[[Any], object]] = {
     "neg": operator.neg,
     "pos": operator.pos,
     "abs": operator.abs,
@@ -411,8 +411,8 @@ class TestObject:
     def _meta_module(self) -> object:
         return self._grader("meta", "__module__")
 
-    __doc__ = property(_meta_doc)  # type: ignore[assignment]
-    __module__ = property(_meta_module)  # type: ignore[assignment]
+    __doc__ = property(_meta_doc)
+    __module__ = property(_meta_module)
 
     def __setattr__(self, name: str, value: object) -> None:
         self._grader("setattr", name, value)
@@ -450,7 +450,7 @@ class TestObject:
     def __deepcopy__(self, memo: object) -> TestObject:
         return self
 
-    def __reduce_ex__(self, protocol: object) -> object:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
         raise TypeError(f"cannot pickle a reference to a test-side {self._grader_type}")
 
 

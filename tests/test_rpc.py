@@ -2442,6 +2442,55 @@ ATTEMPTS = {
 }
 
 
+OUTSIDE_TESTS = """
+import pytest
+
+import solution
+
+
+def victim():
+    return 1
+
+
+# at import (collection), outside of any test
+solution.read_globals(victim)
+
+
+def test_first():
+    assert solution.swallow(lambda x: None, 1) == "fine"
+
+
+def test_fail_in_a_callback():
+    assert solution.swallow(lambda x: pytest.fail("failed in the callback"), 1) == "fine"
+
+
+def test_skip_in_a_callback():
+    solution.swallow(lambda x: pytest.skip("skipped in the callback"), 1)
+
+
+def test_next_one_is_clean():
+    assert solution.swallow(lambda x: None, 1) == "fine"
+"""
+
+
+def test_refusals_outside_a_test_and_pytest_outcomes_in_callbacks(sandbox: Sandbox) -> None:
+    """A refusal at collection fails the first test that runs (at setup); ``pytest.fail`` and
+    ``pytest.skip`` inside a test callback end the test as they would in one
+    process (the candidate's code cannot swallow them), and the next test is clean."""
+    sandbox.write({"solution.py": TAMPER_SOLUTION})
+    sandbox.start()
+    run = sandbox.pytest({"test_outside.py": OUTSIDE_TESTS})
+    first = run.outcomes["test_first"]
+    assert first.outcome == "error"
+    assert "outside of any test" in first.prop("grader_tamper")[0]
+    failed = run.outcomes["test_fail_in_a_callback"]
+    assert failed.outcome == "failed" and "failed in the callback" in failed.message
+    assert not failed.properties
+    assert run.outcomes["test_skip_in_a_callback"].outcome == "skipped"
+    clean = run.outcomes["test_next_one_is_clean"]
+    assert clean.outcome == "passed" and not clean.properties, clean
+
+
 def test_escape_attempts_are_refused_recorded_and_fail_the_test(sandbox: Sandbox) -> None:
     """Each attempt raises in the candidate's code with a clear message, fails the
     test although the candidate caught it, and leaves a ``grader_tamper`` property;

@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 _STATE: dict[str, Any] = {}
+SENTINEL_FILE = "test_grader_sentinel.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -212,6 +213,11 @@ def pytest_runtest_makereport(
     report = yield
     findings = _findings()
     if findings is None or findings.item is not item:
+        return report
+    if item.nodeid.split("::", 1)[0].endswith(SENTINEL_FILE):
+        # The host rejects a run whose sentinel did not xfail: evidence gathered
+        # while it ran (session fixtures' teardown) goes to the run's properties.
+        findings.pending.extend(findings.new_tamper())
         return report
     refused = findings.new_tamper()
     if refused:

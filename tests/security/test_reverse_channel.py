@@ -157,7 +157,7 @@ pids = 64
 
 # Calls the attack on every test-side object a function receives, then answers as
 # the module below it would (the failing baseline, unless the case says otherwise).
-WRAP = '''
+WRAP = """
 
 def _wrap(name):
     base = globals()[name]
@@ -176,7 +176,7 @@ def _wrap(name):
 
 for _name in ("apply", "each", "notify", "total", "sort_by"):
     globals()[_name] = _wrap(_name)
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -374,8 +374,9 @@ def _properties(result: RunResult | None) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _grade(challenge: Challenge, expected: ExpectedTests, source: str, work: Path,
-           label: str, cache: Path) -> Run:
+def _grade(
+    challenge: Challenge, expected: ExpectedTests, source: str, work: Path, label: str, cache: Path
+) -> Run:
     runner = RecordingRunner()
     folder = write_tree(work / "upload", {"relay.py": source})
     try:
@@ -385,14 +386,16 @@ def _grade(challenge: Challenge, expected: ExpectedTests, source: str, work: Pat
     except BaseException as exc:  # noqa: BLE001 - re-raised by the test that reads it
         report, error = None, exc
     ids = list(runner.container_ids)
-    graded = Graded(report, error, label, ids, containers_left(runner, label, ids),
-                    host_processes_of(ids))
+    graded = Graded(
+        report, error, label, ids, containers_left(runner, label, ids), host_processes_of(ids)
+    )
     return Run(graded, _properties(runner.results[-1] if runner.results else None))
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-         docker_runner: Any) -> dict[str, Run]:
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
+) -> dict[str, Run]:
     wanted = set()
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -400,14 +403,17 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             wanted.add(params["case"])
     base = tmp_path_factory.mktemp("reverse")
     cache = base / "cache"
-    root = write_tree(base / "relay", {
-        "challenge.toml": RELAY_TOML,
-        "solution/relay.py": RELAY_SOLUTION,
-        "starter/relay.py": RELAY_BASELINE,
-        "tests/public/test_public.py": RELAY_PUBLIC,
-        "tests/hidden/test_hidden.py": RELAY_HIDDEN,
-        "tests/hidden/numbers.txt": "1\n2\n3\n",
-    })
+    root = write_tree(
+        base / "relay",
+        {
+            "challenge.toml": RELAY_TOML,
+            "solution/relay.py": RELAY_SOLUTION,
+            "starter/relay.py": RELAY_BASELINE,
+            "tests/public/test_public.py": RELAY_PUBLIC,
+            "tests/hidden/test_hidden.py": RELAY_HIDDEN,
+            "tests/hidden/numbers.txt": "1\n2\n3\n",
+        },
+    )
     challenge = load_challenge(root)
     expected = expected_tests(challenge, docker_runner, cache_dir=cache)
     jobs: dict[str, Callable[[], Run]] = {}
@@ -438,9 +444,7 @@ def test_baselines_score_as_expected(case: str, runs: dict[str, Run]) -> None:
     a tamper record: the zeros below are the attacks' doing."""
     run = runs[case]
     report = _checked(run)
-    assert report.scores.correctness == (100 if case == "honest_solution" else 0), outcomes(
-        report
-    )
+    assert report.scores.correctness == (100 if case == "honest_solution" else 0), outcomes(report)
     assert not any(run.tamper().values()), run.tamper()
 
 

@@ -2569,6 +2569,10 @@ def debug():
 
 def size(path):
     return len(str(path))
+
+
+class Thing:
+    pass
 """
 
 PORTABILITY_TESTS = """
@@ -2642,6 +2646,11 @@ def test_two_causes_in_one_test(monkeypatch):
     assert solution.env("A") == "1"
 
 
+def test_a_test_failing_for_its_own_reasons_records_nothing():
+    assert not isinstance(object(), solution.Thing)
+    assert solution.Thing() + 1 == 2
+
+
 def test_a_passing_test_records_nothing(monkeypatch):
     monkeypatch.setenv("X", "1")
     assert solution.env("PATH") is not None
@@ -2695,6 +2704,9 @@ def test_failed_tests_that_cannot_work_in_another_process_say_why(sandbox: Sandb
         assert not outcome.prop("grader_tamper"), name
     open_note = json.loads(run.outcomes["test_patch_builtins_open"].prop("grader_portability")[0])
     assert "file's contents" in open_note["fix"]
+    own_reasons = run.outcomes["test_a_test_failing_for_its_own_reasons_records_nothing"]
+    assert own_reasons.outcome == "failed", own_reasons.message
+    assert not own_reasons.properties, own_reasons.properties
     for name in (
         "test_a_passing_test_records_nothing",
         "test_patching_the_candidate_module_works",

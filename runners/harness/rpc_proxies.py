@@ -109,7 +109,7 @@ def _binop(name: str, a: object, b: object) -> object:
     try:
         # Only data and the candidate's own objects: a local object's reflected
         # method gets its turn (NotImplemented), as between two local objects.
-        return proxy._grader_conn.call("binop", name, a, b, export=False)
+        return proxy._grader_conn.call("binop", name, a, b, export=False, notes=False)
     except CannotTransfer:
         return NotImplemented
 
@@ -310,13 +310,13 @@ class RemoteObject:
 
     def __instancecheck__(self, obj: object) -> bool:
         try:
-            return _bool(self._grader_conn.call("isinstance", obj, self, export=False))
+            return _bool(self._grader_conn.call("isinstance", obj, self, export=False, notes=False))
         except CannotTransfer:
             return False
 
     def __subclasscheck__(self, sub: object) -> bool:
         try:
-            return _bool(self._grader_conn.call("issubclass", sub, self, export=False))
+            return _bool(self._grader_conn.call("issubclass", sub, self, export=False, notes=False))
         except CannotTransfer:
             return False
 

@@ -6,7 +6,10 @@ port over a temporary sample submission, then measures, with the test-side clien
 
 1. one call of a module function (``solution.add(1, 2)``: attribute read + call,
    two round trips), one call through a name bound beforehand (one round trip),
-   median over 10,000 calls each;
+   and one call that calls back into the test (``apply(fn, 1)`` with a test-side
+   ``fn``: the call's round trip plus one from the candidate to the test side),
+   median over 10,000 calls each; the callback call is also compared with the
+   plain bound call of the same run;
 2. the body of a typical test (object with state, method calls, an expected
    exception, a generator, a dataclass comparison), median over 1,000 runs;
 3. a whole pytest run of 200 such tests, in a subprocess, both ways.
@@ -40,6 +43,10 @@ import dataclasses
 
 def add(a, b):
     return a + b
+
+
+def apply(fn, x):
+    return fn(x)
 
 
 class InsufficientFunds(ValueError):
@@ -184,6 +191,12 @@ def _bench(root: Path, cand: Path, address: str) -> int:
         trips = conn.next_id - before
 
         remote_add, local_add = remote.add, local.add
+        remote_apply, local_apply = remote.apply, local.apply
+
+        def double(x: int) -> int:
+            return x * 2
+
+        assert remote_apply(double, 21) == 42
         figures = {
             "module function call, mod.add(1, 2)": (
                 _median_ns(lambda: local.add(1, 2), CALLS),
@@ -192,6 +205,10 @@ def _bench(root: Path, cand: Path, address: str) -> int:
             "bound function call, add(1, 2)": (
                 _median_ns(lambda: local_add(1, 2), CALLS),
                 _median_ns(lambda: remote_add(1, 2), CALLS),
+            ),
+            "call with a test callback, apply(fn, 1)": (
+                _median_ns(lambda: local_apply(double, 1), CALLS),
+                _median_ns(lambda: remote_apply(double, 1), CALLS),
             ),
             f"typical test body ({trips} round trips)": (
                 _median_ns(lambda: typical(local), BODIES),
@@ -211,6 +228,12 @@ def _bench(root: Path, cand: Path, address: str) -> int:
     for name, (a, b) in figures.items():
         print(f"{name:44} {_fmt(a)} {_fmt(b)} {b / a:7.0f}x")
     print(f"{'bare round trip (ping)':44} {'':12} {_fmt(ping)}")
+    plain = figures["bound function call, add(1, 2)"][1]
+    callback = figures["call with a test callback, apply(fn, 1)"][1]
+    print(
+        f"{'callback call vs plain bound call (isolated)':44} {_fmt(plain)} {_fmt(callback)} "
+        f"{callback / plain:7.1f}x"
+    )
     print(
         f"{'pytest run of ' + str(PYTEST_TESTS) + ' such tests (wall, incl. startup)':44} "
         f"{in_proc:10.2f} s {isolated:10.2f} s {isolated / in_proc:7.1f}x"

@@ -200,11 +200,8 @@ def test_results(
         counted = test_id not in expected.author_skipped
         case = res.cases.get(test_id)
         if case is not None:
+            # (The harness also put the notes into the failure text reviewers read.)
             notes = _portability(case) if case.outcome in ("failed", "error") else []
-            message = case.message
-            if notes:
-                explained = "\n".join(f"process isolation: {n.cause}; fix: {n.fix}" for n in notes)
-                message = f"{message}\n\n{explained}" if message else explained
             out.append(
                 TestResult(
                     id=test_id,
@@ -212,7 +209,7 @@ def test_results(
                     weight=weight,
                     outcome=case.outcome,  # type: ignore[arg-type]
                     duration_s=round(case.duration_s, 4),
-                    message=message,
+                    message=case.message,
                     output=case.output,
                     counted=counted,
                     portability=notes,

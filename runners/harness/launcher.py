@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grader_contract as C  # noqa: E402 - the harness folder is not on sys.path under -I
@@ -94,7 +95,9 @@ def _substitute(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def _placeholders(job: dict, results_fd: int | None, token_fd: int | None) -> dict[str, str]:
+def _placeholders(
+    job: dict[str, Any], results_fd: int | None, token_fd: int | None
+) -> dict[str, str]:
     values = {
         C.ROOT_PLACEHOLDER: ROOT,
         C.WORK_PLACEHOLDER: WORK,
@@ -108,18 +111,18 @@ def _placeholders(job: dict, results_fd: int | None, token_fd: int | None) -> di
     return values
 
 
-def _child_env(job: dict, values: dict[str, str]) -> dict[str, str]:
+def _child_env(job: dict[str, Any], values: dict[str, str]) -> dict[str, str]:
     env = dict(C.BASE_ENV)
     for key, value in (job.get("env") or {}).items():
         env[str(key)] = _substitute(str(value), values)
     return env
 
 
-def _cwd(job: dict) -> str:
-    return os.path.join(ROOT, job["cwd"]) if job.get("cwd") else WORK
+def _cwd(job: dict[str, Any]) -> str:
+    return os.path.join(ROOT, str(job["cwd"])) if job.get("cwd") else WORK
 
 
-def _lint(job: dict, deadline: float, events: list[dict]) -> None:
+def _lint(job: dict[str, Any], deadline: float, events: list[dict[str, Any]]) -> None:
     """Run the job's lint step (before any submitted code runs); keep its report."""
     report = bytearray()
     ok, _, code = _step(job, job["lint"], deadline, events, keep=report)
@@ -131,16 +134,18 @@ def _lint(job: dict, deadline: float, events: list[dict]) -> None:
         events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
 
 
-def _build(job: dict, deadline: float, events: list[dict]) -> tuple[bool, str, int | None]:
+def _build(
+    job: dict[str, Any], deadline: float, events: list[dict[str, Any]]
+) -> tuple[bool, str, int | None]:
     """Run the job's build step: (ok, bounded log, exit code)."""
     return _step(job, job["build"], deadline, events)
 
 
 def _step(
-    job: dict,
+    job: dict[str, Any],
     argv_template: list[str],
     deadline: float,
-    events: list[dict],
+    events: list[dict[str, Any]],
     keep: bytearray | None = None,
 ) -> tuple[bool, str, int | None]:
     """Run one step before the command: (ok, bounded log, exit code). With ``keep``,
@@ -200,8 +205,8 @@ def _read(path: str) -> str:
         return ""
 
 
-def _cgroup_stats() -> dict:
-    stats: dict = {"peak_memory_bytes": None, "oom_kills": 0, "pids_max_events": 0}
+def _cgroup_stats() -> dict[str, Any]:
+    stats: dict[str, Any] = {"peak_memory_bytes": None, "oom_kills": 0, "pids_max_events": 0}
     if os.getpid() != 1:
         # Not a container's init (the local runner): the cgroup is the host's.
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -320,7 +325,7 @@ def _deny_syscalls() -> None:
         raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP failed")
 
 
-def _harden_init(events: list[dict]) -> None:
+def _harden_init(events: list[dict[str, Any]]) -> None:
     """As a container's init: become non-dumpable, then add the seccomp filter."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -362,7 +367,7 @@ class _Tail:
 def main() -> int:
     global ROOT, WORK
     signal.signal(signal.SIGTERM, _on_term)
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     token = os.environ.pop(C.TOKEN_ENV, "")
     if os.getpid() == 1:
         _harden_init(events)
@@ -378,7 +383,7 @@ def main() -> int:
         except OSError as exc:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
     deadline = started + float(job["limits"]["wall_seconds"])
-    result: dict = {"events": events}
+    result: dict[str, Any] = {"events": events}
     if job.get("lint"):
         _lint(job, deadline, events)
     if job.get("build"):
@@ -403,7 +408,9 @@ def main() -> int:
     return 0
 
 
-def _run(job: dict, token: str, deadline: float, events: list[dict]) -> dict:
+def _run(
+    job: dict[str, Any], token: str, deadline: float, events: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Run the job's command until it ends or the deadline; its exit, tails and results."""
     limit = int(job["limits"]["output_kb"]) * 1024
     results_r = results_w = token_r = None

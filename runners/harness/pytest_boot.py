@@ -152,7 +152,7 @@ def main(argv: list[str]) -> int:
 
     # pytest exports the running test's id as PYTEST_CURRENT_TEST; the code under
     # test must get no hint of which (hidden) test is calling it.
-    _pytest.runner._update_current_test_var = lambda item, when: None  # type: ignore[assignment]
+    _pytest.runner._update_current_test_var = lambda item, when: None
     return int(pytest.main(pytest_args, plugins=plugins))
 
 

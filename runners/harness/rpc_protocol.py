@@ -13,6 +13,17 @@ Messages
     replies  ``{"i": id, "v": value}``   the operation's result
              ``{"i": id, "x": exc}``     the operation raised (see *exceptions*)
              ``{"i": id, "p": text}``    the request itself was refused
+    Any message may carry ``"r"``: ids of the *receiver's* references that the sender
+    no longer holds (see *references*).
+
+Calls in both directions
+    The test side sends requests (``TEST_OPS`` are served by the candidate side).
+    While it waits for a reply, the candidate side may send requests of its own
+    (``CANDIDATE_OPS``, on references to test-side objects); the test side serves
+    them, and may call the candidate again while it does, to any depth up to
+    ``MAX_NESTING`` outstanding requests. Each side numbers its own requests; a
+    message with ``"o"`` is a request, any other is the reply to the innermost
+    request its receiver has outstanding (anything else breaks the protocol).
 
 Values
     ``null``/``true``/``false``, JSON strings, JSON integers (``|n| < 2**63``) and
@@ -34,6 +45,9 @@ Values
     ``["nt", module, qualname, [field...], [v...]]`` a namedtuple instance
     ``["r", id, type name]`` a reference to an object kept alive by the candidate side
         (the test side sends ``["r", id]``)
+    ``["q", id, type name, flags]`` a reference to an object kept alive by the test
+        side (the candidate side sends ``["q", id]``); ``flags`` (``REF_*``) say
+        which protocols the object has, so the candidate's proxy has just those
     ``["x", exc]`` an exception instance, ``["E", cls]`` an exception class
 
     Instances of subclasses of the builtin types travel as the exact builtin type:
@@ -41,11 +55,21 @@ Values
     ``str.__str__``, ``list.copy``, ``dict.items``...), so no method the subclass
     overrides runs and ``class Evil(int)`` arrives as a plain ``int``.
 
+References
+    A side keeps every object it sends as a reference in a table (one id per live
+    object) until the other side releases the id with ``"r"``. The receiver keeps one
+    proxy per id and counts how often it received the id while that proxy lived; it
+    releases the id when the count drops to zero, so an id that crosses again while
+    its release is on the way stays valid.
+
 Exceptions
     cls: ``{"m": module, "q": qualname, "b": [cls...]}`` (``b``: exception bases;
     builtin exception classes are just ``{"m": "builtins", "q": name}``).
     exc: ``{"c": cls, "a": [args as data] | null, "s": str(exc), "d": {attr: value},
-    "tb": remote traceback text | null}``.
+    "tb": remote traceback text | null, "o": origin | absent}``. ``o`` is a token the
+    test side puts on an exception raised by test-side code; an exception the
+    candidate side lets through carries it back, so the test side re-raises the
+    original object.
 """
 
 from __future__ import annotations
@@ -56,8 +80,14 @@ import collections
 import json
 import math
 import struct
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
-PROTOCOL_VERSION = 1
+# A wire value: JSON made of None, bool, int, float, str, lists and dicts.
+Wire = Any
+OnOther = Callable[[object], Wire]
+
+PROTOCOL_VERSION = 2
 MAX_FRAME = 16 * 1024 * 1024
 # Nesting refused when decoding (a value nested deeper is a protocol error).
 MAX_DEPTH = 200
@@ -66,6 +96,75 @@ ENCODE_DEPTH = 100
 # Upper bound of values in one message (each container and scalar counts one).
 MAX_NODES = 2_000_000
 MAX_NAME = 300
+# Requests outstanding at once on one connection, both directions counted (a test
+# calls the candidate, which calls a test callback, which calls the candidate...).
+MAX_NESTING = 32
+
+# Operations the candidate side serves (sent by the test side).
+TEST_OPS = frozenset(
+    {
+        "hello", "ping", "import", "getattr", "setattr", "delattr", "call", "str", "repr",
+        "len", "bool", "hash", "iter", "next", "dir", "format", "round", "getitem",
+        "setitem", "delitem", "contains", "binop", "unop", "enter", "exit", "exports",
+        "isinstance", "issubclass",
+    }
+)  # fmt: skip
+# Operations the test side serves on references to its objects (sent by the candidate
+# side). ``setattr``/``delattr`` are always refused: they exist so that the attempt
+# reaches the test side and is recorded. ``meta`` reads ``__name__``, ``__qualname__``,
+# ``__module__`` or ``__doc__`` when it is a string.
+CANDIDATE_OPS = frozenset(
+    {
+        "call", "getattr", "meta", "setattr", "delattr", "iter", "next", "getitem", "len",
+        "contains", "cmp", "bool", "hash", "str", "repr", "format", "enter", "exit",
+    }
+)  # fmt: skip
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+# What a test-side object supports (the flags of a ``["q", ...]`` reference).
+REF_CALL = 1
+REF_ITER = 2
+REF_NEXT = 4
+REF_LEN = 8
+REF_CONTAINS = 16
+REF_GETITEM = 32
+REF_WITH = 64
+REF_BOOL = 128
+REF_HASH = 256
+_REF_SLOTS = (
+    (REF_ITER, "__iter__"),
+    (REF_NEXT, "__next__"),
+    (REF_LEN, "__len__"),
+    (REF_CONTAINS, "__contains__"),
+    (REF_GETITEM, "__getitem__"),
+    (REF_BOOL, "__bool__"),
+)
+
+
+def _type_slot(tp: type, name: str) -> object:
+    """What the class defines for ``name`` (found along its MRO, no descriptor run)."""
+    for klass in type.__dict__["__mro__"].__get__(tp):
+        namespace = type.__dict__["__dict__"].__get__(klass)
+        if name in namespace:
+            return namespace[name]
+    return None
+
+
+def ref_flags(obj: object) -> int:
+    """The ``REF_*`` flags of ``obj`` (looked up on its type, as Python does)."""
+    tp = type(obj)
+    flags = REF_CALL if callable(obj) else 0
+    for flag, name in _REF_SLOTS:
+        if _type_slot(tp, name) is not None:
+            flags |= flag
+    if _type_slot(tp, "__enter__") is not None and _type_slot(tp, "__exit__") is not None:
+        flags |= REF_WITH
+    if flags & REF_LEN:
+        flags |= REF_BOOL  # bool() falls back to len()
+    if _type_slot(tp, "__hash__") is not None:
+        flags |= REF_HASH
+    return flags
+
 
 _HEADER = struct.Struct(">I")
 _INT_LIMIT = 1 << 63
@@ -90,7 +189,13 @@ def pack_frame(payload: bytes) -> bytes:
     return _HEADER.pack(len(payload)) + payload
 
 
-def send_frame(sock, payload: bytes) -> None:  # type: ignore[no-untyped-def]
+class _Socket(Protocol):
+    def sendall(self, data: bytes, /) -> object: ...
+
+    def recv(self, size: int, /) -> bytes: ...
+
+
+def send_frame(sock: _Socket, payload: bytes) -> None:
     """Write one frame (header and payload in one ``sendall``)."""
     sock.sendall(pack_frame(payload))
 
@@ -99,7 +204,7 @@ class FrameReader:
     """Reads frames from a socket, keeping what arrived past the last frame visible
     (``pending``), so unsolicited bytes can be detected."""
 
-    def __init__(self, sock) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, sock: _Socket) -> None:
         self.sock = sock
         self.buf = bytearray()
 
@@ -145,7 +250,7 @@ def dumps(message: object) -> bytes:
     return text.encode("ascii")
 
 
-def loads(payload: bytes) -> dict:
+def loads(payload: bytes) -> dict[str, Any]:
     """Parse a frame payload into a message dict; ProtocolError when malformed."""
     try:
         message = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
@@ -186,7 +291,7 @@ def _class_attr(cls: type, attr: str, default: str) -> str:
     return str.__str__(value) if isinstance(value, str) else default
 
 
-def describe_class(cls: type, _depth: int = 0) -> dict:
+def describe_class(cls: type, _depth: int = 0) -> dict[str, Any]:
     """The wire description of an exception class (with its exception bases)."""
     name = _class_attr(cls, "__name__", "Exception")
     module = _class_attr(cls, "__module__", "")
@@ -225,35 +330,46 @@ class Encoder:
     """Turns Python values into wire values.
 
     ``on_other(obj)`` handles anything that is not data (the candidate side returns
-    a reference, the test side raises EncodeError). Values nested deeper than
-    ``max_depth``, and containers that contain themselves, go to ``on_other`` too.
+    a reference, the test side exports a reference or raises EncodeError). Values
+    nested deeper than ``max_depth``, and containers that contain themselves, go to
+    ``on_other`` too. ``inspect(obj)``, when given, sees every dict, every string
+    that starts with ``/`` and every path before they are encoded (it may raise
+    EncodeError).
     """
 
-    def __init__(self, on_other, max_depth: int = ENCODE_DEPTH) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        on_other: OnOther,
+        max_depth: int = ENCODE_DEPTH,
+        inspect: Callable[[object], None] | None = None,
+    ) -> None:
         self.on_other = on_other
         self.max_depth = max_depth
+        self.inspect = inspect
         self.nodes = 0
         self._path: set[int] = set()
 
-    def encode(self, value: object) -> object:
+    def encode(self, value: object) -> Wire:
         self.nodes = 0
         self._path.clear()
         return self._enc(value, 0)
 
-    def _seq(self, items, depth: int) -> list:  # type: ignore[no-untyped-def]
+    def _seq(self, items: Iterable[object], depth: int) -> list[Wire]:
         return [self._enc(item, depth) for item in items]
 
-    def _container(self, value: object, depth: int) -> object:
+    def _container(self, value: Any, depth: int) -> Wire:
         key = id(value)
         if key in self._path or depth >= self.max_depth:
             return self.on_other(value)
+        if self.inspect is not None and isinstance(value, dict):
+            self.inspect(value)
         self._path.add(key)
         try:
             return self._container_body(value, type(value), depth + 1)
         finally:
             self._path.discard(key)
 
-    def _container_body(self, value, tp: type, depth: int) -> object:  # type: ignore[no-untyped-def]
+    def _container_body(self, value: Any, tp: type, depth: int) -> Wire:
         if tp is list:
             return ["l", self._seq(value, depth)]
         if tp is tuple:
@@ -299,7 +415,7 @@ class Encoder:
         raise AssertionError(tp)  # pragma: no cover - _enc only sends the types above
 
     @staticmethod
-    def _namedtuple_fields(tp: type, length: int) -> tuple | None:
+    def _namedtuple_fields(tp: type, length: int) -> tuple[str, ...] | None:
         try:
             fields = type.__getattribute__(tp, "_fields")
         except Exception:
@@ -312,22 +428,26 @@ class Encoder:
             return None
         return fields
 
-    def _data_only(self, value: object) -> object:
+    def _data_only(self, value: object) -> Wire:
         sub = Encoder(_refuse, self.max_depth)
         return sub.encode(value)
 
-    def _enc_attr(self, depth: int):  # type: ignore[no-untyped-def]
-        def enc(value: object) -> object:
+    def _enc_attr(self, depth: int) -> Callable[[object], Wire]:
+        def enc(value: object) -> Wire:
             return self._enc(value, depth)
 
         return enc
 
-    def _enc(self, value: object, depth: int) -> object:
+    def _enc(self, value: Any, depth: int) -> Wire:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise EncodeError(f"value has more than {MAX_NODES} parts")
         tp = type(value)
-        if value is None or tp is bool or tp is str:
+        if tp is str:
+            if self.inspect is not None and value[:1] == "/":
+                self.inspect(value)
+            return value
+        if value is None or tp is bool:
             return value
         if tp is int:
             return value if -_INT_LIMIT < value < _INT_LIMIT else ["I", hex(value)]
@@ -341,7 +461,10 @@ class Encoder:
         if issubclass(tp, int):
             return self._enc(int.__int__(value), depth)
         if issubclass(tp, str):
-            return str.__str__(value)
+            text = str.__str__(value)
+            if self.inspect is not None and text[:1] == "/":
+                self.inspect(text)
+            return text
         if issubclass(tp, float):
             return self._enc(float.__float__(value), depth)
         if issubclass(tp, bytes):
@@ -372,6 +495,8 @@ class Encoder:
         if std is not None:
             if std[0] == "dq":
                 return self._container(value, depth)
+            if std[0] == "path" and self.inspect is not None:
+                self.inspect(value)
             return std
         return self.on_other(value)
 
@@ -425,22 +550,26 @@ _STDLIB_VALUE_TYPES = {
 
 
 def _stdlib_type(tp: type) -> tuple[str, str] | None:
-    """(module, name) when ``tp`` is exactly one of the standard value types."""
-    module = _class_attr(tp, "__module__", "")
+    """(module, name) when ``tp`` is exactly one of the standard value types.
+
+    Looked up by identity under its public name (Python 3.13 defines ``PosixPath`` in
+    ``pathlib._local``, but it is ``pathlib.PosixPath`` that crosses).
+    """
     name = _class_attr(tp, "__name__", "")
-    if (module, name) not in _STDLIB_VALUE_TYPES:
-        return None
-    mod = __import__("sys").modules.get(module)
-    if mod is None or getattr(mod, name, None) is not tp:
-        return None
-    return module, name
+    modules = __import__("sys").modules
+    for module, known in _STDLIB_VALUE_TYPES:
+        if known == name:
+            mod = modules.get(module)
+            if mod is not None and getattr(mod, name, None) is tp:
+                return module, name
+    return None
 
 
-def _td(value) -> list:  # type: ignore[no-untyped-def]
+def _td(value: Any) -> list[int]:
     return [value.days, value.seconds, value.microseconds]
 
 
-def _tz(tz) -> object:  # type: ignore[no-untyped-def]
+def _tz(tz: Any) -> Wire:
     """A fixed-offset timezone as [days, seconds, us], None for naive; raise otherwise."""
     if tz is None:
         return None
@@ -449,7 +578,7 @@ def _tz(tz) -> object:  # type: ignore[no-untyped-def]
     return _td(tz.utcoffset(None))
 
 
-def _stdlib_value(value, tp: type) -> list | None:  # type: ignore[no-untyped-def]
+def _stdlib_value(value: Any, tp: type) -> list[Wire] | None:
     """The wire form of an exact standard-library value type, else None."""
     kind = _stdlib_type(tp)
     if kind is None:
@@ -490,11 +619,24 @@ def _stdlib_value(value, tp: type) -> list | None:  # type: ignore[no-untyped-de
     return None
 
 
-def _refuse(value: object) -> object:
+_ARGS_GETTER: Callable[[BaseException], tuple[object, ...]] = BaseException.__dict__["args"].__get__
+
+
+def _refuse(value: object) -> Wire:
     raise EncodeError(f"not data: {type(value).__name__}")
 
 
-def describe_exception(exc: BaseException, data_encode, encode, traceback_text=None) -> dict:  # type: ignore[no-untyped-def]
+def data_only(value: object) -> Wire:
+    """``value`` as data; EncodeError for anything that would need a reference."""
+    return Encoder(_refuse).encode(value)
+
+
+def describe_exception(
+    exc: BaseException,
+    data_encode: Callable[[object], Wire],
+    encode: Callable[[object], Wire],
+    traceback_text: str | None = None,
+) -> dict[str, Any]:
     """The wire description of an exception instance.
 
     ``data_encode`` encodes args (data only: on failure the args are left out and
@@ -502,13 +644,14 @@ def describe_exception(exc: BaseException, data_encode, encode, traceback_text=N
     attribute values (references allowed).
     """
     try:
-        args = BaseException.args.__get__(exc)
-        enc_args: list | None = [data_encode(a) for a in args[:32]]
+        # the C getter: a subclass cannot override what it returns
+        args: tuple[object, ...] = _ARGS_GETTER(exc)
+        enc_args: list[Wire] | None = [data_encode(a) for a in args[:32]]
         if len(args) > 32:
             enc_args = None
     except Exception:
         enc_args = None
-    attrs: dict = {}
+    attrs: dict[str, Wire] = {}
     try:
         namespace = BaseException.__dict__["__dict__"].__get__(exc)
         for key, value in list(dict.items(namespace))[:50]:
@@ -532,57 +675,72 @@ def describe_exception(exc: BaseException, data_encode, encode, traceback_text=N
 # decoding
 
 
-def build_exception(cls: type, args: tuple | None, message: str) -> BaseException:
+def build_exception(cls: type, args: tuple[object, ...] | None, message: str) -> BaseException:
     """An instance of ``cls`` made from its args (or its message), running no
     ``__init__`` but the builtin ones of the class's bases."""
-    attempts = [args] if args is not None else []
+    attempts: list[tuple[object, ...]] = [args] if args is not None else []
     attempts.append((message,))
     for attempt in attempts:
         try:
-            exc = cls(*attempt)
+            made = cls(*attempt)
         except Exception:  # a class whose __init__ wants other args
             continue
-        if isinstance(exc, cls):
-            return exc
+        if isinstance(made, BaseException) and isinstance(made, cls):
+            return made
     for attempt in attempts:
         try:
-            exc = cls.__new__(cls, *attempt)
-            exc.args = attempt
-            return exc
+            made = cls.__new__(cls, *attempt)
+            BaseException.__setattr__(made, "args", attempt)
         except Exception:
             continue
-    exc = Exception(message)
-    return exc
+        if isinstance(made, BaseException):
+            return made
+    return Exception(message)
+
+
+def _no_test_refs(item: list[Wire]) -> object:
+    raise ProtocolError("references to test-side objects only go to the candidate side")
 
 
 class Decoder:
     """Turns wire values into Python values (exact builtin types, plus what the hooks
     make of references, exceptions and namedtuples).
 
-    Hooks: ``on_ref(item)`` (the whole ``["r", ...]`` array),
-    ``on_exc_class(desc)``, ``on_exception(desc, args)`` with args already decoded
-    (or None), ``on_namedtuple(module, qualname, fields, items)``.
+    Hooks: ``on_ref(item)`` (the whole ``["r", ...]`` array), ``on_test_ref(item)``
+    (``["q", ...]``), ``on_exc_class(desc)``, ``on_exception(desc, args, decode)``
+    with args already decoded (or None), ``on_namedtuple(module, qualname, fields,
+    items)``, ``on_builtin(name)``.
     """
 
-    def __init__(  # type: ignore[no-untyped-def]
-        self, on_ref, on_exc_class, on_exception, on_namedtuple, on_builtin, max_depth=MAX_DEPTH
-    ):
+    def __init__(
+        self,
+        on_ref: Callable[[list[Wire]], object],
+        on_exc_class: Callable[[dict[str, Any]], type],
+        on_exception: Callable[
+            [dict[str, Any], tuple[object, ...] | None, Callable[[Wire], object]], BaseException
+        ],
+        on_namedtuple: Callable[[str, str, tuple[str, ...], tuple[object, ...]], object],
+        on_builtin: Callable[[str], object],
+        max_depth: int = MAX_DEPTH,
+        on_test_ref: Callable[[list[Wire]], object] = _no_test_refs,
+    ) -> None:
         self.on_builtin = on_builtin
         self.on_ref = on_ref
+        self.on_test_ref = on_test_ref
         self.on_exc_class = on_exc_class
         self.on_exception = on_exception
         self.on_namedtuple = on_namedtuple
         self.max_depth = max_depth
 
-    def decode(self, value: object) -> object:
+    def decode(self, value: Wire) -> object:
         return self._dec(value, 0)
 
-    def _items(self, value: object, depth: int) -> list:
+    def _items(self, value: Wire, depth: int) -> list[object]:
         if type(value) is not list:
             raise ProtocolError("expected an array of values")
         return [self._dec(v, depth) for v in value]
 
-    def _dec(self, value: object, depth: int) -> object:
+    def _dec(self, value: Wire, depth: int) -> object:
         tp = type(value)
         if value is None or tp is bool or tp is str or tp is int or tp is float:
             return value
@@ -627,13 +785,19 @@ class Decoder:
                 return Ellipsis
             if tag == "r" and n in (2, 3) and type(value[1]) is int:
                 return self.on_ref(value)
+            if tag == "q" and 2 <= n <= 4 and type(value[1]) is int:
+                return self.on_test_ref(value)
             if tag == "E" and n == 2 and type(value[1]) is dict:
                 return self.on_exc_class(value[1])
             if tag == "x" and n == 2 and type(value[1]) is dict:
                 desc = value[1]
                 raw_args = desc.get("a")
                 args = None if raw_args is None else tuple(self._items(raw_args, depth))
-                return self.on_exception(desc, args, lambda v: self._dec(v, depth))
+
+                def sub(v: Wire, depth: int = depth) -> object:
+                    return self._dec(v, depth)
+
+                return self.on_exception(desc, args, sub)
             if tag == "nt" and n == 5:
                 module, qualname, fields = value[1], value[2], value[3]
                 if not (
@@ -660,13 +824,13 @@ class Decoder:
 _NO_VALUE = object()
 
 
-def _ints(items: object, count: int) -> list:
+def _ints(items: Wire, count: int) -> list[int]:
     if type(items) is not list or len(items) != count or any(type(i) is not int for i in items):
         raise ValueError("expected integers")
-    return items  # type: ignore[return-value]
+    return items
 
 
-def _tz_from(raw: object):  # type: ignore[no-untyped-def]
+def _tz_from(raw: Wire) -> Any:
     import datetime
 
     if raw is None:
@@ -674,7 +838,7 @@ def _tz_from(raw: object):  # type: ignore[no-untyped-def]
     return datetime.timezone(datetime.timedelta(*_ints(raw, 3)))
 
 
-def _decode_stdlib(tag: str, value: list, decoder: Decoder, depth: int) -> object:
+def _decode_stdlib(tag: str, value: list[Wire], decoder: Decoder, depth: int) -> object:
     """Standard-library value types (imported here on first use, never by name
     from the wire)."""
     n = len(value)
@@ -693,7 +857,8 @@ def _decode_stdlib(tag: str, value: list, decoder: Decoder, depth: int) -> objec
             return datetime.date(*_ints(value[1:], 3))
         if tag == "dt" and n == 4:
             us, fold = _ints(value[2], 2)
-            return datetime.datetime(*_ints(value[1], 6), us, _tz_from(value[3]), fold=fold)
+            y, mo, d, h, mi, sec = _ints(value[1], 6)
+            return datetime.datetime(y, mo, d, h, mi, sec, us, _tz_from(value[3]), fold=fold)
         if tag == "tm" and n == 3:
             h, m, s, us, fold = _ints(value[1], 5)
             return datetime.time(h, m, s, us, _tz_from(value[2]), fold=fold)
@@ -720,12 +885,13 @@ def _decode_stdlib(tag: str, value: list, decoder: Decoder, depth: int) -> objec
 
 def exc_class_names(desc: object) -> tuple[str, str]:
     """(module, qualname) of a class description, validated."""
-    if type(desc) is not dict:
+    if not isinstance(desc, dict):
         raise ProtocolError("malformed exception class")
     module, qualname = desc.get("m"), desc.get("q")
     if not valid_dotted(module) or not valid_dotted(qualname, allow_locals=True):
         raise ProtocolError("malformed exception class name")
-    return module, qualname  # type: ignore[return-value]
+    assert isinstance(module, str) and isinstance(qualname, str)
+    return module, qualname
 
 
 def builtin_exception(name: str) -> type | None:

@@ -44,8 +44,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 import types
+import weakref
+from collections.abc import Callable
+from typing import Any, NoReturn, SupportsIndex
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 THIS_FILE = os.path.abspath(__file__)
@@ -55,7 +59,7 @@ THIS_FILE = os.path.abspath(__file__)
 _HIDDEN_ENV_PREFIXES = ("PYTEST", "_PYTEST", "GRADER", "PYTHONBREAKPOINT", "COV_CORE")
 
 
-def _load_protocol():  # type: ignore[no-untyped-def]
+def _load_protocol() -> Any:
     """rpc_protocol.py from this folder, without putting the folder on sys.path."""
     spec = importlib.util.spec_from_file_location(
         "_grader_rpc_protocol", os.path.join(HERE, "rpc_protocol.py")
@@ -278,7 +282,7 @@ class RefTable:
 
 
 _COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
-_BINOPS = {
+_BINOPS: dict[str, Callable[[Any, Any], object]] = {
     name: getattr(operator, name)
     for name in [
         "eq",
@@ -316,7 +320,7 @@ _BINOPS = {
     ]
 }
 _BINOPS["divmod"] = divmod
-_UNOPS = {
+_UNOPS: dict[str, Callable[[Any], object]] = {
     "neg": operator.neg,
     "pos": operator.pos,
     "abs": operator.abs,
@@ -334,10 +338,230 @@ _UNOPS = {
 }
 
 
-class Worker:
-    """Serves one connection: decode a request, run it, encode the reply."""
+# Dunders read as data from the test side (functools.wraps, logging, reprs...).
+_META_NAMES = frozenset({"__name__", "__qualname__"})
+# Dunders that reach an object's internals: asking for one sends the request to the
+# test side, which refuses it and records the attempt. Other dunders the proxy does
+# not have (``hasattr(obj, "__iter__")`` and the like: duck typing) are answered here.
+_INTERNALS = frozenset(
+    {
+        "__globals__", "__code__", "__closure__", "__func__", "__self__", "__dict__",
+        "__builtins__", "__defaults__", "__kwdefaults__", "__subclasses__",
+        "__mro__", "__bases__", "__base__", "__traceback__", "__context__", "__cause__",
+        "__objclass__", "__spec__", "__loader__", "__file__", "__path__", "__getstate__",
+        "__set_name__", "__init_subclass__", "__weakref__", "__slots__", "__origin__",
+    }
+)  # fmt: skip
+# Where the standard library lives: its probes (``inspect.signature`` reads
+# ``__code__``, ``functools.wraps`` reads ``__dict__``...) are answered here.
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+_NOT_WAITING = (
+    "grader: a test-side object can only be used while the test is calling the "
+    "candidate's code (from that call, or a thread it waits for); the test that "
+    "passed it has moved on"
+)
 
-    def __init__(self, sock: socket.socket, path: str, proto) -> None:  # type: ignore[no-untyped-def]
+
+def _called_from_stdlib() -> bool:
+    """True when the attribute lookup in progress was made by standard-library code
+    (a probe with a default), not by the candidate's own code."""
+    frame = sys._getframe(2)
+    filename = frame.f_code.co_filename
+    return filename.startswith(_STDLIB) and "site-packages" not in filename
+
+
+class TestObject:
+    """A proxy for an object the test passed to the candidate's code: it stays in the
+    test process, and what the candidate's code does with it runs there (within
+    the rules of the test side, which refuses and records anything else)."""
+
+    __slots__ = ("_grader_worker", "_grader_qid", "_grader_type", "__weakref__")
+    _grader_worker: Worker
+    _grader_qid: int
+    _grader_type: str
+
+    def __init__(self) -> None:
+        raise TypeError("test-side objects come from the test process")
+
+    def _grader(self, op: str, *args: object) -> object:
+        return self._grader_worker.reverse(op, self, *args)
+
+    def __del__(self) -> None:
+        try:  # noqa: SIM105 - (cheaper than contextlib.suppress)
+            self._grader_worker.q_released.append(self._grader_qid)
+        except Exception:  # interpreter shutdown, half-built proxy
+            pass
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_grader_"):
+            raise AttributeError(name)
+        if name in _META_NAMES:
+            return self._grader("meta", name)
+        if name.startswith("_") and (
+            (name.endswith("__") and name not in _INTERNALS) or _called_from_stdlib()
+        ):
+            raise AttributeError(
+                f"grader: {name!r} of a test-side {self._grader_type} is not available"
+            )
+        return self._grader("getattr", name)
+
+    def _meta_doc(self) -> object:
+        return self._grader("meta", "__doc__")
+
+    def _meta_module(self) -> object:
+        return self._grader("meta", "__module__")
+
+    __doc__ = property(_meta_doc)
+    __module__ = property(_meta_module)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self._grader("setattr", name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._grader("delattr", name)
+
+    def __repr__(self) -> str:
+        text = self._grader("repr")
+        if type(text) is not str:
+            raise TypeError("repr() of a test-side object must be a str")
+        return text
+
+    def __str__(self) -> str:
+        text = self._grader("str")
+        if type(text) is not str:
+            raise TypeError("str() of a test-side object must be a str")
+        return text
+
+    def __format__(self, spec: str) -> str:
+        text = self._grader("format", spec)
+        if type(text) is not str:
+            raise TypeError("format() of a test-side object must be a str")
+        return text
+
+    def __hash__(self) -> int:
+        value = self._grader("hash")
+        if type(value) is not int:
+            raise TypeError("hash() of a test-side object must be an int")
+        return value
+
+    def __copy__(self) -> TestObject:
+        return self  # a reference: copies refer to the same test-side object
+
+    def __deepcopy__(self, memo: object) -> TestObject:
+        return self
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError(f"cannot pickle a reference to a test-side {self._grader_type}")
+
+
+def _compare(name: str) -> Callable[[TestObject, object], object]:
+    def compare(self: TestObject, other: object) -> object:
+        try:
+            return self._grader_worker.reverse("cmp", name, self, other)
+        except _CannotSend:
+            return NotImplemented
+
+    compare.__name__ = f"__{name}__"
+    return compare
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+    setattr(TestObject, f"__{_name}__", _compare(_name))
+
+
+def _t_call(self: TestObject, *args: object, **kwargs: object) -> object:
+    return self._grader("call", list(args), kwargs)
+
+
+_t_call.__annotations__ = {}  # inspect.signature(proxy) shows (*args, **kwargs)
+
+
+def _t_iter(self: TestObject) -> object:
+    return self._grader("iter")
+
+
+def _t_next(self: TestObject) -> object:
+    return self._grader("next")
+
+
+def _t_len(self: TestObject) -> int:
+    value = self._grader("len")
+    if type(value) is not int:
+        raise TypeError("len() of a test-side object must be an int")
+    return value
+
+
+def _t_contains(self: TestObject, item: object) -> bool:
+    return bool(self._grader("contains", item))
+
+
+def _t_getitem(self: TestObject, key: object) -> object:
+    return self._grader("getitem", key)
+
+
+def _t_bool(self: TestObject) -> bool:
+    value = self._grader("bool")
+    if type(value) is not bool:
+        raise TypeError("bool() of a test-side object must be a bool")
+    return value
+
+
+def _t_enter(self: TestObject) -> object:
+    return self._grader("enter")
+
+
+def _t_exit(self: TestObject, exc_type: object, exc: object, tb: object) -> bool:
+    return bool(self._grader("exit", exc if isinstance(exc, BaseException) else None))
+
+
+_OPTIONAL = (
+    ("REF_CALL", {"__call__": _t_call}),
+    ("REF_ITER", {"__iter__": _t_iter}),
+    ("REF_NEXT", {"__next__": _t_next}),
+    ("REF_LEN", {"__len__": _t_len}),
+    ("REF_CONTAINS", {"__contains__": _t_contains}),
+    ("REF_GETITEM", {"__getitem__": _t_getitem}),
+    ("REF_BOOL", {"__bool__": _t_bool}),
+    ("REF_WITH", {"__enter__": _t_enter, "__exit__": _t_exit}),
+)
+_PROXY_CLASSES: dict[int, type[TestObject]] = {}
+
+
+def _proxy_class(proto: Any, flags: int) -> type[TestObject]:
+    """The proxy class with just the protocols the test-side object has."""
+    cls = _PROXY_CLASSES.get(flags)
+    if cls is None:
+        # (the class's own __doc__ and __module__ would hide the forwarding properties)
+        members: dict[str, object] = {
+            "__slots__": (),
+            "__doc__": TestObject.__dict__["__doc__"],
+            "__module__": TestObject.__dict__["__module__"],
+        }
+        for flag_name, methods in _OPTIONAL:
+            if flags & getattr(proto, flag_name):
+                members.update(methods)
+        if not flags & proto.REF_HASH:
+            members["__hash__"] = None
+        cls = type("TestObject", (TestObject,), members)
+        _PROXY_CLASSES[flags] = cls
+    return cls
+
+
+class _CannotSend(TypeError):
+    """A value the candidate's code passes to a test-side object cannot cross."""
+
+
+class Worker:
+    """Serves one connection: decode a request, run it, encode the reply; and sends
+    the candidate code's requests on test-side objects, serving the test side's
+    nested requests while it waits for their replies.
+
+    The channel lock is held while a thread reads or writes frames, never while
+    candidate code runs, so another thread of the candidate's code may use a
+    test-side object while the test waits for the call that started it.
+    """
+
+    def __init__(self, sock: socket.socket, path: str, proto: Any) -> None:
         self.sock = sock
         self.reader = proto.FrameReader(sock)
         self.path = path
@@ -350,9 +574,24 @@ class Worker:
             self._make_exception,
             self._namedtuple,
             self._builtin,
+            on_test_ref=self._test_ref,
         )
         self.parent = os.getppid()
-        self.ops = {
+        self.exc_classes: dict[tuple[str, str], type] = {}
+        # the channel, shared by the candidate's threads
+        self.channel = threading.Lock()
+        self.state = threading.Lock()
+        self.serving = 0  # requests of the test side being run (the test waits)
+        self.epoch = 0  # counts the test side's outermost requests
+        self.depth = 0  # requests outstanding, both directions
+        self.next_rid = 1
+        # references to test-side objects
+        self.q_lock = threading.Lock()
+        self.q_proxies: weakref.WeakValueDictionary[int, TestObject] = weakref.WeakValueDictionary()
+        self.q_counts: dict[int, int] = {}
+        self.q_released: list[int] = []
+        self.q_ready: list[int] = []
+        self.ops: dict[str, Callable[..., object]] = {
             "hello": self.op_hello,
             "ping": lambda: None,
             "import": self.op_import,
@@ -385,15 +624,49 @@ class Worker:
 
     # -- value hooks --------------------------------------------------------
 
-    def _ref(self, obj: object) -> list:
+    def _ref(self, obj: object) -> list[object]:
+        if isinstance(obj, TestObject):
+            return ["q", object.__getattribute__(obj, "_grader_qid")]
         return ["r", self.refs.add(obj), self.p._class_attr(type(obj), "__qualname__", "object")]
 
-    def _resolve_ref(self, item: list) -> object:
+    def _resolve_ref(self, item: list[Any]) -> object:
         return self.refs.get(item[1])
+
+    def _test_ref(self, item: list[Any]) -> TestObject:
+        qid = item[1]
+        type_name = item[2][:200] if len(item) > 2 and type(item[2]) is str else "object"
+        flags = item[3] if len(item) > 3 and type(item[3]) is int else 0
+        with self.q_lock:
+            proxy = self.q_proxies.get(qid)
+            if proxy is None:
+                proxy = _proxy_class(self.p, flags).__new__(_proxy_class(self.p, flags))
+                set_ = object.__setattr__
+                set_(proxy, "_grader_worker", self)
+                set_(proxy, "_grader_qid", qid)
+                set_(proxy, "_grader_type", type_name)
+                self.q_proxies[qid] = proxy
+                # One count per live proxy: its death (``__del__``) takes it back.
+                self.q_counts[qid] = self.q_counts.get(qid, 0) + 1
+        return proxy
+
+    def _take_q_releases(self) -> list[int]:
+        with self.q_lock:
+            count = len(self.q_released)
+            batch = self.q_released[:count]
+            del self.q_released[:count]
+            out, self.q_ready = self.q_ready, []
+            for qid in batch:
+                left = self.q_counts.get(qid, 0) - 1
+                if left > 0:
+                    self.q_counts[qid] = left
+                else:
+                    self.q_counts.pop(qid, None)
+                    out.append(qid)
+        return out
 
     def _lookup(self, module: str, qualname: str) -> object:
         """An attribute path in an already-imported module (never imports)."""
-        obj = sys.modules.get(module)
+        obj: object = sys.modules.get(module)
         if obj is None:
             return None
         for part in qualname.split("."):
@@ -402,20 +675,52 @@ class Worker:
             obj = getattr(obj, part, None)
         return obj
 
-    def _resolve_exc_class(self, desc: dict) -> type:
+    def _resolve_exc_class(self, desc: dict[str, Any], _depth: int = 0) -> type:
         module, qualname = self.p.exc_class_names(desc)
         if module == "builtins":
             cls = self.p.builtin_exception(qualname)
-        else:
-            cls = self._lookup(module, qualname)
+            return cls if isinstance(cls, type) else Exception
+        cls = self._lookup(module, qualname)
         if isinstance(cls, type) and issubclass(cls, BaseException):
             return cls
-        return Exception
+        if module in sys.modules:
+            return Exception
+        # A class of the test side (a test module's own exception): one local class
+        # per name, on the same bases, so ``except`` clauses in the candidate's code
+        # tell it apart from others.
+        key = (module, qualname)
+        made = self.exc_classes.get(key)
+        if made is not None:
+            return made
+        bases: list[type] = []
+        raw_bases = desc.get("b") if _depth < 30 else None
+        for base_desc in raw_bases if type(raw_bases) is list else ():
+            base = self._resolve_exc_class(base_desc, _depth + 1)
+            if base not in bases:
+                bases.append(base)
+        name = qualname.rpartition(".")[2]
+        namespace = {"__module__": module, "__qualname__": qualname}
+        for attempt in (tuple(bases[:8]), tuple(bases[:1]), (Exception,)):
+            try:
+                made = type(name if name.isidentifier() else "TestError", attempt, namespace)
+                break
+            except TypeError:  # layout conflict, inconsistent MRO, no bases
+                continue
+        assert made is not None
+        self.exc_classes[key] = made
+        return made
 
-    def _make_exception(self, desc: dict, args, decode) -> BaseException:  # type: ignore[no-untyped-def]
+    def _make_exception(
+        self, desc: dict[str, Any], args: tuple[object, ...] | None, decode: object
+    ) -> BaseException:
         cls = self._resolve_exc_class(desc.get("c"))  # type: ignore[arg-type]
         message = desc.get("s") if type(desc.get("s")) is str else ""
-        return self.p.build_exception(cls, args, message)
+        exc: BaseException = self.p.build_exception(cls, args, message)
+        origin = desc.get("o")
+        if type(origin) is int:
+            with contextlib.suppress(Exception):
+                BaseException.__dict__["__dict__"].__get__(exc)["_grader_origin"] = origin
+        return exc
 
     @staticmethod
     def _builtin(name: str) -> object:
@@ -423,7 +728,9 @@ class Worker:
             raise TypeError(f"no builtin called {name!r}")
         return getattr(builtins, name)
 
-    def _namedtuple(self, module: str, qualname: str, fields: tuple, items: tuple) -> object:
+    def _namedtuple(
+        self, module: str, qualname: str, fields: tuple[str, ...], items: tuple[object, ...]
+    ) -> object:
         cls = self._lookup(module, qualname)
         if (
             isinstance(cls, type)
@@ -435,7 +742,7 @@ class Worker:
 
     # -- operations -----------------------------------------------------------
 
-    def op_hello(self) -> dict:
+    def op_hello(self) -> dict[str, object]:
         return {"version": self.p.PROTOCOL_VERSION, "pid": os.getpid()}
 
     def _under_path(self, module: object) -> bool:
@@ -502,22 +809,25 @@ class Worker:
     def op_delattr(self, obj: object, name: object) -> None:
         delattr(obj, self._name(name))
 
-    def op_call(self, fn, args: object = (), kwargs: object = None) -> object:  # type: ignore[no-untyped-def]
+    @staticmethod
+    def op_call(fn: Any, args: object = (), kwargs: object = None) -> object:
         if type(args) is not list or (kwargs is not None and type(kwargs) is not dict):
             raise TypeError("malformed call")
-        kw = kwargs or {}
+        kw: dict[Any, Any] = kwargs or {}
         if not all(type(k) is str for k in kw):
             raise TypeError("keywords must be strings")
         return fn(*args, **kw)
 
-    def op_binop(self, name: object, a: object, b: object) -> object:
+    @staticmethod
+    def op_binop(name: object, a: object, b: object) -> object:
         fn = _BINOPS.get(name) if type(name) is str else None
         if fn is None:
             raise TypeError(f"unsupported operation {name!r}")
         result = fn(a, b)
         return bool(result) if name in _COMPARISONS else result
 
-    def op_unop(self, name: object, a: object) -> object:
+    @staticmethod
+    def op_unop(name: object, a: object) -> object:
         fn = _UNOPS.get(name) if type(name) is str else None
         if fn is None:
             raise TypeError(f"unsupported operation {name!r}")
@@ -540,9 +850,9 @@ class Worker:
             return bool(exit_(obj, type(exc), exc, None))
         return bool(exit_(obj, None, None, None))
 
-    # -- loop -----------------------------------------------------------------
+    # -- requests of the test side ----------------------------------------------
 
-    def _exception_reply(self, rid: object, exc: BaseException) -> dict:
+    def _exception_reply(self, rid: object, exc: BaseException) -> dict[str, object]:
         tb = exc.__traceback__
         # Drop the worker's own frames: the reviewer wants the candidate's.
         while tb is not None and tb.tb_frame.f_code.co_filename == THIS_FILE:
@@ -551,25 +861,33 @@ class Worker:
             text = "".join(traceback.format_exception(type(exc), exc, tb, limit=-30))[-6000:]
         except Exception:  # candidate __str__ may fail
             text = None
-        data_only = self.p.Encoder(self.p._refuse)
         try:
-            desc = self.p.describe_exception(exc, data_only.encode, self.encoder.encode, text)
+            desc = self.p.describe_exception(exc, self.p.data_only, self.encoder.encode, text)
         except Exception:
             desc = {"c": {"m": "builtins", "q": "Exception"}, "a": None, "s": "?", "d": {}}
+        try:
+            origin = BaseException.__dict__["__dict__"].__get__(exc).get("_grader_origin")
+        except Exception:
+            origin = None
+        if type(origin) is int:
+            desc["o"] = origin
         return {"i": rid, "x": desc}
 
-    def handle(self, message: dict) -> dict:
+    def handle(self, message: dict[str, Any]) -> dict[str, object]:
         rid = message.get("i")
-        for ref in message.get("r") or ():
-            self.refs.release(ref)
         op = self.ops.get(message.get("o"))  # type: ignore[arg-type]
         raw_args = message.get("a") or []
-        if op is None or type(raw_args) is not list:
-            return {"i": rid, "p": f"unknown operation {message.get('o')!r}"}
         try:
-            args = [self.decoder.decode(a) for a in raw_args]
-        except (_UnknownRef, self.p.ProtocolError) as exc:
-            return {"i": rid, "p": str(exc)}
+            if op is None or type(raw_args) is not list:
+                return {"i": rid, "p": f"unknown operation {message.get('o')!r}"}
+            try:
+                args = [self.decoder.decode(a) for a in raw_args]
+            except (_UnknownRef, self.p.ProtocolError) as exc:
+                return {"i": rid, "p": str(exc)}
+        finally:
+            # A message's releases apply once its values are decoded.
+            for ref in message.get("r") or ():
+                self.refs.release(ref)
         try:
             result = op(*args)
         except BaseException as exc:  # whatever the candidate raised crosses as data
@@ -584,31 +902,157 @@ class Worker:
         except RecursionError:
             return {"i": rid, "p": "the result cannot be sent: nested too deeply"}
 
-    def serve(self) -> None:
+    # -- the channel ------------------------------------------------------------
+
+    def _lost(self) -> NoReturn:
+        """The test side hung up or broke the protocol: nothing is left to serve."""
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(0)
+
+    def _read(self) -> dict[str, Any] | None:
+        """The next message (a refusal reply is sent for a malformed one)."""
         p = self.p
         while True:
             try:
                 payload = self.reader.read_frame()
             except (OSError, p.ProtocolError):
-                return
+                return None
             if payload is None:
-                return
+                return None
             try:
-                reply = self.handle(p.loads(payload))
+                message: dict[str, Any] = p.loads(payload)
+                return message
             except p.ProtocolError as exc:
-                reply = {"i": None, "p": str(exc)}
-            try:
-                data = p.dumps(reply)
-                frame = p.pack_frame(data)
-            except p.EncodeError as exc:
-                refusal = {"i": reply.get("i"), "p": f"the result cannot be sent: {exc}"}
-                frame = p.pack_frame(p.dumps(refusal))
-            try:
-                self.sock.sendall(frame)
-            except OSError:
+                if not self._send({"i": None, "p": str(exc)}):
+                    return None
+
+    def _send(self, message: dict[str, Any], request: bool = False) -> bool:
+        p = self.p
+        releases = self._take_q_releases()
+        if releases:
+            message["r"] = releases
+        try:
+            frame = p.pack_frame(p.dumps(message))
+        except p.EncodeError as exc:
+            if request:
+                with self.q_lock:
+                    self.q_ready.extend(releases)
+                raise _CannotSend(f"cannot pass these values to the test side: {exc}") from None
+            refusal = {"i": message.get("i"), "p": f"the result cannot be sent: {exc}"}
+            if releases:
+                refusal["r"] = releases
+            frame = p.pack_frame(p.dumps(refusal))
+        try:
+            self.sock.sendall(frame)
+        except OSError:
+            return False
+        return True
+
+    def _answer(self, message: dict[str, Any]) -> bool:
+        """Run one request of the test side (channel lock held on entry and exit,
+        released while the candidate's code runs) and send its reply."""
+        self.depth += 1
+        with self.state:
+            self.serving += 1
+            if self.depth == 1:
+                self.epoch += 1
+        self.channel.release()
+        try:
+            if self.depth > self.p.MAX_NESTING:
+                reply = self._exception_reply(
+                    message.get("i"),
+                    RecursionError(
+                        f"more than {self.p.MAX_NESTING} calls nested between the tests and "
+                        "the candidate's code"
+                    ),
+                )
+            else:
+                reply = self.handle(message)
+        finally:
+            self.channel.acquire()
+            with self.state:
+                self.serving -= 1
+            self.depth -= 1
+        return self._send(reply)
+
+    def serve(self) -> None:
+        self.channel.acquire()
+        while True:
+            message = self._read()
+            if message is None or "o" not in message:
+                return  # hung up, or a reply nobody asked for: out of step
+            if not self._answer(message):
                 return
             if os.getppid() != self.parent:
                 return  # the supervisor is gone: nobody would clean up after us
+
+    def reverse(self, op: str, *args: object) -> object:
+        """Run ``op`` on a test-side object (the first of ``args``, or of the
+        comparison's operands) in the test process, and return its result."""
+        p = self.p
+        try:
+            encoded = [self.encoder.encode(a) for a in args]
+        except (p.EncodeError, RecursionError) as exc:
+            raise _CannotSend(f"cannot pass this value to a test-side object: {exc}") from None
+        with self.state:
+            if self.serving == 0:
+                raise RuntimeError(_NOT_WAITING)
+            epoch = self.epoch
+        self.channel.acquire()
+        try:
+            with self.state:
+                if self.serving == 0 or self.epoch != epoch:
+                    raise RuntimeError(_NOT_WAITING)
+            if self.depth >= p.MAX_NESTING:
+                raise RecursionError(
+                    f"more than {p.MAX_NESTING} calls nested between the tests and the "
+                    "candidate's code"
+                )
+            rid = self.next_rid
+            self.next_rid += 1
+            if not self._send({"i": rid, "o": op, "a": encoded}, request=True):
+                self._lost()
+            self.depth += 1
+            try:
+                while True:
+                    reply = self._read()
+                    if reply is None:
+                        self._lost()
+                    if "o" in reply:
+                        if not self._answer(reply):
+                            self._lost()
+                        continue
+                    if reply.get("i") != rid:
+                        self._lost()
+                    break
+            finally:
+                self.depth -= 1
+        finally:
+            self.channel.release()
+        try:
+            return self._reverse_result(reply)
+        finally:
+            # A message's releases apply once its values are decoded.
+            for ref in reply.get("r") or ():
+                self.refs.release(ref)
+
+    def _reverse_result(self, reply: dict[str, Any]) -> object:
+        p = self.p
+        try:
+            if "v" in reply:
+                return self.decoder.decode(reply["v"])
+            if "x" in reply and type(reply["x"]) is dict:
+                exc = self.decoder.decode(["x", reply["x"]])
+            else:
+                exc = None
+        except (p.ProtocolError, _UnknownRef) as perr:
+            raise RuntimeError(f"grader: the test side sent a malformed reply ({perr})") from None
+        if isinstance(exc, BaseException):
+            raise exc
+        text = reply.get("p")
+        raise RuntimeError(f"grader: the test side could not complete the request: {text}")
 
 
 def work(fd: int, path: str) -> None:

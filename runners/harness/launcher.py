@@ -122,16 +122,14 @@ def _cwd(job: dict[str, Any]) -> str:
     return os.path.join(ROOT, str(job["cwd"])) if job.get("cwd") else WORK
 
 
-def _lint(job: dict[str, Any], deadline: float, events: list[dict[str, Any]]) -> None:
-    """Run the job's lint step (before any submitted code runs); keep its report."""
+def _lint(job: dict[str, Any], deadline: float, events: list[dict[str, Any]]) -> bytes:
+    """Run the job's lint step (before any submitted code runs): its report, which is
+    written out only once everything the run started is dead (as the results are)."""
     report = bytearray()
     ok, _, code = _step(job, job["lint"], deadline, events, keep=report)
     if not ok and not report:
         events.append({"code": "lint-failed", "message": f"the linter exited with {code}"})
-    try:
-        _write_out(C.LINT_FILE, bytes(report[:MAX_RESULTS_BYTES]))
-    except OSError as exc:
-        events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
+    return bytes(report[:MAX_RESULTS_BYTES])
 
 
 def _build(
@@ -384,8 +382,7 @@ def main() -> int:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
     deadline = started + float(job["limits"]["wall_seconds"])
     result: dict[str, Any] = {"events": events}
-    if job.get("lint"):
-        _lint(job, deadline, events)
+    lint = _lint(job, deadline, events) if job.get("lint") else None
     if job.get("build"):
         ok, log, code = _build(job, deadline, events)
         result["build_log"] = log
@@ -397,6 +394,11 @@ def main() -> int:
     result["stopped"] = _stop_requested
     result["disk_full"] = _disk_full() or result.get("exit_code") == -signal.SIGXFSZ
     result.update(_cgroup_stats())
+    if lint is not None:
+        try:
+            _write_out(C.LINT_FILE, lint)
+        except OSError as exc:
+            events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
     results = result.pop("_results", None)
     if results is not None:
         result["results_bytes"] = len(results)

@@ -254,6 +254,8 @@ def load_challenge(path: str | Path) -> Challenge:
 
 
 def _check_layout(ch: Challenge) -> None:
+    for problem in ch.language.layout_problems(ch.root):
+        raise ChallengeError(f"{ch.root / problem.split(':', 1)[0]}: {problem.split(': ', 1)[1]}")
     for sub in ("solution", "starter"):
         if not (ch.root / sub).is_dir():
             raise ChallengeError(f"{ch.root / sub}: missing folder ({sub}/ is required)")

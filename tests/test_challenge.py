@@ -156,3 +156,14 @@ def test_isolation_must_be_one_the_language_supports(tmp_path: Path) -> None:
         load_challenge(
             make(tmp_path / "x", 'title = "T"\nlanguage = "python"\nisolation = "shared"\n')
         )
+
+
+def test_side_by_side_languages_refuse_a_test_file_in_both_public_and_hidden(
+    tmp_path: Path,
+) -> None:
+    root = make(tmp_path, 'title = "T"\nlanguage = "go"\n')
+    for vis in ("public", "hidden"):
+        (root / "tests" / vis).mkdir(parents=True, exist_ok=True)
+        (root / "tests" / vis / "x_test.go").write_text("package x\n")
+    with pytest.raises(ChallengeError, match="has the same path; Go runs public and hidden"):
+        load_challenge(root)

@@ -131,6 +131,10 @@ class Language:
             out += sorted(p.relative_to(challenge_root).as_posix() for p in found)
         return out
 
+    def layout_problems(self, challenge_root: Path) -> list[str]:
+        """What in a challenge's folders this language cannot run (empty: nothing)."""
+        return []
+
     def source_files(self, files: tuple[str, ...] | list[str]) -> list[str]:
         """The submitted files this language analyses (its sources, not its tests)."""
         return [f for f in files if self.is_source(f) and not self.is_test_file(f)]

@@ -89,6 +89,25 @@ class DriverLanguage(Language):
     # Rules of the linter left out by default (a challenge's [style] ignore adds to it).
     lint_ignore: ClassVar[tuple[str, ...]] = ()
 
+    def layout_problems(self, challenge_root: Path) -> list[str]:
+        # Public and hidden tests sit side by side in one folder at run time.
+        seen: dict[str, str] = {}
+        problems = []
+        for vis in ("public", "hidden"):
+            folder = challenge_root / "tests" / vis
+            if not folder.is_dir():
+                continue
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                rel = path.relative_to(folder).as_posix()
+                if rel in seen:
+                    problems.append(
+                        f"tests/{vis}/{rel}: tests/{seen[rel]}/{rel} has the same path; "
+                        f"{self.title} runs public and hidden tests side by side, so names "
+                        "must be unique across both"
+                    )
+                seen[rel] = vis
+        return problems
+
     # -- running ----------------------------------------------------------------------
 
     def job(

@@ -20,11 +20,11 @@ import click
 
 from grader import __version__
 from grader.errors import USER_ERRORS, GraderError, RunnerError
-from grader.settings import Settings
 
 if TYPE_CHECKING:
     from grader.challenge import Challenge
     from grader.report import Report
+    from grader.settings import Settings
     from runners.base import Runner
 
 EXIT_OK, EXIT_BELOW, EXIT_INPUT, EXIT_INFRA = 0, 1, 2, 3
@@ -118,6 +118,8 @@ def run(
     view: str,
 ) -> None:
     """Grade SUBMISSION (folder, file, .zip or .tar.gz) against CHALLENGE (a folder)."""
+    from grader.settings import Settings
+
     settings = Settings()
     progress = _Progress()
     try:
@@ -166,6 +168,8 @@ def _runner(name: str, progress: _Progress) -> Runner:
     from runners import make_runner
 
     if name == "docker":
+        from grader.settings import Settings
+
         return make_runner("docker", progress=progress, name_prefix=Settings().container_prefix)
     return make_runner(name)
 
@@ -197,6 +201,7 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
 def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
     """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
     from grader.challenge import load_challenge
+    from grader.settings import Settings
     from grader.validate import validate_challenge
 
     settings = Settings()
@@ -257,6 +262,8 @@ def new(slug: str, parent: Path | None, language: str) -> None:
         _fail(
             f"{slug!r}: a slug is lower-case words joined by '-', e.g. 'rate-limiter'", EXIT_INPUT
         )
+    from grader.settings import Settings
+
     parent = parent or Settings().challenges_dir
     dest = parent / slug
     if dest.exists():

@@ -11,8 +11,10 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from grader import scoring, tamper
 from grader.challenge import Challenge
@@ -38,6 +40,7 @@ from runners.images import content_hash as image_hash
 from runners.sandbox_io import harness_files
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 # Bumped when what the caches hold (expected tests, reference complexity) changes shape.
 CACHE_FORMAT = 2
 
@@ -185,6 +188,11 @@ def _portability(case: CaseResult) -> list[Portability]:
     return notes[:5]
 
 
+def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
+    started = time.monotonic()
+    return fn(*args), time.monotonic() - started
+
+
 def _last(text: str, lines: int = 3) -> str:
     return " / ".join(text.strip().splitlines()[-lines:])
 
@@ -280,18 +288,23 @@ def grade(
     label = label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}"
     progress(f"running {len(expected.ids)} tests ({challenge.isolation} isolation)")
     t_run = time.monotonic()
-    result, res = _run(challenge, submission.root, submission.files, runner, label)
-    run_s = time.monotonic() - t_run
+    # Static analysis needs nothing of the run: it goes on (in its own limited
+    # subprocesses) while the sandbox runs.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
+        analysing = pool.submit(
+            _timed, lang.analyse, challenge, submission.root, submission.files, runner
+        )
+        result, res = _run(challenge, submission.root, submission.files, runner, label)
+        run_s = time.monotonic() - t_run
+        progress("analysing style, complexity and docs")
+        static, analysis_s = analysing.result()
     tests = test_results(challenge, expected, result, res)
     stopped = per_test_timeouts(res)
     limits_hit = list(result.limits_hit)
     if stopped and "timeout" not in limits_hit:
         limits_hit.insert(0, "timeout")
 
-    progress("analysing style, complexity and docs")
-    t_an = time.monotonic()
-    analysis = lang.analyse(challenge, submission.root, submission.files, runner, result)
-    analysis_s = time.monotonic() - t_an
+    analysis = lang.with_run(challenge, static, result)
     if reference is None:
         reference = reference_complexity(
             challenge, runner, cache_dir=cache_dir, content_hash=content

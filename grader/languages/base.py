@@ -166,16 +166,15 @@ class Language:
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
-        """Style, complexity and docs of the submitted sources (never runs them);
-        ``result`` is the test run's (its lint step's report, where the language has one)."""
+        """Style, complexity and docs of the submitted sources (never runs them). It needs
+        nothing of the test run, so the engine runs it while the sandbox runs."""
         raise NotImplementedError
+
+    def with_run(self, challenge: Challenge, analysis: Analysis, result: RunResult) -> Analysis:
+        """The analysis completed with what the run brought (a sandboxed linter's report)."""
+        return analysis
 
     def reference_complexity(self, challenge: Challenge, runner: Runner) -> ComplexitySection:
         """The reference solution's complexity (to show beside a submission's)."""

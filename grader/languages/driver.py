@@ -16,6 +16,7 @@ tampering; the static scan lists what in the source reaches for the harness.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -252,20 +253,10 @@ class DriverLanguage(Language):
         return lint
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
         from grader.analysis import lizard
 
-        cfg = challenge.config
-        style = cfg.style
-        lint = self.parse_lint(
-            result.lint if result is not None else None, list(style.ignore), style.select
-        )
         tests = set(app_paths(challenge.test_files()))
         kept = [f for f in files if not self.ignores(f)]
         sources = [f for f in self.source_files(kept) if f not in tests]
@@ -274,11 +265,19 @@ class DriverLanguage(Language):
             root,
             sources,
             doc_rule=self.docs,
-            lint=lint,
-            complexity=cfg.complexity,
+            complexity=challenge.config.complexity,
             shown=shown,
             tamper=[(p.regex, p.what) for p in self.tamper_patterns],
         )
+
+    def with_run(self, challenge: Challenge, analysis: Analysis, result: RunResult) -> Analysis:
+        from grader.analysis import lizard
+
+        style = challenge.config.style
+        lint = self.parse_lint(result.lint, list(style.ignore), style.select)
+        if analysis.complexity.reason and not analysis.complexity.analysable:
+            return analysis  # nothing could be read: the style section says why already
+        return dataclasses.replace(analysis, style=lizard.style_section(analysis.complexity, lint))
 
     def reference_complexity(self, challenge: Challenge, runner: Runner) -> ComplexitySection:
         from grader.analysis import lizard
@@ -288,7 +287,7 @@ class DriverLanguage(Language):
         sources = self.source_files(sorted(files))
         cfg = challenge.config
         return lizard.analyse(
-            solution, sources, doc_rule=self.docs, lint=lizard.Lint(), complexity=cfg.complexity
+            solution, sources, doc_rule=self.docs, complexity=cfg.complexity
         ).complexity
 
 

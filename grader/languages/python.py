@@ -213,12 +213,7 @@ class Python(Language):
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
         from grader.analysis import analyse
 

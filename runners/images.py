@@ -22,9 +22,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runners import docker as dk
 from runners.errors import ImageError
+
+if TYPE_CHECKING:
+    from runners import docker as dk
 
 IMAGES_DIR = Path(__file__).parent / "images"
 CACHE_DIR = Path(os.environ.get("GRADER_CACHE_DIR", Path.home() / ".cache" / "grader"))
@@ -291,6 +294,8 @@ def build(language: str, *, force: bool = False, progress: Progress | None = Non
     say = progress or (lambda _m: None)
     spec = _spec(language)
     tag = image_tag(language)
+    from runners import docker as dk  # the SDK only when something is built
+
     engine = dk.Engine()
     if not force and not cold and engine.image_exists(tag):
         say(f"{tag} is up to date")

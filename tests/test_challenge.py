@@ -167,3 +167,14 @@ def test_side_by_side_languages_refuse_a_test_file_in_both_public_and_hidden(
         (root / "tests" / vis / "x_test.go").write_text("package x\n")
     with pytest.raises(ChallengeError, match="has the same path; Go runs public and hidden"):
         load_challenge(root)
+
+
+def test_the_engine_imports_no_docker_module() -> None:
+    """The engine reaches the sandbox only through a runner it is given."""
+    import subprocess
+    import sys
+
+    code = "import sys, grader.engine, grader.validate; print(sorted(m for m in sys.modules " \
+        "if m == 'docker' or m.startswith(('docker.', 'runners.docker'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

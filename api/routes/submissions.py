@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api import invitations
 from api import submissions as subs
 from api.challenges import find
 from api.deps import PrincipalDep, ReviewerDep, ServicesDep, challenge_or_404
@@ -59,7 +60,8 @@ async def create_submission(
     """Upload a solution (multipart field ``file``); it is checked like ``grader run`` checks
     it, stored, and queued. A retry with the same ``Idempotency-Key`` returns the same
     submission."""
-    challenge = challenge_or_404(svc, slug)
+    challenge = challenge_or_404(svc, slug, principal)
+    await run_in_threadpool(invitations.check_submit, svc, principal, challenge)
     key = subs.check_idempotency_key(idempotency_key)
     settings = svc.settings
     upload = await receive_upload(request, ArchiveStore(settings.data_dir),
@@ -86,11 +88,14 @@ def get_submission(submission_id: str, svc: ServicesDep,
                    principal: PrincipalDep) -> SubmissionOut:
     """Status, and the feedback this caller may see (a candidate: only their own, only what
     the challenge's policy shows)."""
+    challenge = None
     with svc.session() as db:
         row = subs.get_visible(db, principal, submission_id)
         name = subs.token_name(db, row.token_id) if principal.is_reviewer else ""
-    return subs.submission_out(row, principal, find(svc.settings.challenges_dir,
-                                                    row.challenge_slug), name)
+        challenge = find(svc.settings.challenges_dir, row.challenge_slug)
+        policy = (invitations.feedback_for(db, row.token_id, challenge)
+                  if challenge is not None else None)
+    return subs.submission_out(row, principal, challenge, name, policy=policy)
 
 
 def _report(svc: ServicesDep, principal: ReviewerDep, submission_id: str, fmt: str) -> Response:

@@ -12,12 +12,27 @@ from api.db import utcnow
 from api.models import AuditEntry
 
 
-def record(db: Session, actor: Principal | None, action: str, *, challenge: str | None = None,
-           submission: str | None = None, detail: dict[str, Any] | None = None) -> None:
+def record(
+    db: Session,
+    actor: Principal | None,
+    action: str,
+    *,
+    challenge: str | None = None,
+    submission: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Add one entry in the caller's transaction (so it stands or falls with the action)."""
-    db.add(AuditEntry(at=utcnow(), actor_token_id=actor.token_id if actor else None,
-                      actor_name=actor.name if actor else "", action=action[:40],
-                      challenge_slug=challenge, submission_id=submission, detail=detail))
+    db.add(
+        AuditEntry(
+            at=utcnow(),
+            actor_token_id=actor.token_id if actor else None,
+            actor_name=actor.name if actor else "",
+            action=action[:40],
+            challenge_slug=challenge,
+            submission_id=submission,
+            detail=detail,
+        )
+    )
 
 
 def recent(db: Session, *, limit: int = 200, challenge: str | None = None) -> list[AuditEntry]:

@@ -76,9 +76,18 @@ def for_token(db: Session, token_id: int) -> Invitation | None:
 
 
 def attempts_used(db: Session, token_id: int, slug: str) -> int:
-    return db.scalar(select(func.count()).select_from(Submission).where(
-        Submission.token_id == token_id, Submission.challenge_slug == slug,
-        Submission.status.in_(COUNTED_STATUSES))) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .where(
+                Submission.token_id == token_id,
+                Submission.challenge_slug == slug,
+                Submission.status.in_(COUNTED_STATUSES),
+            )
+        )
+        or 0
+    )
 
 
 def state(db: Session, token_id: int) -> State | None:
@@ -88,22 +97,35 @@ def state(db: Session, token_id: int) -> State | None:
     return State(inv, attempts_used(db, token_id, inv.challenge_slug), utcnow())
 
 
-def create(db: Session, *, challenge: Challenge, candidate_name: str,
-           window_minutes: int | None, max_attempts: int | None,
-           creator: Principal) -> tuple[Invitation, str]:
+def create(
+    db: Session,
+    *,
+    challenge: Challenge,
+    candidate_name: str,
+    window_minutes: int | None,
+    max_attempts: int | None,
+    creator: Principal,
+) -> tuple[Invitation, str]:
     """A new candidate token bound to ``challenge``; returns the invitation and the secret."""
     name = " ".join(candidate_name.split())
     if not name or len(name) > 200 or not name.isprintable():
         raise ApiError(422, "invalid-request", "candidate_name: 1-200 printable characters")
     if window_minutes is not None and not 1 <= window_minutes <= MAX_WINDOW_MINUTES:
-        raise ApiError(422, "invalid-request",
-                       f"window_minutes: between 1 and {MAX_WINDOW_MINUTES} (or none)")
+        raise ApiError(
+            422, "invalid-request", f"window_minutes: between 1 and {MAX_WINDOW_MINUTES} (or none)"
+        )
     if max_attempts is not None and not 1 <= max_attempts <= MAX_ATTEMPTS:
         raise ApiError(422, "invalid-request", f"max_attempts: between 1 and {MAX_ATTEMPTS}")
     token, secret = create_token(db, "candidate", name)
-    inv = Invitation(token_id=token.id, challenge_slug=challenge.slug, candidate_name=name,
-                     window_minutes=window_minutes, max_attempts=max_attempts,
-                     created_by=creator.token_id, created_at=utcnow())
+    inv = Invitation(
+        token_id=token.id,
+        challenge_slug=challenge.slug,
+        candidate_name=name,
+        window_minutes=window_minutes,
+        max_attempts=max_attempts,
+        created_by=creator.token_id,
+        created_at=utcnow(),
+    )
     db.add(inv)
     db.flush()
     return inv, secret
@@ -121,10 +143,11 @@ def start_clock(svc: Services, principal: Principal) -> None:
     if principal.challenge is None:
         return
     with svc.session() as db:
-        db.execute(update(Invitation)
-                   .where(Invitation.token_id == principal.token_id,
-                          Invitation.started_at.is_(None))
-                   .values(started_at=utcnow()))
+        db.execute(
+            update(Invitation)
+            .where(Invitation.token_id == principal.token_id, Invitation.started_at.is_(None))
+            .values(started_at=utcnow())
+        )
 
 
 def check_submit(svc: Services, principal: Principal, challenge: Challenge) -> None:
@@ -133,8 +156,11 @@ def check_submit(svc: Services, principal: Principal, challenge: Challenge) -> N
         return
     if principal.challenge is None:
         if not svc.settings.open_candidate_tokens:
-            raise ApiError(403, "invitation-required",
-                           "this service admits invited candidates only; use your invitation")
+            raise ApiError(
+                403,
+                "invitation-required",
+                "this service admits invited candidates only; use your invitation",
+            )
         return
     if principal.challenge != challenge.slug:
         raise ApiError(404, "not-found", f"no challenge {challenge.slug!r}")
@@ -146,8 +172,11 @@ def check_submit(svc: Services, principal: Principal, challenge: Challenge) -> N
         raise ApiError(403, "deadline-passed", "the time window of this invitation has ended")
     left = st.attempts_left
     if left is not None and left <= 0:
-        raise ApiError(403, "no-attempts-left",
-                       f"all {st.invitation.max_attempts} attempts of this invitation are used")
+        raise ApiError(
+            403,
+            "no-attempts-left",
+            f"all {st.invitation.max_attempts} attempts of this invitation are used",
+        )
     start_clock(svc, principal)
 
 

@@ -132,24 +132,55 @@ def load_rows(svc: Services, challenge: Challenge, similar: dict[str, float]) ->
     """Every submission of ``challenge`` with its scores, flags and current decision."""
     with svc.session() as db:
         result = db.execute(
-            select(Submission.id, Submission.token_id, Token.name, Submission.filename,
-                   Submission.status, Submission.total, Submission.report["scores"],
-                   Submission.report["flags"], Submission.created_at, Submission.finished_at,
-                   Submission.challenge_version, Submission.stale)
+            select(
+                Submission.id,
+                Submission.token_id,
+                Token.name,
+                Submission.filename,
+                Submission.status,
+                Submission.total,
+                Submission.report["scores"],
+                Submission.report["flags"],
+                Submission.created_at,
+                Submission.finished_at,
+                Submission.challenge_version,
+                Submission.stale,
+            )
             .join(Token, Token.id == Submission.token_id)
             .where(Submission.challenge_slug == challenge.slug)
         ).all()
         rows = []
-        for (sub_id, token_id, name, filename, status, total, scores, flags, created,
-             finished, version, stale) in result:
-            rows.append(Row(
-                id=sub_id, token_id=token_id, name=name or "", filename=filename,
-                status=status, total=total if status == "graded" else None,
-                scores=_floats(scores), flags=_flag_codes(flags), created_at=created,
-                finished_at=finished,
-                stale=bool(stale) or (status == "graded"
-                                      and version < challenge.config.version),
-                similar=similar.get(sub_id)))
+        for (
+            sub_id,
+            token_id,
+            name,
+            filename,
+            status,
+            total,
+            scores,
+            flags,
+            created,
+            finished,
+            version,
+            stale,
+        ) in result:
+            rows.append(
+                Row(
+                    id=sub_id,
+                    token_id=token_id,
+                    name=name or "",
+                    filename=filename,
+                    status=status,
+                    total=total if status == "graded" else None,
+                    scores=_floats(scores),
+                    flags=_flag_codes(flags),
+                    created_at=created,
+                    finished_at=finished,
+                    stale=bool(stale)
+                    or (status == "graded" and version < challenge.config.version),
+                    similar=similar.get(sub_id),
+                )
+            )
         _attach_decisions(db, rows)
     attempts: dict[int, int] = {}
     for r in rows:
@@ -175,13 +206,19 @@ def _attach_decisions(db: Session, rows: list[Row]) -> None:
     by_id = {r.id: r for r in rows}
     if not by_id:
         return
-    reviews = db.scalars(select(Review).where(Review.submission_id.in_(list(by_id)))
-                         .order_by(Review.created_at, Review.id)).all()
+    reviews = db.scalars(
+        select(Review)
+        .where(Review.submission_id.in_(list(by_id)))
+        .order_by(Review.created_at, Review.id)
+    ).all()
     for rv in reviews:
         row = by_id[rv.submission_id]
         if rv.decision is not None:
-            row.decision, row.decided_by, row.decided_at = (rv.decision, rv.author_name,
-                                                            rv.created_at)
+            row.decision, row.decided_by, row.decided_at = (
+                rv.decision,
+                rv.author_name,
+                rv.created_at,
+            )
         if rv.note:
             row.note = rv.note
 
@@ -208,8 +245,10 @@ def _better(new: Row, cur: Row, mode: str) -> bool:
 
 def ranked(rows: list[Row]) -> list[Row]:
     """Graded rows get ranks by total (1 is best; ties: the earlier finish)."""
-    graded = sorted((r for r in rows if r.status == "graded"),
-                    key=lambda r: (-(r.total or 0.0), r.finished_at or r.created_at, r.id))
+    graded = sorted(
+        (r for r in rows if r.status == "graded"),
+        key=lambda r: (-(r.total or 0.0), r.finished_at or r.created_at, r.id),
+    )
     for i, r in enumerate(graded, start=1):
         r.rank = i
     return rows
@@ -226,8 +265,9 @@ def sort_rows(rows: list[Row], key: str, order: str) -> list[Row]:
     return present + missing
 
 
-def view(svc: Services, challenge: Challenge, filters: Filters,
-         similar: dict[str, float]) -> list[Row]:
+def view(
+    svc: Services, challenge: Challenge, filters: Filters, similar: dict[str, float]
+) -> list[Row]:
     rows = load_rows(svc, challenge, similar)
     if filters.rows == "candidates":
         rows = one_per_candidate(rows, challenge.config.ranking.per_candidate)
@@ -239,8 +279,9 @@ def view(svc: Services, challenge: Challenge, filters: Filters,
 # --- notes and decisions -------------------------------------------------------------------
 
 
-def add_review(db: Session, principal: Principal, submission_id: str, *,
-               decision: str | None, note: str) -> Review:
+def add_review(
+    db: Session, principal: Principal, submission_id: str, *, decision: str | None, note: str
+) -> Review:
     if decision is not None and decision not in DECISIONS:
         raise ApiError(422, "invalid-request", f"decision: one of {', '.join(DECISIONS)}")
     note = note.replace("\r\n", "\n").strip()
@@ -248,24 +289,46 @@ def add_review(db: Session, principal: Principal, submission_id: str, *,
         raise ApiError(422, "invalid-request", f"note: at most {MAX_NOTE} characters")
     if decision is None and not note:
         raise ApiError(422, "invalid-request", "give a decision, a note, or both")
-    review = Review(submission_id=submission_id, decision=decision, note=note,
-                    author_token_id=principal.token_id, author_name=principal.name,
-                    created_at=utcnow())
+    review = Review(
+        submission_id=submission_id,
+        decision=decision,
+        note=note,
+        author_token_id=principal.token_id,
+        author_name=principal.name,
+        created_at=utcnow(),
+    )
     db.add(review)
     db.flush()
     return review
 
 
 def history(db: Session, submission_id: str) -> list[Review]:
-    return list(db.scalars(select(Review).where(Review.submission_id == submission_id)
-                           .order_by(Review.created_at.desc(), Review.id.desc())).all())
+    return list(
+        db.scalars(
+            select(Review)
+            .where(Review.submission_id == submission_id)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+        ).all()
+    )
 
 
 # --- export --------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("rank", "submission", "candidate", "status", *SCORE_KEYS, "flags",
-               "similarity", "decision", "decided_by", "decided_at", "note", "submitted_at",
-               "attempts")
+CSV_COLUMNS = (
+    "rank",
+    "submission",
+    "candidate",
+    "status",
+    *SCORE_KEYS,
+    "flags",
+    "similarity",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "note",
+    "submitted_at",
+    "attempts",
+)
 
 
 def _cell(value: object) -> str:
@@ -286,10 +349,24 @@ def to_csv(rows: list[Row], *, names: dict[int, str]) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([_cell(v) for v in (
-            r.rank, r.id, names.get(r.token_id, r.name), r.status,
-            *(_score_cell(r.score(k)) for k in SCORE_KEYS), " ".join(r.flags),
-            "" if r.similar is None else f"{r.similar:.2f}", r.decision or "", r.decided_by,
-            r.decided_at.isoformat() if r.decided_at else "", r.note,
-            r.created_at.isoformat(), r.attempts)])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    r.rank,
+                    r.id,
+                    names.get(r.token_id, r.name),
+                    r.status,
+                    *(_score_cell(r.score(k)) for k in SCORE_KEYS),
+                    " ".join(r.flags),
+                    "" if r.similar is None else f"{r.similar:.2f}",
+                    r.decision or "",
+                    r.decided_by,
+                    r.decided_at.isoformat() if r.decided_at else "",
+                    r.note,
+                    r.created_at.isoformat(),
+                    r.attempts,
+                )
+            ]
+        )
     return buf.getvalue()

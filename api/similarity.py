@@ -52,15 +52,15 @@ def _fingerprint(svc: Services, row: Submission) -> sim.Fingerprints | None:
         return None
     with tempfile.TemporaryDirectory(prefix="grader-similarity-") as tmp:
         try:
-            sub = open_submission(archive, tmp, svc.settings.upload_limits(),
-                                  filename=row.filename)
+            sub = open_submission(archive, tmp, svc.settings.upload_limits(), filename=row.filename)
         except SubmissionError:
             return None
         return sim.fingerprint_files(sim.read_sources(sub.root))
 
 
-def index_submission(svc: Services, submission_id: str, *,
-                     base: frozenset[int] | None = None) -> int:
+def index_submission(
+    svc: Services, submission_id: str, *, base: frozenset[int] | None = None
+) -> int:
     """Fingerprint one graded submission and store its pairs; returns the pairs stored.
     Idempotent: an indexed submission is not indexed again."""
     params = sim.DEFAULT_PARAMS
@@ -80,9 +80,16 @@ def index_submission(svc: Services, submission_id: str, *,
     with svc.session() as db:
         done = db.get(SimilarityIndex, submission_id)
         if done is None:
-            db.add(SimilarityIndex(submission_id=row.id, challenge_slug=row.challenge_slug,
-                                   token_id=row.token_id, tag=params.tag,
-                                   data=prints.to_json(), created_at=utcnow()))
+            db.add(
+                SimilarityIndex(
+                    submission_id=row.id,
+                    challenge_slug=row.challenge_slug,
+                    token_id=row.token_id,
+                    tag=params.tag,
+                    data=prints.to_json(),
+                    created_at=utcnow(),
+                )
+            )
         else:
             done.tag, done.data = params.tag, prints.to_json()
     if base is None:
@@ -90,8 +97,9 @@ def index_submission(svc: Services, submission_id: str, *,
     return _compare_with_earlier(svc, row, prints, base)
 
 
-def _compare_with_earlier(svc: Services, row: Submission, prints: sim.Fingerprints,
-                          base: frozenset[int]) -> int:
+def _compare_with_earlier(
+    svc: Services, row: Submission, prints: sim.Fingerprints, base: frozenset[int]
+) -> int:
     params = sim.DEFAULT_PARAMS
     with svc.session() as db:
         others = db.execute(
@@ -99,11 +107,17 @@ def _compare_with_earlier(svc: Services, row: Submission, prints: sim.Fingerprin
                 SimilarityIndex.challenge_slug == row.challenge_slug,
                 SimilarityIndex.submission_id != row.id,
                 SimilarityIndex.token_id != row.token_id,
-                SimilarityIndex.tag == params.tag)
+                SimilarityIndex.tag == params.tag,
+            )
         ).all()
-        known = {(a, b) for a, b in db.execute(
-            select(SimilarityPair.a_id, SimilarityPair.b_id).where(
-                or_(SimilarityPair.a_id == row.id, SimilarityPair.b_id == row.id)))}
+        known = {
+            (a, b)
+            for a, b in db.execute(
+                select(SimilarityPair.a_id, SimilarityPair.b_id).where(
+                    or_(SimilarityPair.a_id == row.id, SimilarityPair.b_id == row.id)
+                )
+            )
+        }
     new_pairs = []
     for other_id, data in others:
         other = sim.Fingerprints.from_json(data)
@@ -113,10 +127,16 @@ def _compare_with_earlier(svc: Services, row: Submission, prints: sim.Fingerprin
         a, b = (prints, other) if first == row.id else (other, prints)
         match = sim.compare(a, b, base=base, params=params)
         if match.score >= STORE_FLOOR:
-            new_pairs.append(SimilarityPair(
-                challenge_slug=row.challenge_slug, a_id=first, b_id=second,
-                score=match.score, regions=[r.to_json() for r in match.regions],
-                created_at=utcnow()))
+            new_pairs.append(
+                SimilarityPair(
+                    challenge_slug=row.challenge_slug,
+                    a_id=first,
+                    b_id=second,
+                    score=match.score,
+                    regions=[r.to_json() for r in match.regions],
+                    created_at=utcnow(),
+                )
+            )
     stored = 0
     for pair in new_pairs:
         try:
@@ -134,8 +154,11 @@ def index_quietly(svc: Services, submission_id: str) -> None:
         stored = index_submission(svc, submission_id)
         log.info("similarity indexed", submission_id=submission_id, pairs=stored)
     except Exception as exc:  # noqa: BLE001 - any failure here is logged, grading stands
-        log.warning("similarity indexing failed", submission_id=submission_id,
-                    error=f"{type(exc).__name__}: {exc}")
+        log.warning(
+            "similarity indexing failed",
+            submission_id=submission_id,
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
 
 def index_challenge(svc: Services, challenge: Challenge) -> int:
@@ -145,8 +168,11 @@ def index_challenge(svc: Services, challenge: Challenge) -> int:
         ids = db.scalars(
             select(Submission.id)
             .outerjoin(SimilarityIndex, SimilarityIndex.submission_id == Submission.id)
-            .where(Submission.challenge_slug == challenge.slug, Submission.status == "graded",
-                   SimilarityIndex.submission_id.is_(None))
+            .where(
+                Submission.challenge_slug == challenge.slug,
+                Submission.status == "graded",
+                SimilarityIndex.submission_id.is_(None),
+            )
             .order_by(Submission.created_at, Submission.id)
         ).all()
     base = sim.base_of(challenge.root)
@@ -155,34 +181,48 @@ def index_challenge(svc: Services, challenge: Challenge) -> int:
     return len(ids)
 
 
-def pairs(svc: Services, slug: str, *, min_score: float = 0.0, limit: int = 500,
-          submission_id: str | None = None) -> list[PairOut]:
+def pairs(
+    svc: Services,
+    slug: str,
+    *,
+    min_score: float = 0.0,
+    limit: int = 500,
+    submission_id: str | None = None,
+) -> list[PairOut]:
     """A challenge's stored pairs, highest first (optionally those of one submission)."""
     with svc.session() as db:
-        query = select(SimilarityPair).where(SimilarityPair.challenge_slug == slug,
-                                             SimilarityPair.score >= min_score)
+        query = select(SimilarityPair).where(
+            SimilarityPair.challenge_slug == slug, SimilarityPair.score >= min_score
+        )
         if submission_id is not None:
-            query = query.where(or_(SimilarityPair.a_id == submission_id,
-                                    SimilarityPair.b_id == submission_id))
-        rows = db.scalars(query.order_by(SimilarityPair.score.desc(), SimilarityPair.a_id,
-                                         SimilarityPair.b_id).limit(limit)).all()
+            query = query.where(
+                or_(SimilarityPair.a_id == submission_id, SimilarityPair.b_id == submission_id)
+            )
+        rows = db.scalars(
+            query.order_by(
+                SimilarityPair.score.desc(), SimilarityPair.a_id, SimilarityPair.b_id
+            ).limit(limit)
+        ).all()
         return [PairOut(r.a_id, r.b_id, r.score, list(r.regions)) for r in rows]
 
 
 def pair(svc: Services, a_id: str, b_id: str) -> PairOut | None:
     first, second = sorted((a_id, b_id))
     with svc.session() as db:
-        row = db.scalar(select(SimilarityPair).where(SimilarityPair.a_id == first,
-                                                     SimilarityPair.b_id == second))
-        return None if row is None else PairOut(row.a_id, row.b_id, row.score,
-                                                list(row.regions))
+        row = db.scalar(
+            select(SimilarityPair).where(
+                SimilarityPair.a_id == first, SimilarityPair.b_id == second
+            )
+        )
+        return None if row is None else PairOut(row.a_id, row.b_id, row.score, list(row.regions))
 
 
 def flagged_ids(svc: Services, challenge: Challenge) -> dict[str, float]:
     """Submissions in a pair at or above the challenge's threshold, with their best score."""
     out: dict[str, float] = {}
-    for p in pairs(svc, challenge.slug, min_score=challenge.config.similarity.threshold,
-                   limit=100_000):
+    for p in pairs(
+        svc, challenge.slug, min_score=challenge.config.similarity.threshold, limit=100_000
+    ):
         for sub_id in (p.a, p.b):
             out[sub_id] = max(out.get(sub_id, 0.0), p.score)
     return out

@@ -21,8 +21,11 @@ def static_file(digest: str, name: str, request: Request) -> Response:
     found = pages.renderer(request).static.get(name)
     if found is None or found.digest != digest:
         return Response("not found", status_code=404, media_type="text/plain")
-    return Response(found.body, media_type=found.media_type, headers={
-        "Cache-Control": "public, max-age=31536000, immutable"})
+    return Response(
+        found.body,
+        media_type=found.media_type,
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 async def _ui_error(request: Request, exc: Exception) -> Response:

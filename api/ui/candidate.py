@@ -58,15 +58,17 @@ def invitation(token: str, request: Request) -> Response:
     if principal is None or ch is None:
         raise UiError(404, "this invitation link is not valid (mistyped, or withdrawn)")
     csrf, cookie = sessions.pre_session_token(svc, request)
-    resp = page(request, None, "invite.html", challenge=ch, token=token, csrf=csrf,
-                name=principal.name)
+    resp = page(
+        request, None, "invite.html", challenge=ch, token=token, csrf=csrf, name=principal.name
+    )
     sessions.set_pre_cookie(resp, cookie, request)
     return resp
 
 
 @router.post("/invite")
-def accept(request: Request, csrf: Annotated[str, Form()] = "",
-           token: Annotated[str, Form()] = "") -> Response:
+def accept(
+    request: Request, csrf: Annotated[str, Form()] = "", token: Annotated[str, Form()] = ""
+) -> Response:
     svc = services(request)
     sessions.check_origin(request)
     sessions.check_pre_session(svc, request, csrf)
@@ -79,29 +81,44 @@ def accept(request: Request, csrf: Annotated[str, Form()] = "",
     return resp
 
 
-def _candidate_page(request: Request, user: UiUser, *, error: str | None = None,
-                    status: int = 200) -> Response:
+def _candidate_page(
+    request: Request, user: UiUser, *, error: str | None = None, status: int = 200
+) -> Response:
     svc = services(request)
     ch = _challenge(request, user)
     token_id = user.principal.token_id
     with svc.session() as db:
         st = invitations.state(db, token_id)
         policy = invitations.feedback_for(db, token_id, ch)
-        rows = db.scalars(select(Submission).where(
-            Submission.token_id == token_id, Submission.challenge_slug == ch.slug)
-            .order_by(Submission.created_at.desc(), Submission.id)).all()
+        rows = db.scalars(
+            select(Submission)
+            .where(Submission.token_id == token_id, Submission.challenge_slug == ch.slug)
+            .order_by(Submission.created_at.desc(), Submission.id)
+        ).all()
     items: list[dict[str, Any]] = []
     for row in rows:
         report = subs.load_report(row) if row.status in subs.FINISHED else None
-        items.append({"row": row,
-                      "view": candidate_view(report, policy) if report is not None else None})
+        items.append(
+            {"row": row, "view": candidate_view(report, policy) if report is not None else None}
+        )
     closed = st is not None and st.closed
     no_attempts = st is not None and st.attempts_left == 0
-    return page(request, user, "candidate.html", status=status, challenge=ch,
-                statement=markdown(statement(ch)), state=st, items=items, error=error,
-                closed=closed, no_attempts=no_attempts, policy=policy,
-                pending=any(r.status in subs.PENDING for r in rows),
-                sent=request.query_params.get("sent"))
+    return page(
+        request,
+        user,
+        "candidate.html",
+        status=status,
+        challenge=ch,
+        statement=markdown(statement(ch)),
+        state=st,
+        items=items,
+        error=error,
+        closed=closed,
+        no_attempts=no_attempts,
+        policy=policy,
+        pending=any(r.status in subs.PENDING for r in rows),
+        sent=request.query_params.get("sent"),
+    )
 
 
 @router.get("/candidate", response_class=HTMLResponse)
@@ -110,20 +127,27 @@ def candidate_page(request: Request, user: CandidateUi) -> Response:
 
 
 @router.get("/candidate/starter")
-def starter(request: Request, user: CandidateUi,
-            fmt: Literal["zip", "tar.gz"] = Query("zip", alias="format")) -> Response:
+def starter(
+    request: Request,
+    user: CandidateUi,
+    fmt: Literal["zip", "tar.gz"] = Query("zip", alias="format"),
+) -> Response:
     """The starter files; the first download starts the invitation's clock."""
     ch = _challenge(request, user)
     data = starter_archive(ch, fmt)
     invitations.start_clock(services(request), user.principal)
-    return Response(data, media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{ch.slug}-starter.{fmt}"'})
+    return Response(
+        data,
+        media_type=_MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{ch.slug}-starter.{fmt}"'},
+    )
 
 
 async def _refused(request: Request, user: UiUser, exc: ApiError) -> Response:
     """The candidate's page again, with why the upload was refused."""
-    return await run_in_threadpool(lambda: _candidate_page(request, user, error=exc.message,
-                                                           status=exc.status))
+    return await run_in_threadpool(
+        lambda: _candidate_page(request, user, error=exc.message, status=exc.status)
+    )
 
 
 @router.post("/candidate/submissions", response_class=HTMLResponse)
@@ -136,8 +160,9 @@ async def upload(request: Request) -> Response:
     ch = await run_in_threadpool(_challenge, request, user)
     try:
         await run_in_threadpool(invitations.check_submit, svc, user.principal, ch)
-        received = await receive_upload(request, ArchiveStore(svc.settings.data_dir),
-                                        svc.settings.max_upload_bytes)
+        received = await receive_upload(
+            request, ArchiveStore(svc.settings.data_dir), svc.settings.max_upload_bytes
+        )
     except ApiError as exc:
         return await _refused(request, user, exc)
     try:
@@ -147,8 +172,10 @@ async def upload(request: Request) -> Response:
         raise
     try:
         accepted = await run_in_threadpool(
-            lambda: subs.accept_upload(svc, user.principal, ch, received, idempotency_key=None,
-                                       callback_url=None))
+            lambda: subs.accept_upload(
+                svc, user.principal, ch, received, idempotency_key=None, callback_url=None
+            )
+        )
     except ApiError as exc:
         return await _refused(request, user, exc)
     return redirect(f"/ui/candidate?sent={accepted.submission.id}")

@@ -47,9 +47,10 @@ def _static_files() -> dict[str, StaticFile]:
         "app.css": (css.encode(), "text/css; charset=utf-8"),
         "favicon.svg": ((STATIC / "favicon.svg").read_bytes(), "image/svg+xml"),
     }
-    return {name: StaticFile(name, body, media,
-                             hashlib.sha256(body).hexdigest()[:16])
-            for name, (body, media) in files.items()}
+    return {
+        name: StaticFile(name, body, media, hashlib.sha256(body).hexdigest()[:16])
+        for name, (body, media) in files.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,13 @@ def _css_class(ttype: TokenType) -> str:
     return str(STANDARD_TYPES[ttype])
 
 
-def highlight(text: str, filename: str, *, notes: dict[int, list[str]] | None = None,
-              hits: set[int] | None = None) -> list[Line]:
+def highlight(
+    text: str,
+    filename: str,
+    *,
+    notes: dict[int, list[str]] | None = None,
+    hits: set[int] | None = None,
+) -> list[Line]:
     """The file as escaped, highlighted lines; ``notes`` per line (style findings) and
     ``hits`` (lines of a similarity region) are marked."""
     notes = notes or {}
@@ -97,8 +103,10 @@ def highlight(text: str, filename: str, *, notes: dict[int, list[str]] | None = 
                 lines[-1].append(f'<span class="{cls}">{piece}</span>' if cls else piece)
     if lines and not lines[-1] and text.endswith("\n"):
         lines.pop()
-    return [Line(n, Markup("".join(parts)), notes.get(n, []), n in hits)
-            for n, parts in enumerate(lines, start=1)]
+    return [
+        Line(n, Markup("".join(parts)), notes.get(n, []), n in hits)
+        for n, parts in enumerate(lines, start=1)
+    ]
 
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -124,8 +132,9 @@ class DiffLine:
 
 def diff(a: str, b: str, a_name: str, b_name: str) -> list[DiffLine]:
     out = []
-    for line in difflib.unified_diff(clean(a).splitlines(), clean(b).splitlines(),
-                                     a_name, b_name, n=3, lineterm=""):
+    for line in difflib.unified_diff(
+        clean(a).splitlines(), clean(b).splitlines(), a_name, b_name, n=3, lineterm=""
+    ):
         if line.startswith(("---", "+++")):
             continue
         kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
@@ -155,9 +164,14 @@ def _duration(seconds: float | None) -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
-        enabled_extensions=("html",), default_for_string=True, default=True),
-        trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), default_for_string=True, default=True
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["clean"] = clean
     env.filters["when"] = _when
     env.filters["score"] = _score

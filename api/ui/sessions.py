@@ -88,13 +88,26 @@ def start(svc: Services, principal: Principal, response: Response, request: Requ
     now = utcnow()
     hours = svc.settings.ui_session_hours
     with svc.session() as db:
-        db.add(UiSession(id=_hash(raw), token_id=principal.token_id,
-                         csrf=secrets.token_urlsafe(32), blind=False,
-                         seed=secrets.token_hex(16), created_at=now,
-                         expires_at=now + timedelta(hours=hours)))
-    response.set_cookie(COOKIE, _signed(svc.settings.secret_key, raw), max_age=int(hours * 3600),
-                        path=COOKIE_PATH, httponly=True, samesite="strict",
-                        secure=_secure(request))
+        db.add(
+            UiSession(
+                id=_hash(raw),
+                token_id=principal.token_id,
+                csrf=secrets.token_urlsafe(32),
+                blind=False,
+                seed=secrets.token_hex(16),
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
+            )
+        )
+    response.set_cookie(
+        COOKIE,
+        _signed(svc.settings.secret_key, raw),
+        max_age=int(hours * 3600),
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
     response.delete_cookie(PRE_COOKIE, path=COOKIE_PATH)
 
 
@@ -109,30 +122,34 @@ def current(svc: Services, request: Request) -> UiUser | None:
         found = db.execute(
             select(UiSession, Token)
             .join(Token, Token.id == UiSession.token_id)
-            .where(UiSession.id == _hash(raw), UiSession.ended_at.is_(None),
-                   UiSession.expires_at > now, Token.revoked_at.is_(None))
+            .where(
+                UiSession.id == _hash(raw),
+                UiSession.ended_at.is_(None),
+                UiSession.expires_at > now,
+                Token.revoked_at.is_(None),
+            )
         ).first()
         if found is None:
             return None
         sess, token = found
-        bound = db.scalar(select(Invitation.challenge_slug)
-                          .where(Invitation.token_id == token.id))
+        bound = db.scalar(select(Invitation.challenge_slug).where(Invitation.token_id == token.id))
     principal = Principal(token_id=token.id, role=token.role, name=token.name, challenge=bound)
-    return UiUser(principal=principal, session_id=sess.id, csrf=sess.csrf, blind=sess.blind,
-                  seed=sess.seed)
+    return UiUser(
+        principal=principal, session_id=sess.id, csrf=sess.csrf, blind=sess.blind, seed=sess.seed
+    )
 
 
 def end(svc: Services, user: UiUser, response: Response) -> None:
     with svc.session() as db:
-        db.execute(update(UiSession).where(UiSession.id == user.session_id)
-                   .values(ended_at=utcnow()))
+        db.execute(
+            update(UiSession).where(UiSession.id == user.session_id).values(ended_at=utcnow())
+        )
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
 
 
 def set_blind(svc: Services, user: UiUser, blind: bool) -> None:
     with svc.session() as db:
-        db.execute(update(UiSession).where(UiSession.id == user.session_id)
-                   .values(blind=blind))
+        db.execute(update(UiSession).where(UiSession.id == user.session_id).values(blind=blind))
 
 
 def check_origin(request: Request) -> None:
@@ -147,8 +164,9 @@ def check_origin(request: Request) -> None:
 
 def check_csrf(user: UiUser, submitted: str | None) -> None:
     if not submitted or not hmac.compare_digest(submitted, user.csrf):
-        raise UiError(403, "the form expired or did not come from this site; reload the page "
-                           "and try again")
+        raise UiError(
+            403, "the form expired or did not come from this site; reload the page and try again"
+        )
 
 
 def pre_session_token(svc: Services, request: Request) -> tuple[str, str | None]:
@@ -162,8 +180,15 @@ def pre_session_token(svc: Services, request: Request) -> tuple[str, str | None]
 
 def set_pre_cookie(response: Response, value: str | None, request: Request) -> None:
     if value is not None:
-        response.set_cookie(PRE_COOKIE, value, max_age=3600, path=COOKIE_PATH, httponly=True,
-                            samesite="strict", secure=_secure(request))
+        response.set_cookie(
+            PRE_COOKIE,
+            value,
+            max_age=3600,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+        )
 
 
 def check_pre_session(svc: Services, request: Request, submitted: str | None) -> None:

@@ -1,6 +1,6 @@
 """In-process fixtures for the browser UI and its API: the app under FastAPI's TestClient,
-a real SQLite database, real archives in the store; no Redis (its port is closed, so a
-publish fails at once and the row is left for the sweep, as in production)."""
+a real SQLite database, real archives in the store; no Redis (grading messages go to an
+in-memory broker that no worker reads)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from api.app import create_app
 from api.auth import create_token
 from api.db import upgrade, utcnow
 from api.models import Submission
+from api.queue import make_celery
 from api.services import Services
 from api.storage import ArchiveStore
 from grader.report import (
@@ -66,10 +67,10 @@ def words_challenge(root: Path, *, toml_extra: str = "") -> Path:
     (ch / "tests" / "public").mkdir(parents=True, exist_ok=True)
     (ch / "tests" / "public" / "test_words.py").write_text(
         "from words import top_words\n\ndef test_one():\n    assert top_words('a a b', 1)"
-        " == [('a', 2)]\n")
+        " == [('a', 2)]\n"
+    )
     (ch / "README.md").write_text("# Top words\n\nWrite **top_words**.\n\n<script>x</script>\n")
-    (ch / "challenge.toml").write_text('title = "Top words"\nlanguage = "python"\n'
-                                       + toml_extra)
+    (ch / "challenge.toml").write_text('title = "Top words"\nlanguage = "python"\n' + toml_extra)
     return ch
 
 
@@ -98,8 +99,11 @@ class Env:
     def sign_in(self, secret: str) -> TestClient:
         c = self.client()
         form = c.get("/ui/sign-in")
-        resp = c.post("/ui/sign-in", data={"csrf": csrf_of(form.text), "token": secret,
-                                           "next": "/ui/challenges"}, follow_redirects=False)
+        resp = c.post(
+            "/ui/sign-in",
+            data={"csrf": csrf_of(form.text), "token": secret, "next": "/ui/challenges"},
+            follow_redirects=False,
+        )
         assert resp.status_code == 303, resp.text
         return c
 
@@ -129,39 +133,75 @@ class Env:
         store.put(tmp, sha)
         return sha, filename, len(data)
 
-    def submission(self, token_id: int, *, slug: str = "words", total: float | None = 50.0,
-                   status: str = "graded", files: dict[str, str] | None = None,
-                   flags: list[Flag] | None = None, tests: list[TestResult] | None = None,
-                   scores: dict[str, float] | None = None, version: int = 1,
-                   findings: list[StyleFinding] | None = None, when: Any = None) -> str:
+    def submission(
+        self,
+        token_id: int,
+        *,
+        slug: str = "words",
+        total: float | None = 50.0,
+        status: str = "graded",
+        files: dict[str, str] | None = None,
+        flags: list[Flag] | None = None,
+        tests: list[TestResult] | None = None,
+        scores: dict[str, float] | None = None,
+        version: int = 1,
+        findings: list[StyleFinding] | None = None,
+        when: Any = None,
+    ) -> str:
         files = files or {"words.py": f"# {secrets.token_hex(4)}\nx = 1\n"}
         sha, filename, size = self.store(files)
         sub_id = secrets.token_hex(16)
         now = when or utcnow()
         report = None
         if status in ("graded", "error"):
-            sc = {"correctness": total or 0.0, "style": 80.0, "complexity": 70.0, "docs": 60.0,
-                  **(scores or {})}
+            sc = {
+                "correctness": total or 0.0,
+                "style": 80.0,
+                "complexity": 70.0,
+                "docs": 60.0,
+                **(scores or {}),
+            }
             report = Report(
                 status="graded" if status == "graded" else "error",
                 challenge=ChallengeRef(slug=slug, version=version),
                 submission=SubmissionRef(id=sub_id, sha256=sha),
                 flags=flags or [],
-                tests=tests or [TestResult(id="tests/public/test_words.py::test_one",
-                                           visibility="public", weight=1, outcome="passed")],
+                tests=tests
+                or [
+                    TestResult(
+                        id="tests/public/test_words.py::test_one",
+                        visibility="public",
+                        weight=1,
+                        outcome="passed",
+                    )
+                ],
                 style=StyleSection(findings=findings or [], lines_of_code=10),
                 scores=Scores(total=total or 0.0, **sc),
                 weights={"correctness": 70, "style": 15, "complexity": 10, "docs": 5},
                 sources=[SourceFile(path=p, text=t) for p, t in sorted(files.items())],
             ).model_dump(mode="json")
         with self.svc.session() as db:
-            db.add(Submission(
-                id=sub_id, challenge_slug=slug, challenge_version=version, token_id=token_id,
-                sha256=sha, filename=filename, size_bytes=size, status=status, attempts=1,
-                generation=1, stale=False, report=report,
-                total=total if status == "graded" else None, created_at=now, enqueued_at=now,
-                started_at=now if status != "queued" else None,
-                finished_at=now if status in ("graded", "error") else None))
+            db.add(
+                Submission(
+                    id=sub_id,
+                    challenge_slug=slug,
+                    challenge_version=version,
+                    token_id=token_id,
+                    sha256=sha,
+                    filename=filename,
+                    size_bytes=size,
+                    status=status,
+                    attempts=1,
+                    generation=1,
+                    stale=False,
+                    report=report,
+                    total=total if status == "graded" else None,
+                    created_at=now,
+                    enqueued_at=now,
+                    started_at=now if status != "queued" else None,
+                    finished_at=now if status in ("graded", "error") else None,
+                )
+            )
         return sub_id
 
 
@@ -177,16 +217,20 @@ def make_env(tmp_path: Path, **settings: Any) -> Iterator[Env]:
     shutil.copytree(REPO / "challenges" / "rate-limiter", challenges / "rate-limiter")
     words_challenge(challenges, toml_extra=settings.pop("toml_extra", ""))
     values: dict[str, Any] = {
-        "challenges_dir": challenges, "data_dir": tmp_path / "data",
-        "cache_dir": tmp_path / "cache", "database_url": f"sqlite:///{tmp_path / 'g.db'}",
-        "redis_url": closed_port_url(), "secret_key": secrets.token_hex(32),
+        "challenges_dir": challenges,
+        "data_dir": tmp_path / "data",
+        "cache_dir": tmp_path / "cache",
+        "database_url": f"sqlite:///{tmp_path / 'g.db'}",
+        "redis_url": closed_port_url(),
+        "secret_key": secrets.token_hex(32),
         "log_level": "WARNING",
     }
     values.update(settings)
-    svc = Services.build(Settings(**values))
+    settings = Settings(**values)
+    # Grading messages go to kombu's in-memory transport: published, never consumed.
+    celery = make_celery(settings.model_copy(update={"redis_url": "memory://"}))
+    svc = Services.build(settings, celery=celery)
     upgrade(svc.engine)
-    # Grading messages cannot be published (no broker): fail at once instead of retrying.
-    svc.celery.conf.task_publish_retry = False
     yield Env(svc=svc, app=create_app(services=svc), challenges=challenges)
     svc.close()
 

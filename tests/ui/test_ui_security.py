@@ -15,8 +15,13 @@ from api.models import UiSession
 from grader.report import Flag, StyleFinding
 from grader.report import TestResult as Result
 
-PAGES = ("/ui/challenges", "/ui/challenges/words", "/ui/challenges/words/similarity",
-         "/ui/challenges/words/invitations", "/ui/audit")
+PAGES = (
+    "/ui/challenges",
+    "/ui/challenges/words",
+    "/ui/challenges/words/similarity",
+    "/ui/challenges/words/invitations",
+    "/ui/audit",
+)
 
 
 def test_pages_redirect_to_sign_in_without_a_session(env: Env) -> None:
@@ -31,11 +36,13 @@ def test_sign_in_sets_a_signed_httponly_strict_expiring_cookie(env: Env) -> None
     _, secret = env.token("reviewer", "rita")
     c = env.client()
     form = c.get("/ui/sign-in")
-    resp = c.post("/ui/sign-in", data={"csrf": csrf_of(form.text), "token": secret,
-                                       "next": "/ui/audit"}, follow_redirects=False)
+    resp = c.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(form.text), "token": secret, "next": "/ui/audit"},
+        follow_redirects=False,
+    )
     assert resp.status_code == 303 and resp.headers["location"] == "/ui/audit"
-    cookie = next(v for v in resp.headers.get_list("set-cookie")
-                  if v.startswith("grader_session="))
+    cookie = next(v for v in resp.headers.get_list("set-cookie") if v.startswith("grader_session="))
     attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")}
     assert {"httponly", "path", "max-age"} <= attrs
     assert "samesite=strict" in cookie.lower() and "path=/ui" in cookie.lower()
@@ -62,8 +69,11 @@ def test_an_open_redirect_after_sign_in_is_refused(env: Env) -> None:
     _, secret = env.token("reviewer", "rita")
     c = env.client()
     csrf = csrf_of(c.get("/ui/sign-in").text)
-    resp = c.post("/ui/sign-in", data={"csrf": csrf, "token": secret,
-                                       "next": "//evil.example/x"}, follow_redirects=False)
+    resp = c.post(
+        "/ui/sign-in",
+        data={"csrf": csrf, "token": secret, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
     assert resp.headers["location"] == "/ui/challenges"
 
 
@@ -108,26 +118,43 @@ def test_every_form_post_needs_the_session_csrf_token_and_this_origin(env: Env) 
     sub = env.submission(rid)
     c = env.reviewer()
     csrf = csrf_of(c.get(f"/ui/submissions/{sub}").text)
-    posts = [(f"/ui/submissions/{sub}/review", {"decision": "advance"}),
-             (f"/ui/submissions/{sub}/regrade", {}), ("/ui/blind", {}),
-             ("/ui/challenges/words/invitations", {"candidate_name": "x"}),
-             ("/ui/challenges/words/regrade", {}), ("/ui/sign-out", {})]
+    posts = [
+        (f"/ui/submissions/{sub}/review", {"decision": "advance"}),
+        (f"/ui/submissions/{sub}/regrade", {}),
+        ("/ui/blind", {}),
+        ("/ui/challenges/words/invitations", {"candidate_name": "x"}),
+        ("/ui/challenges/words/regrade", {}),
+        ("/ui/sign-out", {}),
+    ]
     for path, data in posts:
         assert c.post(path, data=data).status_code == 403, path
         assert c.post(path, data={**data, "csrf": "wrong"}).status_code == 403, path
-    foreign = c.post(f"/ui/submissions/{sub}/review", data={"csrf": csrf, "decision": "hold"},
-                     headers={"Origin": "https://evil.example"})
+    foreign = c.post(
+        f"/ui/submissions/{sub}/review",
+        data={"csrf": csrf, "decision": "hold"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert foreign.status_code == 403
-    ok = c.post(f"/ui/submissions/{sub}/review", data={"csrf": csrf, "decision": "hold"},
-                headers={"Origin": "http://testserver"}, follow_redirects=False)
+    ok = c.post(
+        f"/ui/submissions/{sub}/review",
+        data={"csrf": csrf, "decision": "hold"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
 
 
 def test_candidates_cannot_reach_reviewer_pages_or_the_review_api(env: Env) -> None:
     rev = env.reviewer()
-    made = rev.post("/ui/challenges/words/invitations",
-                    data={"csrf": csrf_of(rev.get("/ui/challenges/words/invitations").text),
-                          "candidate_name": "Carla", "window_hours": "2", "max_attempts": "2"})
+    made = rev.post(
+        "/ui/challenges/words/invitations",
+        data={
+            "csrf": csrf_of(rev.get("/ui/challenges/words/invitations").text),
+            "candidate_name": "Carla",
+            "window_hours": "2",
+            "max_attempts": "2",
+        },
+    )
     link = re.search(r'id="invite-link" readonly value="([^"]+)"', made.text)
     assert link is not None
     token = link.group(1).rsplit("/", 1)[1]
@@ -136,12 +163,17 @@ def test_candidates_cannot_reach_reviewer_pages_or_the_review_api(env: Env) -> N
     cand = env.client()
     landing = cand.get(link.group(1).replace("http://testserver", ""))
     assert landing.status_code == 200
-    opened = cand.post("/ui/invite", data={"csrf": csrf_of(landing.text), "token": token},
-                       follow_redirects=False)
+    opened = cand.post(
+        "/ui/invite", data={"csrf": csrf_of(landing.text), "token": token}, follow_redirects=False
+    )
     assert opened.headers["location"] == "/ui/candidate"
     assert cand.get("/ui/candidate").status_code == 200
-    for path in (*PAGES, f"/ui/submissions/{other_sub}", "/ui/challenges/words/export.csv",
-                 f"/ui/compare?a={other_sub}&b={other_sub[::-1]}"):
+    for path in (
+        *PAGES,
+        f"/ui/submissions/{other_sub}",
+        "/ui/challenges/words/export.csv",
+        f"/ui/compare?a={other_sub}&b={other_sub[::-1]}",
+    ):
         resp = cand.get(path, follow_redirects=False)
         assert resp.status_code == 403, path
         assert "other" not in resp.text
@@ -149,8 +181,10 @@ def test_candidates_cannot_reach_reviewer_pages_or_the_review_api(env: Env) -> N
     assert api.get(f"/v1/submissions/{other_sub}").status_code == 404
     assert api.get("/v1/challenges/words/similarity").status_code == 403
     assert api.get("/v1/challenges/words/submissions").status_code == 403
-    assert api.post("/v1/invitations", json={"challenge": "words",
-                                             "candidate_name": "x"}).status_code == 403
+    assert (
+        api.post("/v1/invitations", json={"challenge": "words", "candidate_name": "x"}).status_code
+        == 403
+    )
 
 
 HOSTILE = "<script>alert(1)</script>"
@@ -159,22 +193,41 @@ HOSTILE = "<script>alert(1)</script>"
 def test_every_page_escapes_submission_content(env: Env) -> None:
     cid, _ = env.token("candidate", HOSTILE)
     code = f'"""{HOSTILE}"""\ndef f():\n    return "{HOSTILE}"  # {HOSTILE}\n'
-    a = env.submission(cid, files={"words.py": code, "evil<b>.py": "x = 1\n"},
-                       flags=[Flag(code="tamper-suspect", message=HOSTILE)],
-                       tests=[Result(id=f"tests/public/t.py::{HOSTILE}", visibility="public",
-                                         weight=1, outcome="failed", message=HOSTILE,
-                                         output=HOSTILE)],
-                       findings=[StyleFinding(file="words.py", line=2, code="E1",
-                                              message=HOSTILE)])
+    a = env.submission(
+        cid,
+        files={"words.py": code, "evil<b>.py": "x = 1\n"},
+        flags=[Flag(code="tamper-suspect", message=HOSTILE)],
+        tests=[
+            Result(
+                id=f"tests/public/t.py::{HOSTILE}",
+                visibility="public",
+                weight=1,
+                outcome="failed",
+                message=HOSTILE,
+                output=HOSTILE,
+            )
+        ],
+        findings=[StyleFinding(file="words.py", line=2, code="E1", message=HOSTILE)],
+    )
     bid, _ = env.token("candidate", "b")
     b = env.submission(bid, files={"words.py": code.replace("f()", "g()")})
     c = env.reviewer()
-    c.post(f"/ui/submissions/{a}/review", data={
-        "csrf": csrf_of(c.get(f"/ui/submissions/{a}").text), "note": HOSTILE})
-    c.post("/ui/challenges/words/invitations", data={
-        "csrf": csrf_of(c.get("/ui/audit").text), "candidate_name": HOSTILE})
-    for path in (f"/ui/submissions/{a}", "/ui/challenges/words", f"/ui/compare?a={a}&b={b}",
-                 f"/ui/similarity/{a}/{b}", "/ui/audit", "/ui/challenges/words/invitations"):
+    c.post(
+        f"/ui/submissions/{a}/review",
+        data={"csrf": csrf_of(c.get(f"/ui/submissions/{a}").text), "note": HOSTILE},
+    )
+    c.post(
+        "/ui/challenges/words/invitations",
+        data={"csrf": csrf_of(c.get("/ui/audit").text), "candidate_name": HOSTILE},
+    )
+    for path in (
+        f"/ui/submissions/{a}",
+        "/ui/challenges/words",
+        f"/ui/compare?a={a}&b={b}",
+        f"/ui/similarity/{a}/{b}",
+        "/ui/audit",
+        "/ui/challenges/words/invitations",
+    ):
         html = c.get(path).text
         assert "<script" not in html.lower(), path
         assert "&lt;script&gt;" in html or "\\u003cscript\\u003e" in html, path
@@ -216,9 +269,11 @@ def closed_env(tmp_path: Path) -> Env:  # type: ignore[misc]
 def test_operators_can_close_the_open_door_for_uninvited_candidates(closed_env: Env) -> None:
     _, candidate = closed_env.token("candidate", "carl")
     resp = closed_env.bearer(candidate).post(
-        "/v1/challenges/words/submissions", files={"file": ("words.py", b"x = 1\n")})
+        "/v1/challenges/words/submissions", files={"file": ("words.py", b"x = 1\n")}
+    )
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "invitation-required"
     _, reviewer = closed_env.token("reviewer", "rita")
     ok = closed_env.bearer(reviewer).post(
-        "/v1/challenges/words/submissions", files={"file": ("words.py", b"x = 1\n")})
+        "/v1/challenges/words/submissions", files={"file": ("words.py", b"x = 1\n")}
+    )
     assert ok.status_code == 202

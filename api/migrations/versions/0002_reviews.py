@@ -110,8 +110,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("a_id", "b_id", name="uq_similarity_pairs_ab"),
     )
-    op.create_index("ix_similarity_pairs_challenge_score", "similarity_pairs",
-                    ["challenge_slug", "score"])
+    op.create_index(
+        "ix_similarity_pairs_challenge_score", "similarity_pairs", ["challenge_slug", "score"]
+    )
     op.create_index("ix_similarity_pairs_b", "similarity_pairs", ["b_id"])
 
 

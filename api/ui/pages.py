@@ -40,7 +40,9 @@ CSP = (
 )
 PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
+    # No URL (an invitation link carries a token) leaves for another site; "no-referrer"
+    # would also make browsers send "Origin: null" on our own form posts.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 

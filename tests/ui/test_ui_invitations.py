@@ -218,7 +218,7 @@ def test_the_invitation_link_opens_a_page_to_work_from(env: Env) -> None:
     )
     assert sent.status_code == 303 and sent.headers["location"].startswith("/ui/candidate?sent=")
     page = cand.get(sent.headers["location"]).text
-    assert "Received" in page and 'http-equiv="refresh"' in page and "queued" in page
+    assert "Received" in page and 'id="pending"' in page and "queued" in page
     assert "Graded attempts left: <strong>1</strong> of 2" in page
     forged = cand.post(
         "/ui/candidate/submissions", data={"csrf": "nope"}, files={"file": ("words.py", b"x = 1\n")}

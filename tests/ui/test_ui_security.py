@@ -244,7 +244,7 @@ def test_pages_carry_a_strict_csp_no_script_and_no_inline_style(env: Env) -> Non
         csp = resp.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
         assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
-        assert resp.headers["referrer-policy"] == "no-referrer"
+        assert resp.headers["referrer-policy"] == "same-origin"
         assert "<script" not in resp.text and " style=" not in resp.text
         assert resp.headers["cache-control"] == "no-store"
 

@@ -201,6 +201,8 @@ class SimilarityIndex(Base):
     challenge_slug: Mapped[str] = mapped_column(String(100), index=True)
     token_id: Mapped[int] = mapped_column(Integer)
     tag: Mapped[str] = mapped_column(String(40))
+    # The kept hashes alone: every later submission reads them, so they are cheap to load.
+    hashes: Mapped[list[int]] = mapped_column(JSONType)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

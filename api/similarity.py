@@ -13,6 +13,7 @@ still meet: the later of the two sees the earlier's fingerprints.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +87,13 @@ def index_submission(
                     challenge_slug=row.challenge_slug,
                     token_id=row.token_id,
                     tag=params.tag,
+                    hashes=sorted(prints.hashes()),
                     data=prints.to_json(),
                     created_at=utcnow(),
                 )
             )
         else:
-            done.tag, done.data = params.tag, prints.to_json()
+            done.tag, done.hashes, done.data = params.tag, sorted(prints.hashes()), prints.to_json()
     if base is None:
         base = sim.base_of(challenge.root, params)
     return _compare_with_earlier(svc, row, prints, base)
@@ -103,7 +105,7 @@ def _compare_with_earlier(
     params = sim.DEFAULT_PARAMS
     with svc.session() as db:
         others = db.execute(
-            select(SimilarityIndex.submission_id, SimilarityIndex.data).where(
+            select(SimilarityIndex.submission_id, SimilarityIndex.hashes).where(
                 SimilarityIndex.challenge_slug == row.challenge_slug,
                 SimilarityIndex.submission_id != row.id,
                 SimilarityIndex.token_id != row.token_id,
@@ -118,33 +120,53 @@ def _compare_with_earlier(
                 )
             )
         }
-    new_pairs = []
-    for other_id, data in others:
-        other = sim.Fingerprints.from_json(data)
-        first, second = (row.id, other_id) if row.id < other_id else (other_id, row.id)
+    own = prints.hashes() - base
+    kept: dict[str, tuple[float, AbstractSet[int]]] = {}
+    for other_id, hashes in others:
+        first, second = sorted((row.id, other_id))
         if (first, second) in known:
             continue
-        a, b = (prints, other) if first == row.id else (other, prints)
-        match = sim.compare(a, b, base=base, params=params)
-        if match.score >= STORE_FLOOR:
-            new_pairs.append(
-                SimilarityPair(
-                    challenge_slug=row.challenge_slug,
-                    a_id=first,
-                    b_id=second,
-                    score=match.score,
-                    regions=[r.to_json() for r in match.regions],
-                    created_at=utcnow(),
+        # Most pairs score low: decide on the hash sets, build regions only for pairs kept.
+        score, shared = sim.score_sets(own, set(hashes) - base, params)
+        if score >= STORE_FLOOR:
+            kept[other_id] = (score, shared)
+    with svc.session() as db:
+        details: dict[str, dict[str, Any]] = dict(
+            db.execute(
+                select(SimilarityIndex.submission_id, SimilarityIndex.data).where(
+                    SimilarityIndex.submission_id.in_(list(kept))
                 )
+            ).all()
+        )
+    new_pairs = []
+    for other_id, (score, shared) in kept.items():
+        first, second = sorted((row.id, other_id))
+        other = sim.Fingerprints.from_json(details[other_id])
+        a, b = (prints, other) if first == row.id else (other, prints)
+        new_pairs.append(
+            SimilarityPair(
+                challenge_slug=row.challenge_slug,
+                a_id=first,
+                b_id=second,
+                score=score,
+                regions=[r.to_json() for r in sim.regions(a, b, shared)],
+                created_at=utcnow(),
             )
+        )
+    try:
+        with svc.session() as db:
+            db.add_all(new_pairs)
+        return len(new_pairs)
+    except IntegrityError:
+        pass  # a pair was stored meanwhile by the other side: store the rest one by one
     stored = 0
     for pair in new_pairs:
         try:
             with svc.session() as db:
-                db.add(pair)
+                db.merge(pair)
             stored += 1
         except IntegrityError:
-            continue  # the other side of the pair stored it meanwhile
+            continue
     return stored
 
 

@@ -31,6 +31,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,11 @@ class Fingerprints:
             "files": list(self.files),
             "marks": [[h, m.file, m.start, m.end] for h, ms in self.marks.items() for m in ms],
         }
+
+    @staticmethod
+    def hashes_of(data: Mapping[str, Any]) -> set[int]:
+        """The kept hashes of a stored fingerprint, without building its marks."""
+        return {int(m[0]) for m in data.get("marks", [])}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fingerprints:
@@ -373,12 +379,25 @@ def compare(
     """How much of the smaller side's own code (base removed) the other side also holds."""
     own_a = a.marks.keys() - base
     own_b = b.marks.keys() - base
+    score, shared = score_sets(own_a, own_b, params)
+    return Match(score, len(shared), _regions(a, b, shared) if shared else [])
+
+
+def score_sets(
+    own_a: AbstractSet[int], own_b: AbstractSet[int], params: Params = DEFAULT_PARAMS
+) -> tuple[float, AbstractSet[int]]:
+    """The score of two sets of own fingerprints (base already removed), and what they
+    share; the cheap part of :func:`compare`, for callers that compare one side with many."""
     shared = own_a & own_b
     if not shared:
-        return Match(0.0, 0, [])
+        return 0.0, shared
     denominator = max(min(len(own_a), len(own_b)), params.min_fingerprints)
-    score = min(1.0, len(shared) / denominator)
-    return Match(score, len(shared), _regions(a, b, shared))
+    return min(1.0, len(shared) / denominator), shared
+
+
+def regions(a: Fingerprints, b: Fingerprints, shared: Iterable[int]) -> list[Region]:
+    """The matching line regions of ``shared`` hashes."""
+    return _regions(a, b, shared)
 
 
 def _regions(a: Fingerprints, b: Fingerprints, shared: Iterable[int]) -> list[Region]:
@@ -416,11 +435,13 @@ def all_pairs(
 ) -> list[Pair]:
     """Every pair of the given submissions scored, highest first (ties: by names)."""
     names = sorted(named)
+    own = {n: named[n].marks.keys() - base for n in names}
     out = []
     for i, x in enumerate(names):
         for y in names[i + 1 :]:
-            m = compare(named[x], named[y], base=base, params=params)
-            if m.score >= min_score:
-                out.append(Pair(x, y, m.score, m.regions))
+            score, shared = score_sets(own[x], own[y], params)
+            if score >= min_score:
+                found = _regions(named[x], named[y], shared) if shared else []
+                out.append(Pair(x, y, score, found))
     out.sort(key=lambda p: (-p.score, p.a, p.b))
     return out

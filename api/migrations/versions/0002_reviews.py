@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("challenge_slug", sa.String(100), nullable=False),
         sa.Column("token_id", sa.Integer(), nullable=False),
         sa.Column("tag", sa.String(40), nullable=False),
+        sa.Column("hashes", _JSON, nullable=False),
         sa.Column("data", _JSON, nullable=False),
         _ts("created_at"),
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),

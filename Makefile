@@ -11,7 +11,7 @@ engine: setup
 	bash scripts/ensure-docker.sh
 
 image: engine
-	$(GRADER) images build
+	$(GRADER) images build python
 
 ## Grade a sample submission (a candidate's buggy rate limiter) in the Docker sandbox.
 demo: image
@@ -36,6 +36,7 @@ bench: image
 	$(PY) bench/analysis_bench.py
 	$(PY) bench/service_bench.py
 	$(PY) bench/similarity_bench.py
+	$(PY) bench/report_bench.py
 
 ## The composed service (needs .env: cp deploy/.env.example .env and set the secrets).
 stack: image

@@ -167,7 +167,7 @@ def _run(svc: Services, claim: Claim) -> Report:
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
             sub = open_submission(archive, tmp, settings.upload_limits(),
-                                  filename=claim.filename)
+                                  filename=claim.filename, ignore=challenge.language.ignores)
         except SubmissionError as exc:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:

@@ -129,7 +129,7 @@ def accept_upload(
         with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
             try:
                 open_submission(upload.path, tmp, settings.upload_limits(),
-                                filename=upload.filename)
+                                filename=upload.filename, ignore=challenge.language.ignores)
             except SubmissionError as exc:
                 raise ApiError(422, "invalid-submission", str(exc)) from None
         ArchiveStore(settings.data_dir).put(upload.path, upload.sha256)

@@ -25,7 +25,7 @@ from grader.challenge import load_challenge  # noqa: E402
 from grader.engine import expected_tests, grade  # noqa: E402
 from grader.submission import open_submission  # noqa: E402
 from runners.docker import DockerRunner, connect  # noqa: E402
-from runners.images import build  # noqa: E402
+from runners.images import build, ensure  # noqa: E402
 
 
 def median_of(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
@@ -57,7 +57,7 @@ def main() -> None:
     print(
         f"baseline: bare container create+start+wait+remove: {base:.3f} s (median of {args.runs})"
     )
-    runner = DockerRunner()
+    runner = DockerRunner(image_for=ensure)
     with tempfile.TemporaryDirectory() as tmp:
         for isolation in ("in-process", "process"):
             root = make_adder_challenge(Path(tmp) / isolation, isolation=isolation)

@@ -8,11 +8,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from grader import languages
 from grader.errors import ChallengeError
-
-LANGUAGES = ("python",)
+from grader.languages import Language
+from runners.base import RunLimits
 
 
 class _Strict(BaseModel):
@@ -103,10 +112,11 @@ class ChallengeConfig(_Strict):
     """The parsed ``challenge.toml``."""
 
     title: Annotated[str, Field(min_length=1, max_length=200)]
-    language: Literal["python"]
+    language: str
     version: Annotated[int, Field(ge=1)] = 1
     entrypoint: str | None = None
-    isolation: Isolation = Isolation.PROCESS
+    # None: the language's default (process isolation for Python).
+    isolation: Isolation | None = None
     limits: Limits = Field(default_factory=Limits)
     scoring: Weights = Field(default_factory=Weights)
     style: StyleConfig = Field(default_factory=StyleConfig)
@@ -115,6 +125,29 @@ class ChallengeConfig(_Strict):
     feedback: Feedback = Field(default_factory=Feedback)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
+
+    @field_validator("language")
+    @classmethod
+    def _language_is_known(cls, value: str) -> str:
+        if value not in languages.LANGUAGES:
+            known = ", ".join(languages.names())
+            raise ValueError(f"unknown language {value!r} (known: {known})")
+        return value
+
+    @field_validator("isolation")
+    @classmethod
+    def _isolation_fits_the_language(
+        cls, value: Isolation | None, info: ValidationInfo
+    ) -> Isolation | None:
+        language = info.data.get("language")
+        if value is None or language not in languages.LANGUAGES:
+            return value
+        modes = languages.get(language).isolation_modes
+        if value.value not in modes:
+            raise ValueError(
+                f"{language} supports {' and '.join(repr(m) for m in modes)}, not {value.value!r}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _entrypoint_is_relative(self) -> ChallengeConfig:
@@ -134,6 +167,28 @@ class Challenge:
     config: ChallengeConfig
 
     @property
+    def language(self) -> Language:
+        return languages.get(self.config.language)
+
+    @property
+    def isolation(self) -> str:
+        """The isolation mode runs use: the challenge's, or its language's default."""
+        chosen = self.config.isolation
+        return chosen.value if chosen is not None else self.language.default_isolation()
+
+    def run_limits(self) -> RunLimits:
+        lim = self.config.limits
+        return RunLimits(
+            wall_seconds=lim.wall_seconds,
+            test_seconds=lim.test_seconds,
+            memory_mb=lim.memory_mb,
+            cpus=lim.cpus,
+            pids=lim.pids,
+            output_kb=lim.output_kb,
+            disk_mb=lim.disk_mb,
+        )
+
+    @property
     def statement(self) -> Path:
         return self.root / "README.md"
 
@@ -150,18 +205,9 @@ class Challenge:
         return self.root / "tests"
 
     def test_files(self) -> list[str]:
-        """Relative paths (``tests/public/test_a.py``) of every test file, sorted."""
-        out: list[str] = []
-        for vis in ("public", "hidden"):
-            d = self.tests_dir / vis
-            if d.is_dir():
-                found = {*d.rglob("test_*.py"), *d.rglob("*_test.py")}
-                out += sorted(
-                    p.relative_to(self.root).as_posix()
-                    for p in found
-                    if p.is_file() and "__pycache__" not in p.parts
-                )
-        return out
+        """Relative paths (``tests/public/test_a.py``) of every test file: public ones
+        first, each side sorted; which files are tests is the language's rule."""
+        return self.language.test_files(self.root)
 
     def visibility(self, test_id: str) -> Literal["public", "hidden"]:
         """Which side a test id belongs to; anything not under tests/public is hidden."""
@@ -219,9 +265,10 @@ def _check_layout(ch: Challenge) -> None:
         if not (ch.root / sub).is_dir():
             raise ChallengeError(f"{ch.root / sub}: missing folder ({sub}/ is required)")
     if not ch.test_files():
+        patterns = " or ".join(ch.language.test_patterns)
         raise ChallengeError(
-            f"{ch.tests_dir}: no test files (expected tests/public/test_*.py or "
-            "tests/hidden/test_*.py; *_test.py also counts)"
+            f"{ch.tests_dir}: no test files (expected files named {patterns} "
+            "under tests/public/ or tests/hidden/)"
         )
     for key in ch.config.tests.weights:
         file_part = key.split("::", 1)[0]

@@ -154,7 +154,9 @@ def _grade(
         raise GraderError(f"{submission_path}: no such file or folder")
     runner = _runner(runner_name, progress)
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        sub = open_submission(submission_path, tmp, settings.upload_limits())
+        sub = open_submission(
+            submission_path, tmp, settings.upload_limits(), ignore=ch.language.ignores
+        )
         with progress.running(f"grading {submission_path} against {ch.slug}"):
             report = grade(ch, sub, runner, progress=progress, cache_dir=settings.cache_dir)
     return report, ch
@@ -215,7 +217,9 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
                 )
             if problems:
                 failed += 1
-                click.echo(f"FAIL {ch.slug}: " + "; ".join(problems))
+                click.echo(f"FAIL {ch.slug}:")
+                for problem in problems:
+                    click.echo(f"  {problem}".replace("\n", "\n  "))
             else:
                 click.echo(f"ok   {ch.slug}: {summary}")
     except USER_ERRORS as exc:
@@ -235,9 +239,19 @@ _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
     default=None,
     help="Where challenges live (default: ./challenges).",
 )
-def new(slug: str, parent: Path | None) -> None:
+@click.option(
+    "--language",
+    default="python",
+    show_default=True,
+    help="The language of the challenge (grader languages lists them).",
+)
+def new(slug: str, parent: Path | None, language: str) -> None:
     """Scaffold challenges/SLUG: a challenge that validates out of the box."""
+    from grader.languages import LANGUAGES
     from grader.scaffold import write_scaffold
+
+    if language not in LANGUAGES:
+        _fail(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})", EXIT_INPUT)
 
     if not _SLUG.match(slug) or len(slug) > 60:
         _fail(
@@ -248,7 +262,7 @@ def new(slug: str, parent: Path | None) -> None:
     if dest.exists():
         _fail(f"{dest}: already exists", EXIT_INPUT)
     try:
-        write_scaffold(dest, slug)
+        write_scaffold(dest, slug, language)
     except OSError as exc:
         shutil.rmtree(dest, ignore_errors=True)
         _fail(f"{dest}: cannot write: {exc.strerror}", EXIT_INPUT)
@@ -264,21 +278,21 @@ def images() -> None:
 @click.argument("languages", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when up to date.")
 def images_build(languages: tuple[str, ...], force: bool) -> None:
-    """Build the runner images (all languages by default)."""
-    from runners.images import LANGUAGE_IMAGES, build
+    """Build the runner images of LANGUAGES (all languages by default)."""
+    from grader.languages import LANGUAGES
+    from runners.images import build
 
-    unknown = [lang for lang in languages if lang not in LANGUAGE_IMAGES]
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
     if unknown:
         _fail(
-            f"no runner image for language {unknown[0]!r} "
-            f"(known: {', '.join(sorted(LANGUAGE_IMAGES))})",
+            f"no language {unknown[0]!r} (known: {', '.join(LANGUAGES)})",
             EXIT_INPUT,
         )
     progress = _Progress()
     try:
-        for lang in languages or tuple(LANGUAGE_IMAGES):
-            with progress.running(f"building the {lang} runner image"):
-                tag = build(lang, force=force, progress=progress)
+        for name in languages or tuple(LANGUAGES):
+            with progress.running(f"building the {name} runner image"):
+                tag = build(LANGUAGES[name].image, force=force, progress=progress)
             click.echo(tag)
     except RunnerError as exc:
         _fail(str(exc), EXIT_INFRA)
@@ -316,6 +330,24 @@ def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
         mark = "ALIKE" if p.score >= threshold else "     "
         click.echo(f"{mark} {p.score:.2f}  {p.a}  {p.b}  ({len(p.regions)} regions)")
     click.echo(f"{len(pairs)} pairs; threshold {threshold:g}")
+
+
+@cli.command("languages")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def languages_cmd(fmt: str) -> None:
+    """The languages challenges can be written in: toolchain, tests, linter, docs rule."""
+    import json
+
+    from grader.languages import LANGUAGES
+
+    described = [lang.describe() for lang in LANGUAGES.values()]
+    if fmt == "json":
+        click.echo(json.dumps(described, indent=2))
+        return
+    for d in described:
+        click.echo(f"{d['name']:<11} {d['versions']}")
+        click.echo(f"{'':<11} tests {', '.join(d['tests'])} · {d['framework']}")  # type: ignore[arg-type]
+        click.echo(f"{'':<11} style {d['linter']} · docs: {d['docs']}")
 
 
 def main() -> None:

@@ -15,23 +15,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import scoring, tamper
-from grader.analysis import analyse
 from grader.challenge import Challenge
 from grader.errors import ChallengeError
-from grader.junit import CaseResult, parse_junit
+from grader.junit import CaseResult
+from grader.languages import Results
 from grader.report import (
     ChallengeRef,
     ComplexitySection,
     Flag,
+    Portability,
     Report,
     RunInfo,
     SubmissionRef,
     TestResult,
     Timings,
+    bound,
 )
 from grader.submission import Submission
-from runners.base import Job, RunLimits, Runner, RunResult
-from runners.docker import HARNESS_DIR, HARNESS_FILES, HARNESS_MODULES, shadowing_modules
+from runners.base import Runner, RunResult
+from runners.harness import grader_contract as C
+from runners.images import content_hash as image_hash
+from runners.sandbox_io import harness_files
 
 Progress = Callable[[str], None]
 
@@ -53,21 +57,8 @@ class ExpectedTests:
     reference_outcomes: dict[str, str] = field(default_factory=dict)
 
 
-def run_limits(challenge: Challenge) -> RunLimits:
-    lim = challenge.config.limits
-    return RunLimits(
-        wall_seconds=lim.wall_seconds,
-        test_seconds=lim.test_seconds,
-        memory_mb=lim.memory_mb,
-        cpus=lim.cpus,
-        pids=lim.pids,
-        output_kb=lim.output_kb,
-        disk_mb=lim.disk_mb,
-    )
-
-
 def challenge_hash(challenge: Challenge) -> str:
-    """A hash of what decides the expected tests: config, tests, reference, harness."""
+    """A hash of what decides the expected tests: config, tests, reference, harness, image."""
     h = hashlib.sha256()
     paths = [challenge.root / "challenge.toml"]
     for sub in ("tests", "solution"):
@@ -76,11 +67,27 @@ def challenge_hash(challenge: Challenge) -> str:
             for p in (challenge.root / sub).rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         )
-    paths += [HARNESS_DIR / name for name in HARNESS_FILES]
+    paths += harness_files()
     for p in paths:
         if p.is_file():
             h.update(str(p.relative_to(p.parents[1])).encode() + b"\0" + p.read_bytes() + b"\0")
+    h.update(image_hash(challenge.language.image).encode())
     return h.hexdigest()[:16]
+
+
+def _submission_files(challenge: Challenge, files: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in files if not challenge.language.ignores(f))
+
+
+def _run(
+    challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner, label: str
+) -> tuple[RunResult, Results]:
+    """Run the challenge's tests against the code in ``root``; the checked results."""
+    lang = challenge.language
+    token = lang.new_token()
+    job = lang.job(challenge, root, _submission_files(challenge, files), token=token, label=label)
+    result = runner.run(job)
+    return result, lang.read_results(result, token, challenge.test_files())
 
 
 def expected_tests(
@@ -108,33 +115,30 @@ def expected_tests(
         except (ValueError, KeyError, TypeError):
             pass
     progress(f"collecting the tests of {challenge.slug} against its reference")
-    job = Job(
-        language=challenge.config.language,
-        submission_dir=challenge.solution_dir,
-        tests_root=challenge.root,
-        test_files=tuple(challenge.test_files()),
-        limits=run_limits(challenge),
-        isolation=challenge.config.isolation.value,
-        mode="run",
-        label=f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}",
+    files = tuple(
+        p.relative_to(challenge.solution_dir).as_posix()
+        for p in sorted(challenge.solution_dir.rglob("*"))
+        if p.is_file()
     )
-    result = runner.run(job)
-    if not result.collected:
-        detail = (result.stdout_tail or result.stderr_tail).strip().splitlines()[-3:]
-        raise ChallengeError(
-            f"{challenge.root}: collecting the tests against solution/ found no tests"
-            + (f" ({' / '.join(detail)})" if detail else "")
-        )
-    try:
-        cases, file_errors = parse_junit(result.junit_xml or b"", challenge.test_files())
-    except Exception:  # noqa: BLE001 - no or broken XML: every outcome is unknown
-        cases, file_errors = {}, {}
-    if file_errors:
-        file, msg = next(iter(file_errors.items()))
+    label = f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}"
+    result, res = _run(challenge, challenge.solution_dir, files, runner, label)
+    where = f"{challenge.root}: running the tests against solution/"
+    if result.build_failed:
+        raise ChallengeError(f"{where}: the reference does not build: {_last(result.build_log)}")
+    if res.problem is not None:
+        raise ChallengeError(f"{where}: {res.problem}")
+    if res.file_errors:
+        file, msg = next(iter(res.file_errors.items()))
         raise ChallengeError(f"{challenge.root / file}: cannot be collected: {msg[-300:]}")
-    outcomes = {i: (cases[i].outcome if i in cases else "not_reported") for i in result.collected}
+    # Python's runner lists what it collected; other runners' reports list every test.
+    collected = result.collected if result.collected is not None else list(res.cases)
+    if not collected:
+        detail = _last(result.stdout_tail or result.stderr_tail)
+        raise ChallengeError(f"{where} found no tests" + (f" ({detail})" if detail else ""))
+    cases = res.cases
+    outcomes = {i: (cases[i].outcome if i in cases else "not_reported") for i in collected}
     expected = ExpectedTests(
-        ids=list(result.collected),
+        ids=list(collected),
         author_skipped={i for i, o in outcomes.items() if o == "skipped"},
         reference_outcomes=outcomes,
     )
@@ -153,26 +157,47 @@ def expected_tests(
     return expected
 
 
-def test_results(
-    challenge: Challenge, expected: ExpectedTests, result: RunResult
-) -> list[TestResult]:
-    """One entry per expected test, whatever the XML said (or failed to say)."""
-    files = challenge.test_files()
-    cases: dict[str, CaseResult] = {}
-    file_errors: dict[str, str] = {}
-    xml_problem = None
-    if result.junit_xml:
+def per_test_timeouts(res: Results) -> list[str]:
+    """Ids of the tests the per-test time limit stopped (recorded by the harness)."""
+    return sorted(
+        i for i, c in res.cases.items() if C.PER_TEST_LIMIT in c.property_values(C.LIMIT_PROPERTY)
+    )
+
+
+def _portability(case: CaseResult) -> list[Portability]:
+    """The harness's notes on why a test cannot run under process isolation."""
+    notes: list[Portability] = []
+    for raw in case.property_values(C.PORTABILITY_PROPERTY):
         try:
-            cases, file_errors = parse_junit(result.junit_xml, files)
-        except Exception as exc:  # noqa: BLE001 - malformed XML from a sandbox is data
-            xml_problem = f"the test report could not be read ({exc.__class__.__name__})"
+            data = json.loads(raw)
+            note = Portability(cause=str(data["cause"])[:500], fix=str(data["fix"])[:500])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if note not in notes:
+            notes.append(note)
+    return notes[:5]
+
+
+def _last(text: str, lines: int = 3) -> str:
+    return " / ".join(text.strip().splitlines()[-lines:])
+
+
+def test_results(
+    challenge: Challenge, expected: ExpectedTests, result: RunResult, res: Results
+) -> list[TestResult]:
+    """One entry per expected test, whatever the results said (or failed to say)."""
     out: list[TestResult] = []
     for test_id in expected.ids:
         vis = challenge.visibility(test_id)
         weight = challenge.weight(test_id)
         counted = test_id not in expected.author_skipped
-        case = cases.get(test_id)
+        case = res.cases.get(test_id)
         if case is not None:
+            notes = _portability(case) if case.outcome in ("failed", "error") else []
+            message = case.message
+            if notes:
+                explained = "\n".join(f"process isolation: {n.cause}; fix: {n.fix}" for n in notes)
+                message = f"{message}\n\n{explained}" if message else explained
             out.append(
                 TestResult(
                     id=test_id,
@@ -180,39 +205,38 @@ def test_results(
                     weight=weight,
                     outcome=case.outcome,  # type: ignore[arg-type]
                     duration_s=round(case.duration_s, 4),
-                    message=case.message,
+                    message=message,
                     output=case.output,
                     counted=counted,
+                    portability=notes,
                 )
             )
             continue
         file = test_id.split("::", 1)[0]
-        if file in file_errors:
-            out.append(
-                TestResult(
-                    id=test_id,
-                    visibility=vis,
-                    weight=weight,
-                    outcome="error",
-                    message=f"collection error: {file_errors[file]}",
-                    counted=counted,
-                )
+        if result.build_failed:
+            outcome, reason = (
+                "error",
+                "the submission does not build (the build log is in the report)",
             )
-            continue
-        reason = "not reported"
-        hit = result.limits_hit
-        if hit:
-            reason += f" (the run hit a limit: {', '.join(hit)})"
-        elif xml_problem:
-            reason += f" ({xml_problem})"
-        elif result.exit_code not in (0, 1):
-            reason += f" (the test run ended with exit code {result.exit_code})"
+        elif file in res.file_errors:
+            outcome, reason = "error", f"collection error: {res.file_errors[file]}"
+        elif test_id == res.in_progress:
+            outcome, reason = "failed", "the test process ended during this test"
+        else:
+            outcome, reason = "not_reported", "not reported"
+            hit = result.limits_hit
+            if hit:
+                reason += f" (the run hit a limit: {', '.join(hit)})"
+            elif res.problem:
+                reason += f" ({res.problem})"
+            elif result.exit_code not in (0, 1):
+                reason += f" (the test run ended with exit code {result.exit_code})"
         out.append(
             TestResult(
                 id=test_id,
                 visibility=vis,
                 weight=weight,
-                outcome="not_reported",
+                outcome=outcome,  # type: ignore[arg-type]
                 message=reason,
                 counted=counted,
             )
@@ -246,37 +270,35 @@ def grade(
             challenge, runner, cache_dir=cache_dir, progress=progress, content_hash=content
         )
     cfg = challenge.config
-    job = Job(
-        language=cfg.language,
-        submission_dir=submission.root,
-        tests_root=challenge.root,
-        test_files=tuple(challenge.test_files()),
-        limits=run_limits(challenge),
-        isolation=cfg.isolation.value,
-        mode="run",
-        # Only a caller that retries the same job (the service) passes a fixed label, so a
-        # retry removes containers of an earlier attempt; otherwise runs never collide.
-        label=label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}",
-    )
-    progress(f"running {len(expected.ids)} tests ({cfg.isolation.value} isolation)")
+    lang = challenge.language
+    # Only a caller that retries the same job (the service) passes a fixed label, so a
+    # retry removes containers of an earlier attempt; otherwise runs never collide.
+    label = label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}"
+    progress(f"running {len(expected.ids)} tests ({challenge.isolation} isolation)")
     t_run = time.monotonic()
-    result = runner.run(job)
+    result, res = _run(challenge, submission.root, submission.files, runner, label)
     run_s = time.monotonic() - t_run
-    tests = test_results(challenge, expected, result)
+    tests = test_results(challenge, expected, result, res)
+    stopped = per_test_timeouts(res)
+    limits_hit = list(result.limits_hit)
+    if stopped and "timeout" not in limits_hit:
+        limits_hit.insert(0, "timeout")
 
     progress("analysing style, complexity and docs")
     t_an = time.monotonic()
-    analysis = analyse(submission.root, submission.files, cfg.style, cfg.complexity)
+    analysis = lang.analyse(challenge, submission.root, submission.files, runner)
     analysis_s = time.monotonic() - t_an
     if reference is None:
-        reference = reference_complexity(challenge, cache_dir=cache_dir, content_hash=content)
+        reference = reference_complexity(
+            challenge, runner, cache_dir=cache_dir, content_hash=content
+        )
 
     report = Report(
         challenge=ChallengeRef(slug=challenge.slug, version=cfg.version),
         submission=SubmissionRef(
             id=submission_id or submission.sha256[:16], sha256=submission.sha256
         ),
-        limits_hit=result.limits_hit,  # type: ignore[arg-type]
+        limits_hit=limits_hit,  # type: ignore[arg-type]
         tests=tests,
         style=analysis.style,
         complexity=analysis.complexity,
@@ -291,10 +313,12 @@ def grade(
             candidate_stdout_tail=result.candidate_stdout_tail,
             candidate_stderr_tail=result.candidate_stderr_tail,
             peak_memory_mb=result.peak_memory_mb,
+            build_log=result.build_log,
         ),
     )
-    report.flags = _flags(challenge, submission, result, report)
+    report.flags = _flags(challenge, submission, result, res, report, stopped)
     scoring.apply_scores(report, cfg, reference)
+    bound(report)
     report.timings = Timings(
         queued_s=round(queued_s, 3),
         run_s=round(run_s, 3),
@@ -305,9 +329,34 @@ def grade(
 
 
 def _flags(
-    challenge: Challenge, submission: Submission, result: RunResult, report: Report
+    challenge: Challenge,
+    submission: Submission,
+    result: RunResult,
+    res: Results,
+    report: Report,
+    stopped: list[str],
 ) -> list[Flag]:
     flags: list[Flag] = []
+    if result.build_failed:
+        flags.append(
+            Flag(
+                code="build-failed",
+                message="the submission does not build: every test is an error "
+                f"({_last(result.build_log, 1) or 'see the build log'})",
+            )
+        )
+    if stopped:
+        shown = ", ".join(stopped[:10]) + (
+            f" and {len(stopped) - 10} more" if len(stopped) > 10 else ""
+        )
+        seconds = f"{challenge.config.limits.test_seconds:g}"
+        flags.append(
+            Flag(
+                code="limit-hit",
+                message=f"the per-test time limit ({seconds} s) stopped "
+                f"{len(stopped)} test{'s' if len(stopped) != 1 else ''}: {shown}",
+            )
+        )
     for limit in result.limits_hit:
         if limit == "output":
             flags.append(
@@ -331,33 +380,28 @@ def _flags(
             )
         )
     for ev in result.events:
-        code = ev.get("code", "event")
-        # The runner's own tamper evidence (a forged JUnit XML) keeps its code.
-        code = code if code in ("tamper-suspect", "results-missing") else f"run-{code}"
-        flags.append(Flag(code=code, message=ev.get("message", "")))
-    shadowing = shadowing_modules(submission.root)
-    if shadowing:
-        harness = [m for m in shadowing if m in HARNESS_MODULES]
-        flags.append(Flag(
-            code="tamper-suspect" if harness else "shadowed-modules",
-            message="modules named like the standard library, pytest or the harness are "
-                    f"never what the tests import: {', '.join(shadowing[:8])}"))
-    flags += tamper.static_flags(submission.root, submission.files)
+        flags.append(Flag(code=f"run-{ev.get('code', 'event')}", message=ev.get("message", "")))
+    if res.problem is not None:
+        code = "tamper-suspect" if res.tampered else "results-missing"
+        flags.append(Flag(code=code, message=res.problem))
+    for test_id, case in res.cases.items():
+        for what in case.property_values(C.TAMPER_PROPERTY):
+            flags.append(Flag(code="tamper-suspect", message=f"{test_id}: {what}"))
+    flags += challenge.language.static_flags(submission.root, submission.files)
     flags += tamper.run_flags(report.tests, result)
     return flags
 
 
 def reference_complexity(
-    challenge: Challenge, *, cache_dir: Path | None = None, content_hash: str | None = None
+    challenge: Challenge,
+    runner: Runner,
+    *,
+    cache_dir: Path | None = None,
+    content_hash: str | None = None,
 ) -> ComplexitySection | None:
     """The reference solution's complexity figures, to show beside a submission's."""
-    files = tuple(
-        sorted(
-            p.relative_to(challenge.solution_dir).as_posix()
-            for p in challenge.solution_dir.rglob("*.py")
-        )
-    )
-    if not files:
+    lang = challenge.language
+    if not any(lang.is_source(p.name) for p in challenge.solution_dir.rglob("*")):
         return None
     cache = (cache_dir or default_cache_dir()) / "reference"
     cached = cache / f"{challenge.slug}-{content_hash or challenge_hash(challenge)}.json"
@@ -366,8 +410,7 @@ def reference_complexity(
             return ComplexitySection.model_validate_json(cached.read_text())
         except ValueError:
             pass
-    cfg = challenge.config
-    section = analyse(challenge.solution_dir, files, cfg.style, cfg.complexity).complexity
+    section = lang.reference_complexity(challenge, runner)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
     tmp.write_text(section.model_dump_json())

@@ -40,6 +40,13 @@ class Flag(_Model):
     message: str
 
 
+class Portability(_Model):
+    """Why a test cannot work under process isolation, and what to do about it."""
+
+    cause: str
+    fix: str
+
+
 class TestResult(_Model):
     id: str
     visibility: Literal["public", "hidden"]
@@ -49,6 +56,9 @@ class TestResult(_Model):
     message: str | None = None
     output: str | None = None
     counted: bool = True
+    # Set by the harness when a failing test does something that cannot cross the
+    # process boundary (for the challenge's author and reviewers; never for candidates).
+    portability: list[Portability] = Field(default_factory=list)
 
 
 class StyleFinding(_Model):
@@ -83,6 +93,8 @@ class FunctionComplexity(_Model):
     line: int
     complexity: int
     rank: str
+    # Lines of code of the function, where the analyser measures it (lizard does).
+    length: int | None = None
 
 
 class FileMetrics(_Model):
@@ -95,6 +107,8 @@ class FileMetrics(_Model):
 
 class ComplexitySection(_Model):
     functions: list[FunctionComplexity] = Field(default_factory=list)
+    # All functions analysed; ``functions`` lists the most complex of them when capped.
+    functions_total: int = 0
     maintainability_index: float = 0.0
     files: list[FileMetrics] = Field(default_factory=list)
     hotspots: list[FunctionComplexity] = Field(default_factory=list)
@@ -115,6 +129,7 @@ class DocItem(_Model):
 class DocsSection(_Model):
     documented: int = 0
     total: int = 0
+    # ``items`` lists undocumented items first when capped; ``total`` counts them all.
     items: list[DocItem] = Field(default_factory=list)
     analysable: bool = True
     reason: str | None = None
@@ -156,6 +171,8 @@ class RunInfo(_Model):
     candidate_stdout_tail: str = ""
     candidate_stderr_tail: str = ""
     peak_memory_mb: float | None = None
+    # A compiled language's build output when the build failed (bounded).
+    build_log: str = ""
 
 
 class Report(_Model):
@@ -180,3 +197,74 @@ class Report(_Model):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
+
+
+# --- size ----------------------------------------------------------------------------------
+# A report stays readable (and its JSON under 1 MB) whatever the submission: lists are
+# capped with their totals kept, texts are clipped. Scores are computed before this,
+# from everything.
+MAX_LISTED = 300
+MAX_FILES_LISTED = 200
+MAX_FLAGS = 50
+MAX_FLAG_CHARS = 1000
+MAX_SOURCE_CHARS = 256 * 1024
+MAX_TEST_TEXT = 4000
+MAX_TESTS_TEXT = 256 * 1024
+MAX_TAIL = 16 * 1024
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n…[{len(text) - limit:,} characters cut]…\n{text[-half:]}"
+
+
+def bound(report: Report) -> Report:
+    """Cap the report's lists and texts (see MAX_*); mutates and returns ``report``."""
+    st, cx, dc = report.style, report.complexity, report.docs
+    st.findings_total = max(st.findings_total, len(st.findings))
+    st.findings = st.findings[:MAX_LISTED]
+    st.unanalysable = st.unanalysable[:MAX_FILES_LISTED]
+    cx.functions_total = max(cx.functions_total, len(cx.functions))
+    if len(cx.functions) > MAX_LISTED:
+        worst = sorted(cx.functions, key=lambda f: (-f.complexity, f.file, f.line))[:MAX_LISTED]
+        cx.functions = sorted(worst, key=lambda f: (f.file, f.line))
+    cx.files = cx.files[:MAX_FILES_LISTED]
+    cx.unanalysable = cx.unanalysable[:MAX_FILES_LISTED]
+    if len(dc.items) > MAX_LISTED:
+        dc.items = sorted(dc.items, key=lambda i: i.documented)[:MAX_LISTED]
+    dc.unanalysable = dc.unanalysable[:MAX_FILES_LISTED]
+    report.flags = [
+        Flag(code=f.code[:100], message=_clip(f.message, MAX_FLAG_CHARS) or "")
+        for f in report.flags[:MAX_FLAGS]
+    ]
+    budget = MAX_TESTS_TEXT
+    for t in report.tests:
+        # Failures first get room: a passing test's output matters least.
+        limit = MAX_TEST_TEXT if budget > 0 else 300
+        t.message = _clip(t.message, limit)
+        t.output = _clip(t.output, limit if t.outcome != "passed" else min(limit, 1000))
+        budget -= len(t.message or "") + len(t.output or "")
+    if report.run is not None:
+        run = report.run
+        for name in (
+            "stdout_tail",
+            "stderr_tail",
+            "candidate_stdout_tail",
+            "candidate_stderr_tail",
+        ):
+            text = getattr(run, name)
+            if len(text) > MAX_TAIL:
+                setattr(run, name, "…" + text[-MAX_TAIL:])
+    left = MAX_SOURCE_CHARS
+    for src in report.sources:
+        if len(src.text) > left:
+            shown = src.text[: max(left, 0)]
+            if "\n" in shown:
+                shown = shown[: shown.rindex("\n") + 1]
+            note = f"cut to {len(shown):,} of {len(src.text):,} characters for the report"
+            src.note = f"{src.note}; {note}" if src.note else note
+            src.text, src.truncated = shown, True
+        left -= len(src.text)
+    return report

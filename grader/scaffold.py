@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_FILES = {
-    "challenge.toml": """title = "{title}"
-language = "python"
+from grader.languages import get
+
+_TOML = """title = "{title}"
+language = "{language}"
 version = 1
-entrypoint = "solution.py"
+entrypoint = "{entrypoint}"
 
 [limits]
 wall_seconds = 60
 test_seconds = 5
-memory_mb = 256
+memory_mb = {memory_mb}
 cpus = 1.0
-pids = 64
+pids = {pids}
 output_kb = 256
 
 [scoring]
@@ -25,81 +26,32 @@ complexity = 10
 docs = 5
 
 [tests.weights]
-"tests/hidden/test_hidden.py::test_large_input" = 2
+"{weighted}" = 2
 
 [feedback]
 public_tests = "full"
 hidden_tests = "count"
 score = false
-""",
-    "README.md": """# {title}
-
-Write `solution.py` with a function `word_count(text: str) -> dict[str, int]` that
-returns how many times each word occurs in `text`. Words are separated by white
-space and compared case-insensitively (keys are lower-case). A `TypeError` is
-raised when `text` is not a `str`.
-
-```python
->>> word_count("the cat and The hat")
-{{"the": 2, "cat": 1, "and": 1, "hat": 1}}
-```
-""",
-    "starter/solution.py": '''"""Your solution goes here."""
+"""
 
 
-def word_count(text: str) -> dict[str, int]:
-    """Count each word of ``text``, case-insensitively."""
-    raise NotImplementedError
-''',
-    "solution/solution.py": '''"""Reference solution."""
-
-from collections import Counter
-
-
-def word_count(text: str) -> dict[str, int]:
-    """Count each word of ``text``, case-insensitively."""
-    if not isinstance(text, str):
-        raise TypeError("text must be a str")
-    return dict(Counter(word.lower() for word in text.split()))
-''',
-    "tests/public/test_public.py": """from solution import word_count
-
-
-def test_counts_words():
-    assert word_count("a b a") == {{"a": 2, "b": 1}}
-
-
-def test_empty_text_has_no_words():
-    assert word_count("") == {{}}
-""",
-    "tests/hidden/test_hidden.py": """import pytest
-from solution import word_count
-
-
-def test_case_insensitive():
-    assert word_count("Go go GO") == {{"go": 3}}
-
-
-def test_any_whitespace_separates():
-    assert word_count("a\\tb\\n a") == {{"a": 2, "b": 1}}
-
-
-def test_rejects_non_text():
-    with pytest.raises(TypeError):
-        word_count(42)
-
-
-def test_large_input():
-    assert word_count("x " * 100_000) == {{"x": 100_000}}
-""",
-}
-
-
-def write_scaffold(dest: Path, slug: str) -> None:
-    """Write the scaffold into ``dest`` (which must not exist)."""
+def write_scaffold(dest: Path, slug: str, language: str = "python") -> None:
+    """Write the scaffold of a challenge in ``language`` into ``dest`` (which must not exist)."""
+    lang = get(language)
     title = slug.replace("-", " ").capitalize()
+    files = {
+        "challenge.toml": _TOML.format(
+            title=title,
+            language=lang.name,
+            entrypoint=lang.scaffold_entrypoint,
+            weighted=lang.scaffold_weighted_test,
+            memory_mb=lang.scaffold_memory_mb,
+            pids=lang.scaffold_pids,
+        )
+    }
+    files.update({rel: text.format(title=title) for rel, text in lang.scaffold(title).items()})
     dest.mkdir(parents=True)
-    for rel, text in _FILES.items():
+    for rel, text in files.items():
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(title=title), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")

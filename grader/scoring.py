@@ -36,6 +36,10 @@ total
 
 A section with ``analysable=False`` scores 0 and its inputs say why; scoring it 0
 (rather than leaving it out) means breaking the analysers never pays.
+
+Style, complexity and docs describe a *working* solution: when the submission has no
+code (no source lines at all) or passes no counted test, each of them scores 0 and its
+inputs carry ``zeroed`` with the reason (an empty file is not 100 % stylish).
 """
 
 from __future__ import annotations
@@ -228,6 +232,20 @@ def compare_to_reference(
     return {"submission": sub, "reference": ref, "ratio": ratio, "summary": summary}
 
 
+QUALITY_SECTIONS = ("style", "complexity", "docs")
+
+
+def quality_gate(report: Report) -> str | None:
+    """Why style, complexity and docs score 0 for this report, or None when they count."""
+    lines = report.style.lines_of_code + sum(p.lines for p in report.style.unanalysable)
+    if lines == 0:
+        return "the submission has no code: style, complexity and docs describe a working solution"
+    counted = [t for t in report.tests if t.counted]
+    if counted and not any(t.outcome == "passed" for t in counted):
+        return "no test passes: style, complexity and docs describe a working solution"
+    return None
+
+
 def apply_scores(
     report: Report, config: ChallengeConfig, reference: ComplexitySection | None = None
 ) -> Report:
@@ -241,6 +259,11 @@ def apply_scores(
         "complexity": complexity_score(report.complexity, config.complexity),
         "docs": docs_score(report.docs),
     }
+    gate = quality_gate(report)
+    if gate is not None:
+        for key in QUALITY_SECTIONS:
+            score, how = raw[key]
+            raw[key] = (0.0, {**how, "zeroed": gate, "score_before_zeroing": score})
     rounded = {k: round1(v[0]) for k, v in raw.items()}
     weights = {k: float(getattr(config.scoring, k)) for k in SECTIONS}
     overall = round1(total(rounded, weights))

@@ -30,9 +30,23 @@ from pathlib import Path
 from typing import IO
 
 from grader.errors import SubmissionError
-from runners.base import is_config_file
 
-SOURCE_SUFFIXES = (".py",)
+Ignore = Callable[[str], bool]
+
+
+def source_suffixes() -> tuple[str, ...]:
+    """What a single-file upload may be: a source file of any supported language."""
+    from grader.languages import LANGUAGES
+
+    return tuple(sorted({s for lang in LANGUAGES.values() for s in lang.source_suffixes}))
+
+
+def ignores_nothing_but_metadata(rel_path: str) -> bool:
+    """The default ``ignore``: archiver metadata only (the language adds its own rules)."""
+    from grader.languages.base import is_os_metadata
+
+    return is_os_metadata(rel_path)
+
 
 _NOT_RECOGNISED = "not a .zip, .tar.gz or source file"
 # Below this size a high compression ratio cannot hurt (actual bytes are counted anyway), and
@@ -94,6 +108,7 @@ def open_submission(
     limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen dataclass, safe to share
     *,
     filename: str | None = None,
+    ignore: Ignore = ignores_nothing_but_metadata,
 ) -> Submission:
     """Check ``path`` (a directory, a ``.py`` file, a ``.zip`` or a ``.tar.gz``) and unpack it
     into a fresh private folder under ``workdir``; raise ``SubmissionError`` on any refusal."""
@@ -103,7 +118,7 @@ def open_submission(
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            return _open_directory(src, Path(workdir), limits, label)
+            return _open_directory(src, Path(workdir), limits, label, ignore)
         if not stat.S_ISREG(st.st_mode):
             raise _refuse(label, "not a regular file")
         if st.st_size > limits.max_compressed_bytes:
@@ -116,11 +131,11 @@ def open_submission(
         raise _refuse(label, _over("the upload is", len(data), limits.max_compressed_bytes))
 
     if data.startswith(_ZIP_MAGIC):
-        plan, pump = _plan_zip(data, limits, label)
+        plan, pump = _plan_zip(data, limits, label, ignore)
     elif data.startswith(_GZIP_MAGIC):
-        plan, pump = _plan_tar(data, limits, label)
+        plan, pump = _plan_tar(data, limits, label, ignore)
     else:
-        plan, pump = _plan_source(data, limits, label)
+        plan, pump = _plan_source(data, limits, label, ignore)
     digest = hashlib.sha256(data).hexdigest()
     return _unpack(plan, pump, Path(workdir), lambda: digest)
 
@@ -209,7 +224,10 @@ def _split_name(name: str) -> tuple[str, ...]:
 class _Plan:
     """Collects the members of an upload, enforcing the limits as each one is added."""
 
-    def __init__(self, limits: UploadLimits, label: str, *, compressed: int | None) -> None:
+    def __init__(
+        self, limits: UploadLimits, label: str, ignore: Ignore, *, compressed: int | None
+    ) -> None:
+        self.ignore = ignore
         self.limits = limits
         self.label = label
         self.compressed = compressed  # upload size, for the whole-archive ratio
@@ -329,9 +347,9 @@ class _Plan:
     def ignores(self, member: _Member) -> bool:
         """True for a member that would configure the test run; it is never written."""
         rel = "/".join(member.parts)
-        if is_config_file(rel):
+        if self.ignore(rel):
             return True
-        return self.wrapper is not None and is_config_file(f"{self.wrapper}/{rel}")
+        return self.wrapper is not None and self.ignore(f"{self.wrapper}/{rel}")
 
 
 # --- readers for each kind of upload ------------------------------------------------------------
@@ -342,8 +360,10 @@ _Reader = Callable[[int], bytes]
 _Pump = Callable[[list[_Member]], Generator[tuple[_Member, _Reader], None, None]]
 
 
-def _plan_source(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pump]:
-    if not label.endswith(SOURCE_SUFFIXES) or b"\0" in data:
+def _plan_source(
+    data: bytes, limits: UploadLimits, label: str, ignore: Ignore
+) -> tuple[_Plan, _Pump]:
+    if not label.endswith(source_suffixes()) or b"\0" in data:
         raise _refuse(label, _NOT_RECOGNISED)
     try:
         data.decode("utf-8")
@@ -351,7 +371,7 @@ def _plan_source(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, 
         raise _refuse(label, f"{_NOT_RECOGNISED} (source must be UTF-8 text)") from None
     if "/" in label.replace("\\", "/"):
         raise _refuse(label, "a single file's name must not contain a path")
-    plan = _Plan(limits, label, compressed=None)
+    plan = _Plan(limits, label, ignore, compressed=None)
     plan.add(label, is_dir=False, size=len(data))
     plan.finish()
 
@@ -371,7 +391,7 @@ def _zip_entry_count(data: bytes) -> int | None:
     return None if count == 0xFFFF else count  # 0xFFFF: the real count is in the ZIP64 record
 
 
-def _plan_zip(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pump]:
+def _plan_zip(data: bytes, limits: UploadLimits, label: str, ignore: Ignore) -> tuple[_Plan, _Pump]:
     count = _zip_entry_count(data)
     if count is not None and count > 2 * limits.max_files:
         # Files and directories are each capped at max_files; refuse before parsing them all.
@@ -386,7 +406,7 @@ def _plan_zip(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pu
     except _READ_ERRORS as exc:
         raise _refuse(label, f"not a valid .zip ({_brief(exc)})") from None
 
-    plan = _Plan(limits, label, compressed=len(data))
+    plan = _Plan(limits, label, ignore, compressed=len(data))
     infos = zf.infolist()
     for index, info in enumerate(infos):
         name = info.orig_filename
@@ -501,7 +521,7 @@ def _open_tar(data: bytes, limits: UploadLimits) -> tarfile.TarFile:
     return tarfile.open(fileobj=stream, mode="r:", encoding="utf-8", errors="surrogateescape")
 
 
-def _plan_tar(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pump]:
+def _plan_tar(data: bytes, limits: UploadLimits, label: str, ignore: Ignore) -> tuple[_Plan, _Pump]:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz:
             head = gz.read(512)
@@ -516,7 +536,7 @@ def _plan_tar(data: bytes, limits: UploadLimits, label: str) -> tuple[_Plan, _Pu
     except (tarfile.TarError, *_READ_ERRORS) as exc:
         raise _refuse(label, f"{_NOT_RECOGNISED} ({_brief(exc)})") from None
 
-    plan = _Plan(limits, label, compressed=len(data))
+    plan = _Plan(limits, label, ignore, compressed=len(data))
     with tf:
         for index in itertools.count():
             try:
@@ -587,8 +607,10 @@ class _HashingReader:
         return chunk
 
 
-def _open_directory(src: Path, workdir: Path, limits: UploadLimits, label: str) -> Submission:
-    plan = _Plan(limits, label, compressed=None)
+def _open_directory(
+    src: Path, workdir: Path, limits: UploadLimits, label: str, ignore: Ignore
+) -> Submission:
+    plan = _Plan(limits, label, ignore, compressed=None)
     _walk(src, (), plan)
     plan.finish()
     digests: dict[str, bytes] = {}

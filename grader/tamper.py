@@ -75,7 +75,7 @@ def run_flags(tests: Iterable[TestResult], result: RunResult) -> list[Flag]:
                 message=f"{len(missing)} of {len(tests)} tests were not reported",
             )
         )
-    if result.junit_xml is None and tests:
+    if result.results is None and tests:
         flags.append(
             Flag(
                 code="tamper-suspect" if result.exit_code == 0 else "results-missing",

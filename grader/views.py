@@ -38,8 +38,10 @@ _CANDIDATE_ERRORS = frozenset({"invalid-submission"})
 def candidate_view(report: Report, feedback: Feedback) -> dict[str, Any]:
     """The JSON-ready part of ``report`` that ``feedback`` lets the candidate see."""
     public = [t for t in report.tests if t.visibility == "public"]
-    if report.run is not None and report.run.isolation == "in-process" and (
-        feedback.public_tests == "full"
+    if (
+        report.run is not None
+        and report.run.isolation == "in-process"
+        and (feedback.public_tests == "full")
     ):
         feedback = feedback.model_copy(update={"public_tests": "pass-fail"})
     hidden = [t for t in report.tests if t.visibility != "public" and t.counted]

@@ -11,8 +11,15 @@ __all__ = ["RUNNERS", "Job", "RunLimits", "RunResult", "Runner", "make_runner"]
 
 
 def _docker(**kwargs: object) -> Runner:
+    from runners import images
     from runners.docker import DockerRunner
 
+    progress = kwargs.get("progress")
+
+    def image_for(recipe: str) -> str:
+        return images.ensure(recipe, progress=progress)  # type: ignore[arg-type]
+
+    kwargs.setdefault("image_for", image_for)
     return DockerRunner(**kwargs)  # type: ignore[arg-type]
 
 

@@ -1,45 +1,22 @@
-"""What every runner shares: the job it runs, the result it returns, the interface."""
+"""What every runner shares: the job it runs, the result it returns, the interface.
+
+Runners know no language. A job names an image recipe and carries, per container
+role, the command to run; the language (``grader.languages``) decides all of it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-Mode = Literal["run", "collect"]
 IsolationMode = Literal["process", "in-process"]
 
-# Files a submission may carry that would configure (and so could subvert) the test run.
-# They are never copied into a sandbox.
-CONFIG_FILE_NAMES = frozenset(
-    {
-        "conftest.py",
-        "pytest.ini",
-        "pyproject.toml",
-        "setup.cfg",
-        "tox.ini",
-        "setup.py",
-        "sitecustomize.py",
-        "usercustomize.py",
-        ".pytest_cache",
-        "__pycache__",
-        # Operating-system metadata that archivers add; never part of a solution.
-        "__MACOSX",
-        ".DS_Store",
-        "Thumbs.db",
-    }
-)
-CONFIG_FILE_SUFFIXES = (".pth", ".pyc", ".pyo")
-
-
-def is_config_file(rel_path: str) -> bool:
-    """True for a submission path that must not reach the sandbox (see CONFIG_FILE_NAMES;
-    also macOS ``._`` resource forks)."""
-    parts = rel_path.split("/")
-    return (
-        any(p in CONFIG_FILE_NAMES or p.startswith("._") for p in parts)
-        or rel_path.endswith(CONFIG_FILE_SUFFIXES)
-    )
+# The container roles of a run. "tests" always runs; "candidate" (the submission's
+# own process, reached over loopback from the tests) only under process isolation.
+TESTS_ROLE = "tests"
+CANDIDATE_ROLE = "candidate"
 
 
 @dataclass(frozen=True)
@@ -56,35 +33,71 @@ class RunLimits:
 
 
 @dataclass(frozen=True)
-class Job:
-    """One sandboxed test run: which code, which tests, which limits.
+class Command:
+    """What one container of a run executes.
 
-    ``tests_root`` is the challenge folder; ``test_files`` are paths relative to it
-    (``tests/hidden/test_x.py``), and every file below ``tests_root/tests`` goes in
-    so that the challenge's own ``conftest.py`` and helpers are available.
+    ``argv`` (and ``lint``, ``build``) may hold the placeholders of
+    ``runners.harness.grader_contract`` (``{root}``, ``{work}``, ``{results}``...).
+    ``lint`` runs first: a linter reads the sources and never runs them, so its report
+    (what it writes to stdout) is taken before any submitted code runs. ``build`` runs
+    next, in the same folder; when it fails the run ends there and the result says so.
+    ``results``
+    gives the command the results and token pipes. ``code``: the submission is in this
+    container (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
     """
 
-    language: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    lint: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    results: bool = False
+    code: bool = True
+    # Where the command runs: "" is the writable work folder; a job's app_dir otherwise.
+    cwd: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sandboxed run: which image, which code, which tests, what to run, which limits.
+
+    ``tests_root`` is the challenge folder: everything below its ``tests/`` goes in
+    (``/grader/tests``, readable by the run user only). ``submission_files`` are the
+    submission's files that go in (relative paths; ``None`` means all of them).
+    With ``app_dir`` set (languages whose tests and code share a process and a
+    folder), the submission's files and the test files (flattened out of
+    ``tests/public`` and ``tests/hidden``) are laid out there, root-owned and
+    read-only, so nothing in the run can rewrite a test.
+    """
+
+    image: str
     submission_dir: Path
     tests_root: Path
-    test_files: tuple[str, ...]
+    commands: Mapping[str, Command]
     limits: RunLimits = field(default_factory=RunLimits)
-    isolation: IsolationMode = "process"
-    mode: Mode = "run"
     label: str = "adhoc"
+    token: str = ""
+    isolation: IsolationMode = "in-process"
+    submission_files: tuple[str, ...] | None = None
+    app_dir: str = ""
+    # Files added to the app folder by the grader itself (name → text), e.g. a sentinel.
+    extra_files: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def is_process_mode(self) -> bool:
+    def has_candidate_process(self) -> bool:
         """Two principals: the candidate's code runs in its own container and process."""
-        return self.isolation == "process" and self.mode == "run"
+        return CANDIDATE_ROLE in self.commands
 
 
 @dataclass
 class RunResult:
-    """What came back from a sandbox. Limits hit are data here, never exceptions."""
+    """What came back from a sandbox. Limits hit are data here, never exceptions.
+
+    ``results`` is the document the test command wrote into its results pipe, as the
+    launcher received it (unverified: the language checks it against the run token).
+    """
 
     exit_code: int | None
-    junit_xml: bytes | None = None
+    results: bytes | None = None
     collected: list[str] | None = None
     stdout_tail: str = ""
     stderr_tail: str = ""
@@ -95,6 +108,10 @@ class RunResult:
     pids_limited: bool = False
     output_truncated: bool = False
     disk_full: bool = False
+    build_failed: bool = False
+    build_log: str = ""
+    # What the job's lint step wrote (the language parses it).
+    lint: bytes | None = None
     isolation: IsolationMode = "process"
     runner: str = ""
     events: list[dict[str, str]] = field(default_factory=list)
@@ -117,7 +134,7 @@ class RunResult:
 
 
 class Runner(Protocol):
-    """A sandbox that executes a job. ``prepare`` may create containers ahead of time."""
+    """A sandbox that executes a job."""
 
     name: str
 

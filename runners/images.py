@@ -191,6 +191,21 @@ def build(language: str, *, force: bool = False, progress: Progress | None = Non
     return tag
 
 
+_ENSURED: dict[tuple[str, str], str] = {}
+
+
+def ensure(recipe: str, *, progress: Progress | None = None) -> str:
+    """The tag of ``recipe``'s image, building it first when it is missing (first use).
+
+    Remembered per process once the image exists, so a run costs no engine look-up.
+    """
+    key = (recipe, content_hash(recipe))
+    tag = _ENSURED.get(key)
+    if tag is None:
+        tag = _ENSURED[key] = build(recipe, progress=progress)
+    return tag
+
+
 def _choose_base(engine: dk.Engine, spec: LanguageImage, say: Progress) -> str:
     if engine.image_exists(spec.official_base):
         return spec.official_base

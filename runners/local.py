@@ -10,6 +10,8 @@ runs as the calling user, with the host's network and file system.
 from __future__ import annotations
 
 import io
+import json
+import os
 import resource
 import shutil
 import socket
@@ -21,15 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runners.base import Job, RunResult
-from runners.docker import (
-    build_archive,
-    harness_job,
-    parse_collected,
-    parse_result,
-    to_mb,
-)
+from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Job, RunResult
 from runners.errors import SandboxError
+from runners.harness import grader_contract as C
+from runners.sandbox_io import build_archive, run_result
 
 GRACE_S = 15.0
 
@@ -71,43 +68,45 @@ class LocalRunner:
                     p.wait()
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _layout(
-        self, job: Job, base: dict[str, Any], role: str, where: Path, tests: bool, code: bool
-    ) -> Path:
+    def _layout(self, job: Job, role: str, where: Path, port: int) -> Path:
         where.mkdir(parents=True)
         (where / "work").mkdir()
-        archive = build_archive(
-            job={**base, "role": role, "root": str(where / "grader"), "work": str(where / "work")},
-            uid=0,
-            tests_root=job.tests_root if tests else None,
-            submission=job.submission_dir if code else None,
-        )
+        archive = build_archive(job, role, 0, port)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             # Our own archive, built just above from trusted inputs.
             tar.extractall(where, filter="data")
-        return where / "grader"
+        root = where / C.ROOT.lstrip("/")
+        doc = root / C.JOB_FILE
+        data = json.loads(doc.read_text())
+        data.update(root=str(root), work=str(where / "work"))
+        doc.write_text(json.dumps(data))
+        return root
 
-    def _start(self, root: Path, memory_mb: int) -> subprocess.Popen[bytes]:
+    def _start(self, root: Path, memory_mb: int, token: str = "") -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env.pop(C.TOKEN_ENV, None)
+        if token:
+            env[C.TOKEN_ENV] = token
         return subprocess.Popen(
-            [self.python, "-I", str(root / "harness" / "launcher.py"), str(root / "job.json")],
+            [self.python, "-I", str(root / C.HARNESS_DIR / "launcher.py"), str(root / C.JOB_FILE)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=env,
             start_new_session=True,
             preexec_fn=_limits(memory_mb),
         )
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
         limits = job.limits
-        process_mode = job.is_process_mode
-        base = harness_job(job, f"127.0.0.1:{_free_port()}")
-        troot = self._layout(job, base, "tests", tmp / "tests", True, not process_mode)
+        port = _free_port()
+        troot = self._layout(job, TESTS_ROLE, tmp / "tests", port)
         croot = None
-        if process_mode:
-            croot = self._layout(job, base, "candidate", tmp / "candidate", False, True)
+        if job.has_candidate_process:
+            croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port)
             procs.append(self._start(croot, limits.memory_mb))
         started = time.monotonic()
-        tests = self._start(troot, limits.memory_mb)
+        tests = self._start(troot, limits.memory_mb, job.token)
         procs.append(tests)
         timed_out = False
         try:
@@ -117,37 +116,32 @@ class LocalRunner:
             tests.wait()
             timed_out = True
         duration = time.monotonic() - started
-        cand: dict[str, Any] = {}
+        cand_out: dict[str, bytes] | None = None
         if croot is not None:
             procs[0].terminate()
             try:
                 procs[0].wait(timeout=5)
             except subprocess.TimeoutExpired:
                 procs[0].kill()
-            cand = parse_result(_read(croot / "out" / "result.json"))
-        res = parse_result(_read(troot / "out" / "result.json"))
-        if tests.returncode not in (0, None) and not res:
+            cand_out = _out(croot)
+        out = _out(troot)
+        if tests.returncode not in (0, None) and not out.get(C.RESULT_FILE):
             raise SandboxError(f"local launcher failed with exit code {tests.returncode}")
-        junit = _read(troot / "out" / "junit.xml")
-        return RunResult(
-            exit_code=res.get("exit_code"),
-            junit_xml=junit,
-            collected=parse_collected(_read(troot / "out" / "collected.json")),
-            stdout_tail=str(res.get("stdout_tail", "")),
-            stderr_tail=str(res.get("stderr_tail", "")),
-            duration_s=float(res.get("duration_s") or duration),
-            peak_memory_mb=to_mb(res.get("peak_memory_bytes")),
-            timed_out=timed_out or bool(res.get("timed_out")),
-            output_truncated=bool(res.get("output_truncated") or cand.get("output_truncated")),
-            disk_full=bool(res.get("disk_full")),
-            isolation=job.isolation,
-            runner=self.name,
-            candidate_stdout_tail=str(cand.get("stdout_tail", "")),
-            candidate_stderr_tail=str(cand.get("stderr_tail", "")),
+        return run_result(
+            job, self.name, out, cand_out, duration_s=duration, killed_by_host=timed_out
         )
 
     def self_test(self) -> str:
         return f"local runner with {self.python}"
+
+
+def _out(root: Path) -> dict[str, bytes]:
+    found = {}
+    for name in C.OUT_FILES:
+        data = _read(root / C.OUT_DIR / name)
+        if data:
+            found[name] = data
+    return found
 
 
 def _read(path: Path) -> bytes | None:

@@ -18,6 +18,7 @@ from datetime import datetime
 import pytest
 
 from runners.docker import DockerRunner, connect
+from runners.images import ensure
 
 SESSION = secrets.token_hex(3)
 TEST_PREFIX = f"grader-test-{SESSION}"
@@ -58,5 +59,5 @@ def runner_image() -> str:
 @pytest.fixture(scope="session")
 def docker_runner(runner_image: str) -> Iterator[DockerRunner]:
     remove_test_containers(only_this_session=False)
-    yield DockerRunner(name_prefix=TEST_PREFIX)
+    yield DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure)
     remove_test_containers(only_this_session=True)

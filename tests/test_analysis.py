@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import analysis
 from grader.analysis import Analysis, analyse, is_candidate_test
+from grader.analysis import files as files_mod
+from grader.analysis import python as analysis
 from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
 
@@ -190,11 +191,11 @@ def long_attribute_chain() -> str:
 
 
 def many_functions() -> str:
-    return "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(20_000))
+    return "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(60_000))
 
 
 def huge_file() -> str:
-    return "x = 1\n" * 200_000  # 1.2 MB, valid Python
+    return "x = 1\n" * 800_000  # 4.8 MB, valid Python
 
 
 PATHOLOGICAL: dict[str, tuple[object, str]] = {
@@ -202,11 +203,11 @@ PATHOLOGICAL: dict[str, tuple[object, str]] = {
     "long-sum": (long_sum, "too deeply nested"),
     "attribute-chain": (long_attribute_chain, "too deeply nested"),
     "nesting-under-parser-limit": ("x = " + "+".join(["1"] * 500) + "\n", "nested more than"),
-    "20000-functions": (many_functions, "more than 5,000 functions"),
+    "60000-functions": (many_functions, "more than 50,000 functions"),
     "nul-byte": (b"x = 1\x00\n", "NUL byte"),
     "invalid-utf8": (b"x = '\xff\xfe'\n", "not valid UTF-8"),
     "syntax-error": ("def f(:\n    pass\n", "syntax error at line 1"),
-    "huge-file": (huge_file, "over the 1 MiB limit"),
+    "huge-file": (huge_file, "over the 4 MiB limit"),
 }
 
 
@@ -286,7 +287,7 @@ def test_findings_are_all_counted_but_listed_up_to_a_cap(
 
 
 def test_source_text_is_capped_and_marked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analysis, "MAX_SOURCE_BYTES", 100)
+    monkeypatch.setattr(files_mod, "MAX_SOURCE_BYTES", 100)
     files = write(tmp_path, {"a.py": "x = 1\n" * 30, "b.py": "y = 2\n", "c.py": b"z = '\xff'\n"})
     a, _ = run(tmp_path, files)
     first, second, third = a.sources

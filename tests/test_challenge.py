@@ -29,7 +29,8 @@ def make(tmp_path: Path, toml: str, *, files: dict[str, str] | None = None) -> P
 def test_minimal_toml_gets_design_defaults(tmp_path: Path) -> None:
     ch = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n'))
     cfg = ch.config
-    assert (cfg.version, cfg.entrypoint, cfg.isolation) == (1, None, Isolation.PROCESS)
+    assert (cfg.version, cfg.entrypoint, cfg.isolation) == (1, None, None)
+    assert ch.isolation == Isolation.PROCESS.value  # Python's default
     assert (cfg.limits.wall_seconds, cfg.limits.test_seconds, cfg.limits.memory_mb) == (60, 5, 256)
     assert (cfg.limits.cpus, cfg.limits.pids, cfg.limits.output_kb) == (1.0, 64, 256)
     assert (
@@ -49,7 +50,7 @@ def test_minimal_toml_gets_design_defaults(tmp_path: Path) -> None:
     [
         ('language = "python"\n', "title: Field required"),
         ('title = "T"\n', "language: Field required"),
-        ('title = "T"\nlanguage = "cobol"\n', "language: Input should be 'python'"),
+        ('title = "T"\nlanguage = "cobol"\n', "language: unknown language 'cobol' (known: python"),
         ('title = "T"\nlanguage = "python"\n[limits]\nmemory_mb = "lots"\n', "limits.memory_mb"),
         ('title = "T"\nlanguage = "python"\n[limits]\nwall_seconds = -1\n', "limits.wall_seconds"),
         ('title = "T"\nlanguage = "python"\n[scoring]\ncorrectness = 90\n', "sum to 120"),
@@ -131,13 +132,18 @@ def test_shipped_challenges_load(slug: str) -> None:
 
 def test_both_test_file_patterns_and_nested_folders_are_found(tmp_path: Path) -> None:
     files = {
-        "solution/a.py": "", "starter/a.py": "",
-        "tests/public/test_a.py": "", "tests/hidden/b_test.py": "",
-        "tests/hidden/deep/test_c.py": "", "tests/hidden/helpers.py": "",
+        "solution/a.py": "",
+        "starter/a.py": "",
+        "tests/public/test_a.py": "",
+        "tests/hidden/b_test.py": "",
+        "tests/hidden/deep/test_c.py": "",
+        "tests/hidden/helpers.py": "",
     }
     ch = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n', files=files))
     assert ch.test_files() == [
-        "tests/public/test_a.py", "tests/hidden/b_test.py", "tests/hidden/deep/test_c.py",
+        "tests/public/test_a.py",
+        "tests/hidden/b_test.py",
+        "tests/hidden/deep/test_c.py",
     ]
 
 
@@ -171,3 +177,14 @@ def test_invalid_review_keys_name_the_key(tmp_path: Path, toml: str, expected: s
     with pytest.raises(ChallengeError) as info:
         load_challenge(root)
     assert expected in str(info.value)
+
+
+def test_isolation_must_be_one_the_language_supports(tmp_path: Path) -> None:
+    ch = load_challenge(
+        make(tmp_path, 'title = "T"\nlanguage = "python"\nisolation = "in-process"\n')
+    )
+    assert ch.isolation == "in-process"
+    with pytest.raises(ChallengeError, match="isolation: Input should be"):
+        load_challenge(
+            make(tmp_path / "x", 'title = "T"\nlanguage = "python"\nisolation = "shared"\n')
+        )

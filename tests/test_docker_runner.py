@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests_support import TOKEN, python_job
 
-from grader.junit import parse_junit
+from grader.languages import get
 from runners.base import Job, RunLimits, RunResult
 from runners.docker import DockerRunner
 
@@ -24,28 +25,20 @@ def sandbox_job(
     isolation: str = "in-process",
     name: str = "job",
 ) -> Job:
-    root = tmp_path / "challenge"
-    (root / "tests" / "hidden").mkdir(parents=True)
-    (root / "tests" / "hidden" / "test_it.py").write_text(textwrap.dedent(test_body))
-    sub = tmp_path / "submission"
-    sub.mkdir()
-    (sub / "mod.py").write_text(textwrap.dedent(solution))
-    return Job(
-        language="python",
-        submission_dir=sub,
-        tests_root=root,
-        test_files=("tests/hidden/test_it.py",),
-        limits=limits or RunLimits(wall_seconds=30, test_seconds=10),
+    return python_job(
+        tmp_path,
+        {"hidden/test_it.py": textwrap.dedent(test_body)},
+        {"mod.py": textwrap.dedent(solution)},
+        limits=limits,
         isolation=isolation,
         label=f"test-{name}",
-    )  # type: ignore[arg-type]
+    )
 
 
 def outcomes(result: RunResult) -> dict[str, str]:
-    if not result.junit_xml:
-        return {}
-    cases, _ = parse_junit(result.junit_xml, ["tests/hidden/test_it.py"])
-    return {k.split("::", 1)[1]: v.outcome for k, v in cases.items()}
+    """The verified outcomes (token checked, the harness's sentinel dropped)."""
+    res = get("python").read_results(result, TOKEN, ["tests/hidden/test_it.py"])
+    return {k.split("::", 1)[1]: v.outcome for k, v in res.cases.items()}
 
 
 def test_passing_and_failing_tests_are_reported(

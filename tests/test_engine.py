@@ -177,3 +177,41 @@ def test_timeout_is_graded_with_limit_in_report(
     assert "timeout" in report.limits_hit
     assert any(f.code == "limit-hit" for f in report.flags)
     assert report.scores.correctness == 0
+
+
+@pytest.mark.parametrize("isolation", ["process", "in-process"])
+def test_a_test_stopped_by_the_per_test_limit_is_a_limit_hit(
+    docker_runner: DockerRunner, tmp_path: Path, isolation: str
+) -> None:
+    ch = load_challenge(make_challenge(tmp_path, isolation=isolation))
+    sub = open_submission(
+        submit(
+            tmp_path,
+            """
+        def add(a, b):
+            if a == 2:
+                while True:
+                    pass
+            return a + b
+    """,
+        ),
+        tmp_path,
+    )
+    report = grade(ch, sub, docker_runner, cache_dir=tmp_path / "cache")
+    spun = "tests/hidden/test_h.py::test_param[2-3]"
+    outcomes = {t.id: t.outcome for t in report.tests}
+    assert outcomes[spun] == "failed"
+    assert outcomes["tests/hidden/test_h.py::test_param[1-1]"] == "passed"
+    assert "timeout" in report.limits_hit
+    flags = [f for f in report.flags if f.code == "limit-hit" and "per-test" in f.message]
+    assert len(flags) == 1 and spun in flags[0].message and "3 s" in flags[0].message
+    assert "1 test:" in flags[0].message
+
+
+def test_no_limit_hit_when_no_test_is_stopped(
+    challenge, docker_runner: DockerRunner, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    sub = open_submission(submit(tmp_path, "def add(a, b):\n    return a - b\n"), tmp_path)
+    report = grade(challenge, sub, docker_runner, cache_dir=tmp_path / "cache")
+    assert report.limits_hit == []
+    assert not [f for f in report.flags if f.code == "limit-hit"]

@@ -349,3 +349,35 @@ def test_unanalysable_sections_score_zero_in_the_report() -> None:
     scoring.apply_scores(report, config())
     assert report.scores.style == 0.0
     assert report.score_inputs["style"]["reason"] == "NUL byte"
+
+
+def test_no_passing_test_zeroes_style_complexity_and_docs_and_says_why() -> None:
+    report = make_report()
+    report.tests = [tr("failed", n=1), tr("error", n=2), tr("skipped", counted=False, n=3)]
+    scoring.apply_scores(report, config())
+    s = report.scores
+    assert (s.correctness, s.style, s.complexity, s.docs, s.total) == (0, 0, 0, 0, 0)
+    for key in ("style", "complexity", "docs"):
+        assert "no test passes" in report.score_inputs[key]["zeroed"]
+        assert report.score_inputs[key]["score_before_zeroing"] > 0
+    assert "correctness" not in [k for k, v in report.score_inputs.items() if "zeroed" in v]
+
+
+def test_a_submission_without_code_scores_zero_on_quality() -> None:
+    report = make_report()
+    report.style = StyleSection(lines_of_code=0)
+    report.complexity = ComplexitySection()
+    report.docs = DocsSection()
+    scoring.apply_scores(report, config())
+    assert (report.scores.style, report.scores.complexity, report.scores.docs) == (0, 0, 0)
+    assert "no code" in report.score_inputs["docs"]["zeroed"]
+    # Correctness still counts what passed.
+    assert report.scores.correctness == 75.0
+
+
+def test_one_passing_test_keeps_the_quality_scores() -> None:
+    report = make_report()
+    report.tests = [tr("passed", n=1), tr("failed", n=2)]
+    scoring.apply_scores(report, config())
+    assert report.scores.style == 50.0
+    assert all("zeroed" not in report.score_inputs[k] for k in ("style", "complexity", "docs"))

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
+from grader.languages import get
 from grader.submission import Submission, UploadLimits, open_submission
 
 MiB = 1024 * 1024
@@ -148,6 +149,9 @@ def snapshot(base: Path) -> dict[str, bytes | None]:
     return found
 
 
+PYTHON = get("python")
+
+
 @dataclass
 class Sandbox:
     base: Path
@@ -161,7 +165,7 @@ class Sandbox:
         return path
 
     def accept(self, path: Path, *, filename: str | None = None) -> Submission:
-        sub = open_submission(path, self.workdir, filename=filename)
+        sub = open_submission(path, self.workdir, filename=filename, ignore=PYTHON.ignores)
         assert sub.root.parent == self.workdir
         assert stat.S_IMODE(sub.root.stat().st_mode) == 0o700
         on_disk = sorted(str(p.relative_to(sub.root)) for p in sub.root.rglob("*") if p.is_file())
@@ -181,7 +185,7 @@ class Sandbox:
         before = snapshot(self.base)
         started = time.perf_counter()
         with pytest.raises(SubmissionError) as caught:
-            open_submission(path, self.workdir, limits, filename=filename)
+            open_submission(path, self.workdir, limits, filename=filename, ignore=PYTHON.ignores)
         elapsed = time.perf_counter() - started
         message = str(caught.value)
         assert message.startswith("refused: ")

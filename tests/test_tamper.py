@@ -90,7 +90,7 @@ def test_run_flags_missing_results_and_exit_mismatch() -> None:
     tests = [_t("passed", 0.1), _t("not_reported")]
     codes = {
         (f.code, f.message.split(" ")[0])
-        for f in run_flags(tests, RunResult(exit_code=0, junit_xml=b"x"))
+        for f in run_flags(tests, RunResult(exit_code=0, results=b"x"))
     }
     assert ("results-missing", "1") in codes
     assert any(code == "tamper-suspect" for code, _ in codes)
@@ -99,7 +99,7 @@ def test_run_flags_missing_results_and_exit_mismatch() -> None:
 def test_run_flags_all_passed_in_near_zero_time() -> None:
     tests = [_t("passed"), _t("passed", 0.0), _t("passed", 0.0)]
     tests = [t.model_copy(update={"id": f"t{i}"}) for i, t in enumerate(tests)]
-    fast = run_flags(tests, RunResult(exit_code=0, junit_xml=b"x", duration_s=0.05))
-    slow = run_flags(tests, RunResult(exit_code=0, junit_xml=b"x", duration_s=1.5))
+    fast = run_flags(tests, RunResult(exit_code=0, results=b"x", duration_s=0.05))
+    slow = run_flags(tests, RunResult(exit_code=0, results=b"x", duration_s=1.5))
     assert any("near-zero time" in f.message for f in fast)
     assert not any("near-zero time" in f.message for f in slow)

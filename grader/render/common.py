@@ -81,6 +81,9 @@ def score_note(report: Report, key: str) -> str:
         "complexity": report.complexity,
         "docs": report.docs,
     }
+    zeroed = report.score_inputs.get(key, {}).get("zeroed")
+    if isinstance(zeroed, str):
+        return f"0: {zeroed}"
     section = sections.get(key)
     if section is None or section.analysable:
         return ""
@@ -95,7 +98,10 @@ def reasons(report: Report) -> dict[str, list[str]]:
         ("complexity", report.complexity),
         ("docs", report.docs),
     ):
-        if section.reason:
+        zeroed = report.score_inputs.get(key, {}).get("zeroed")
+        if isinstance(zeroed, str):
+            out.setdefault(f"scored 0: {zeroed}", []).append(key)
+        elif section.reason:
             why = section.reason if section.analysable else f"not analysable: {section.reason}"
             out.setdefault(why, []).append(key)
     return out
@@ -115,3 +121,12 @@ def count(n: int, noun: str) -> str:
 
 def title(report: Report) -> str:
     return f"{report.challenge.slug} v{report.challenge.version}"
+
+
+def functions_total(report: Report) -> int:
+    return max(report.complexity.functions_total, len(report.complexity.functions))
+
+
+def more(shown: int, total: int, noun: str) -> str:
+    """``and 19,700 more functions`` (empty when nothing was left out)."""
+    return f"and {total - shown:,} more {noun}" if total > shown else ""

@@ -13,6 +13,8 @@ from grader.render.common import (
     count,
     findings_total,
     first_line,
+    functions_total,
+    more,
     per_100,
     score_note,
     score_str,
@@ -239,8 +241,8 @@ def _html_style(r: Report, where: Callable[[str, int], str]) -> list[str]:
             for f in st.findings
         ]
         out.append(_html_table(["where", "code", "message"], rows))
-        if total > len(st.findings):
-            out.append(f"<p class=muted>{total - len(st.findings)} more findings not listed.</p>")
+        if left := more(len(st.findings), total, "findings (not listed)"):
+            out.append(f"<p class=muted>… {left}.</p>")
     out.append("</section>")
     return out
 
@@ -249,7 +251,7 @@ def _html_complexity(r: Report, where: Callable[[str, int], str]) -> list[str]:
     c = r.complexity
     out = [
         f'<section id="complexity"><h2>Complexity: maintainability index '
-        f"{score_str(c.maintainability_index)}, {count(len(c.functions), 'function')}</h2>"
+        f"{score_str(c.maintainability_index)}, {count(functions_total(r), 'function')}</h2>"
     ]
     if not c.analysable:
         out.append(f"<p><b>Not analysable:</b> {_h(c.reason)}</p>")
@@ -286,8 +288,16 @@ def _html_complexity(r: Report, where: Callable[[str, int], str]) -> list[str]:
             [f"<code>{_h(f.name)}</code>", where(f.file, f.line), str(f.complexity), f.rank]
             for f in c.functions
         ]
-        out.append(f"<details><summary>All functions ({len(c.functions)})</summary>")
+        total = functions_total(r)
+        label = (
+            f"All functions ({total})"
+            if total == len(c.functions)
+            else f"The {len(c.functions)} most complex functions of {total:,}"
+        )
+        out.append(f"<details><summary>{label}</summary>")
         out.append(_html_table(["function", "where", "complexity", "rank"], rows, {2}))
+        if left := more(len(c.functions), total, "functions"):
+            out.append(f"<p class=muted>… {left}.</p>")
         out.append("</details>")
     out.append("</section>")
     return out
@@ -316,6 +326,8 @@ def _html_docs(r: Report, where: Callable[[str, int], str]) -> list[str]:
             for i in d.items
         ]
         out.append(_html_table(["item", "kind", "where", "docstring"], rows))
+        if left := more(len(d.items), d.total, "items (undocumented ones are listed first)"):
+            out.append(f"<p class=muted>… {left}.</p>")
     out.append("</section>")
     return out
 

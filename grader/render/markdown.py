@@ -12,6 +12,7 @@ from grader.render.common import (
     count,
     findings_total,
     first_line,
+    functions_total,
     is_failed,
     per_100,
     reasons,
@@ -101,7 +102,7 @@ def render(report: Report) -> str:
     out += [
         "",
         f"**Complexity:** maintainability index {score_str(c.maintainability_index)}, "
-        f"{count(len(c.functions), 'function')}",
+        f"{count(functions_total(r), 'function')}",
     ]
     if c.reference:
         out += ["", f"Compared with the reference: {_md(str(c.reference.get('summary', '')))}"]

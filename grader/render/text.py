@@ -17,6 +17,7 @@ from grader.render.common import (
     count,
     findings_total,
     first_line,
+    functions_total,
     is_failed,
     per_100,
     reasons,
@@ -143,7 +144,7 @@ def render(report: Report, color: bool) -> str:
     console.print(
         t(
             f"Complexity: maintainability index {score_str(c.maintainability_index)}, "
-            f"{count(len(c.functions), 'function')}",
+            f"{count(functions_total(r), 'function')}",
             "bold",
         )
     )

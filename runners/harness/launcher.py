@@ -1,19 +1,23 @@
 """PID 1 of every sandbox container: run one command, bound it, report on it.
 
-Runs with the sandbox's own python (standard library only). It copies the
-submission into the tmpfs work folder when this container needs it, starts the
-command in its own process group, keeps bounded tails of its output, enforces the
-deadline (SIGINT first so pytest still writes its JUnit XML, then SIGKILL), kills
-every leftover process, reads the cgroup counters and writes ``result.json``.
-As PID 1 of its PID namespace it cannot be killed by a signal from inside it.
+Runs with the image's python3 (standard library only) and knows no language: it
+runs the command ``job.json`` carries. It copies the submission into the tmpfs work
+folder when this container needs it, runs the job's build step (if any: when that
+fails the run ends with ``build_failed`` and the build log), starts the command in
+its own process group, keeps bounded tails of its output, enforces the deadline
+(SIGINT first so a test runner still writes its report, then SIGKILL), kills every
+leftover process, reads the cgroup counters and writes ``result.json``. As PID 1 of
+its PID namespace it cannot be killed by a signal from inside it.
 
 Hardening (as a container's init only): it makes itself non-dumpable (no process of
 the same user can ptrace it or read its memory or ``/proc/1/environ``) and adds a
 seccomp filter on top of Docker's default (see ``_deny_syscalls``). pytest writes its
-JUnit XML into a pipe that only this process reads, never into a file the sandbox can
-see; this process writes ``junit.xml`` itself once everything else is dead. The run
-token the host put into this process's environment goes to pytest through another
-pipe and comes back inside the XML, so the host can tell pytest's XML from a forgery.
+results (JUnit XML, or the language's result stream) into a pipe that only this
+process reads, never into a file the sandbox can see; this process writes ``results``
+itself once everything else is dead. The run token the host put into this process's
+environment goes to the command through another pipe and comes back inside the
+results, so the host can tell the test runner's report from a forgery. The names,
+paths and placeholders are those of ``contract.py``.
 """
 
 from __future__ import annotations
@@ -32,20 +36,14 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grader_contract as C  # noqa: E402 - the harness folder is not on sys.path under -I
+
 # Paths inside a container; the local runner points them at a temporary folder.
-ROOT = "/grader"
-WORK = "/work"
-TAIL_BYTES = 64 * 1024
-MAX_JUNIT_BYTES = 16 * 1024 * 1024
-TOKEN_ENV = "GRADER_RUN_TOKEN"
-CHILD_ENV = {
-    "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
-    "HOME": "/tmp",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONHASHSEED": "0",
-}
+ROOT = C.ROOT
+WORK = C.WORK
+TAIL_BYTES = C.TAIL_BYTES
+MAX_RESULTS_BYTES = C.MAX_RESULTS_BYTES
 
 _stop_requested = False
 
@@ -57,7 +55,7 @@ def _on_term(signum: int, frame: object) -> None:
 
 def _copy_submission() -> None:
     """Copy the read-only submission into the writable (size-bounded) work folder."""
-    src = f"{ROOT}/submission"
+    src = f"{ROOT}/{C.SUBMISSION_DIR}"
     if not os.path.isdir(src):
         return
     for entry in os.scandir(src):
@@ -68,46 +66,108 @@ def _copy_submission() -> None:
             shutil.copyfile(entry.path, dst)
 
 
-def _command(job: dict, junit_fd: int | None = None, token_fd: int | None = None) -> list[str]:
-    py = sys.executable
-    harness, out = f"{ROOT}/harness", f"{ROOT}/out"
-    if job["role"] == "candidate":
-        address = job["rpc_address"]
-        return [py, "-I", f"{harness}/rpc_server.py", "--listen", address, "--path", WORK]
-    args = [py, "-I", f"{harness}/pytest_boot.py"]
-    if job["isolation"] == "in-process":
-        args.append(f"--path={WORK}")
+def _substitute(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _placeholders(job: dict, results_fd: int | None, token_fd: int | None) -> dict[str, str]:
+    values = {
+        C.ROOT_PLACEHOLDER: ROOT,
+        C.WORK_PLACEHOLDER: WORK,
+        C.PYTHON_PLACEHOLDER: sys.executable,
+        C.PORT_PLACEHOLDER: str(job.get("port", "")),
+    }
+    if results_fd is not None:
+        values[C.RESULTS_PLACEHOLDER] = f"/proc/self/fd/{results_fd}"
     if token_fd is not None:
-        args.append(f"--token-fd={token_fd}")
-    args += [f"--collected={out}/collected.json", "--"]
-    junit = f"/proc/self/fd/{junit_fd}" if junit_fd is not None else f"{out}/junit.xml"
-    args += [
-        "-c",
-        f"{harness}/pytest.ini",
-        f"--rootdir={ROOT}",
-        f"--confcutdir={ROOT}/tests",
-        "--import-mode=importlib",
-        "-p",
-        "no:cacheprovider",
-        f"--junitxml={junit}",
-        f"--timeout={job['limits']['test_seconds']}",
-        "-q",
-        "-rN",
-        "--capture=tee-sys",
-    ]
-    if job["mode"] == "collect":
-        args.append("--collect-only")
-    if job["isolation"] == "process" and job["mode"] == "run":
-        args += [
-            "-p",
-            "rpc_client",
-            "--rpc-address",
-            job["rpc_address"],
-            "--rpc-modules",
-            ",".join(job["candidate_modules"]) or "-",
-        ]
-    args += [f"{ROOT}/{f}" for f in job["test_files"]]
-    return args
+        values[C.TOKEN_FD_PLACEHOLDER] = str(token_fd)
+    return values
+
+
+def _child_env(job: dict, values: dict[str, str]) -> dict[str, str]:
+    env = dict(C.BASE_ENV)
+    for key, value in (job.get("env") or {}).items():
+        env[str(key)] = _substitute(str(value), values)
+    return env
+
+
+def _cwd(job: dict) -> str:
+    return os.path.join(ROOT, job["cwd"]) if job.get("cwd") else WORK
+
+
+def _lint(job: dict, deadline: float, events: list[dict]) -> None:
+    """Run the job's lint step (before any submitted code runs); keep its report."""
+    report = bytearray()
+    ok, _, code = _step(job, job["lint"], deadline, events, keep=report)
+    if not ok and not report:
+        events.append({"code": "lint-failed", "message": f"the linter exited with {code}"})
+    try:
+        _write_out(C.LINT_FILE, bytes(report[:MAX_RESULTS_BYTES]))
+    except OSError as exc:
+        events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
+
+
+def _build(job: dict, deadline: float, events: list[dict]) -> tuple[bool, str, int | None]:
+    """Run the job's build step: (ok, bounded log, exit code)."""
+    return _step(job, job["build"], deadline, events)
+
+
+def _step(
+    job: dict,
+    argv_template: list[str],
+    deadline: float,
+    events: list[dict],
+    keep: bytearray | None = None,
+) -> tuple[bool, str, int | None]:
+    """Run one step before the command: (ok, bounded log, exit code). With ``keep``,
+    its stdout goes there whole (up to the results limit) and stderr to the log."""
+    values = _placeholders(job, None, None)
+    argv = [_substitute(a, values) for a in argv_template]
+    tail = _Tail()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=_cwd(job),
+            env=_child_env(job, values),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if keep is not None else subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        events.append({"code": "step-not-started", "message": str(exc)[:300]})
+        return False, f"{argv[0]} could not start: {exc}", None
+    streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
+    sel = selectors.DefaultSelector()
+    for stream in streams:
+        os.set_blocking(stream.fileno(), False)
+        sel.register(stream, selectors.EVENT_READ)
+    timed_out = False
+    while sel.get_map():
+        if time.monotonic() >= deadline:
+            timed_out = True
+            _kill_all(proc.pid)
+            break
+        for key, _ in sel.select(timeout=0.2):
+            data = os.read(key.fd, 65536)
+            if not data:
+                sel.unregister(key.fileobj)
+            elif keep is not None and key.fileobj is proc.stdout:
+                if len(keep) < MAX_RESULTS_BYTES:
+                    keep += data
+            else:
+                tail.add(data)
+    proc.wait()
+    sel.close()
+    for stream in streams:
+        stream.close()
+    _kill_everything(proc.pid)
+    log = tail.text()
+    if timed_out:
+        return False, log + "\n[ran out of the wall-clock time]", proc.returncode
+    return proc.returncode == 0, log, proc.returncode
 
 
 def _read(path: str) -> str:
@@ -222,8 +282,9 @@ def _deny_syscalls() -> None:
     everywhere = [425, 426, 427]
     x86_64 = block(everywhere + [101, 310, 311], True)
     other = block(everywhere, False)
-    prog = b"".join([ins(ld_w_abs, 4), ins(jeq_k, 0xC000003E, jt=0, jf=len(x86_64)),
-                     *x86_64, *other])
+    prog = b"".join(
+        [ins(ld_w_abs, 4), ins(jeq_k, 0xC000003E, jt=0, jf=len(x86_64)), *x86_64, *other]
+    )
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
@@ -280,7 +341,7 @@ def main() -> int:
     global ROOT, WORK
     signal.signal(signal.SIGTERM, _on_term)
     events: list[dict] = []
-    token = os.environ.pop(TOKEN_ENV, "")
+    token = os.environ.pop(C.TOKEN_ENV, "")
     if os.getpid() == 1:
         _harden_init(events)
     with open(sys.argv[1], encoding="utf-8") as fh:
@@ -289,36 +350,62 @@ def main() -> int:
     WORK = job.get("work", WORK)
     os.umask(0o022)
     started = time.monotonic()
-    needs_code = job["role"] == "candidate" or job["isolation"] == "in-process"
-    if needs_code:
+    if job.get("code"):
         try:
             _copy_submission()
         except OSError as exc:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
-    limit = int(job["limits"]["output_kb"]) * 1024
     deadline = started + float(job["limits"]["wall_seconds"])
-    junit_r = junit_w = token_r = None
-    if job["role"] != "candidate":
-        junit_r, junit_w = os.pipe()
-        if token:
-            token_r, token_w = os.pipe()
-            os.write(token_w, token.encode())
-            os.close(token_w)
+    result: dict = {"events": events}
+    if job.get("lint"):
+        _lint(job, deadline, events)
+    if job.get("build"):
+        ok, log, code = _build(job, deadline, events)
+        result["build_log"] = log
+        if not ok:
+            result.update(build_failed=True, exit_code=code)
+    if not result.get("build_failed"):
+        result.update(_run(job, token, deadline, events))
+    result["duration_s"] = round(time.monotonic() - started, 4)
+    result["stopped"] = _stop_requested
+    result["disk_full"] = _disk_full() or result.get("exit_code") == -signal.SIGXFSZ
+    result.update(_cgroup_stats())
+    results = result.pop("_results", None)
+    if results is not None:
+        result["results_bytes"] = len(results)
+        try:
+            _write_out(C.RESULTS_FILE, bytes(results))
+        except OSError as exc:
+            events.append({"code": "results-unwritable", "message": str(exc)[:300]})
+    _write_out(C.RESULT_FILE, json.dumps(result).encode())
+    return 0
+
+
+def _run(job: dict, token: str, deadline: float, events: list[dict]) -> dict:
+    """Run the job's command until it ends or the deadline; its exit, tails and results."""
+    limit = int(job["limits"]["output_kb"]) * 1024
+    results_r = results_w = token_r = None
+    if job.get("results"):
+        results_r, results_w = os.pipe()
+        token_r, token_w = os.pipe()
+        os.write(token_w, token.encode())
+        os.close(token_w)
+    values = _placeholders(job, results_w, token_r)
     proc = subprocess.Popen(
-        _command(job, junit_w, token_r),
-        cwd=WORK,
-        env=CHILD_ENV,
+        [_substitute(a, values) for a in job["argv"]],
+        cwd=_cwd(job),
+        env=_child_env(job, values),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        pass_fds=tuple(fd for fd in (junit_w, token_r) if fd is not None),
+        pass_fds=tuple(fd for fd in (results_w, token_r) if fd is not None),
     )
-    for fd in (junit_w, token_r):
+    for fd in (results_w, token_r):
         if fd is not None:
             os.close(fd)
-    junit = bytearray()
-    junit_overflow = False
+    results = bytearray()
+    overflow = False
     tails = {"stdout": _Tail(), "stderr": _Tail()}
     total = 0
     truncated = False
@@ -328,8 +415,8 @@ def main() -> int:
     sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
     sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
     open_streams = 2
-    if junit_r is not None:
-        sel.register(junit_r, selectors.EVENT_READ, "junit")
+    if results_r is not None:
+        sel.register(results_r, selectors.EVENT_READ, "results")
         open_streams += 1
     interrupted_at: float | None = None
     exited_at: float | None = None
@@ -361,11 +448,11 @@ def main() -> int:
                 sel.unregister(key.fileobj)
                 open_streams -= 1
                 continue
-            if key.data == "junit":
-                if len(junit) + len(data) > MAX_JUNIT_BYTES:
-                    junit_overflow = True
+            if key.data == "results":
+                if len(results) + len(data) > MAX_RESULTS_BYTES:
+                    overflow = True
                 else:
-                    junit += data
+                    results += data
                 continue
             total += len(data)
             if total > limit:
@@ -376,31 +463,21 @@ def main() -> int:
                 tails[key.data].add(data)
     exit_code = proc.returncode
     _kill_everything(proc.pid)
-    result = {
+    out = {
         "exit_code": exit_code,
         "stdout_tail": tails["stdout"].text(),
         "stderr_tail": tails["stderr"].text(),
         "output_bytes": total,
         "output_truncated": truncated,
         "timed_out": timed_out,
-        "stopped": _stop_requested,
-        "duration_s": round(time.monotonic() - started, 4),
-        "disk_full": _disk_full() or exit_code == -signal.SIGXFSZ,
-        "events": events,
     }
-    result.update(_cgroup_stats())
-    if junit_r is not None:
-        if junit_overflow:
-            junit.clear()
-            events.append({"code": "junit-too-large",
-                           "message": f"the JUnit XML passed {MAX_JUNIT_BYTES} bytes"})
-        result["junit_bytes"] = len(junit)
-        try:
-            _write_out("junit.xml", bytes(junit))
-        except OSError as exc:
-            events.append({"code": "junit-unwritable", "message": str(exc)[:300]})
-    _write_out("result.json", json.dumps(result).encode())
-    return 0
+    if results_r is not None:
+        if overflow:
+            results.clear()
+            message = f"the results passed {MAX_RESULTS_BYTES} bytes"
+            events.append({"code": "results-too-large", "message": message})
+        out["_results"] = results
+    return out
 
 
 def _reap_orphans(child: int) -> None:

@@ -19,12 +19,15 @@ import os
 import sys
 
 HARNESS = os.path.dirname(os.path.abspath(__file__))
-SENTINEL = os.path.join(HARNESS, "test_grader_sentinel.py")
-TOKEN_PROPERTY = "grader_run"
+sys.path.insert(0, HARNESS)
+import grader_contract as C  # noqa: E402 - the harness folder is not on sys.path under -I
+
+SENTINEL = os.path.join(HARNESS, C.SENTINEL_FILE)
+TOKEN_PROPERTY = C.TOKEN_PROPERTY
 
 
 def _is_harness(nodeid: str) -> bool:
-    return nodeid.split("::", 1)[0].endswith("test_grader_sentinel.py")
+    return nodeid.split("::", 1)[0].endswith(C.SENTINEL_FILE)
 
 
 class CollectRecorder:
@@ -65,6 +68,25 @@ class SectionTrimmer:
         report.sections = [(key, self._clip(value)) for key, value in report.sections]
 
 
+class TimeoutRecorder:
+    """Marks a test that pytest-timeout stopped, as a testcase property of the JUnit XML.
+
+    Only pytest-timeout's own ``Failed`` outcome counts (candidate code cannot raise a
+    pytest outcome in process isolation: its exceptions cross as data).
+    """
+
+    PROPERTY = C.LIMIT_PROPERTY
+
+    def pytest_runtest_makereport(self, item, call):  # type: ignore[no-untyped-def]
+        excinfo = call.excinfo
+        if excinfo is None or call.when != "call":
+            return
+        from _pytest.outcomes import Failed
+
+        if excinfo.type is Failed and "from pytest-timeout" in str(excinfo.value):
+            item.user_properties.append((self.PROPERTY, C.PER_TEST_LIMIT))
+
+
 class RunToken:
     """Puts the run token into the JUnit XML (after the junitxml plugin configured)."""
 
@@ -92,8 +114,7 @@ def _read_token(fd: int) -> str:
 def main(argv: list[str]) -> int:
     sep = argv.index("--")
     own, pytest_args = argv[:sep], argv[sep + 1 :]
-    sys.path.insert(0, HARNESS)
-    plugins: list[object] = [SectionTrimmer()]
+    plugins: list[object] = [SectionTrimmer(), TimeoutRecorder()]
     submission_paths: list[str] = []
     for arg in own:
         if arg.startswith("--path="):
@@ -119,6 +140,10 @@ def main(argv: list[str]) -> int:
 
     RunToken.pytest_configure = pytest.hookimpl(trylast=True)(  # type: ignore[method-assign]
         RunToken.pytest_configure
+    )
+    # Before pytest builds the report (which copies the item's properties).
+    TimeoutRecorder.pytest_runtest_makereport = pytest.hookimpl(tryfirst=True)(  # type: ignore[method-assign]
+        TimeoutRecorder.pytest_runtest_makereport
     )
     # Runs before the JUnit writer sees the report.
     SectionTrimmer.pytest_runtest_logreport = pytest.hookimpl(tryfirst=True)(  # type: ignore[method-assign]

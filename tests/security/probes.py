@@ -95,8 +95,9 @@ def _mountinfo():
 
 
 def _isolation():
+    # The candidate's own container exists under process isolation only.
     with open("/grader/job.json") as fh:
-        return json.load(fh)["isolation"]
+        return "process" if json.load(fh)["role"] == "candidate" else "in-process"
 
 
 def _join(problems):
@@ -454,7 +455,7 @@ def no_device_files():
 
 
 _WRITABLE_OK = ("/work", "/tmp", "/dev/shm", "/dev/mqueue", "/dev/pts")
-_RESULTS = ("/grader/out/result.json", "/grader/out/junit.xml", "/grader/out/collected.json")
+_RESULTS = ("/grader/out/result.json", "/grader/out/results", "/grader/out/collected.json")
 
 
 def nothing_writable_outside_tmpfs():
@@ -502,7 +503,7 @@ def tests_are_read_only_or_absent():
 def result_files_cannot_be_replaced():
     bad = []
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    target = "/grader/out/junit.xml"
+    target = "/grader/out/results"
     for what, action in (
         ("unlink", lambda: os.unlink(target)),
         ("rename", lambda: os.rename(target, target + ".x")),

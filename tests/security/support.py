@@ -25,6 +25,7 @@ from grader.engine import ExpectedTests, expected_tests, grade
 from grader.report import Report
 from grader.submission import open_submission
 from runners.docker import LABEL, DockerRunner, _Sandbox
+from runners.images import ensure
 
 HARNESS_RPC_CLIENT = Path(__file__).resolve().parents[2] / "runners" / "harness" / "rpc_client.py"
 MODES = ("process", "in-process")
@@ -350,4 +351,4 @@ def grade_many(jobs: Mapping[K, Callable[[], T]], workers: int = 3) -> dict[K, T
 
 
 def expected_for(challenge: Challenge, cache_dir: Path) -> ExpectedTests:
-    return expected_tests(challenge, DockerRunner(), cache_dir=cache_dir)
+    return expected_tests(challenge, DockerRunner(image_for=ensure), cache_dir=cache_dir)

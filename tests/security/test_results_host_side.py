@@ -34,7 +34,8 @@ from support import (
 
 from grader.engine import expected_tests, grade
 from grader.submission import open_submission
-from runners.docker import MAX_RESULT_BYTES, ROLE_LABEL, read_results
+from runners.docker import ROLE_LABEL
+from runners.sandbox_io import MAX_RESULT_BYTES, read_results
 
 HOST_FILES = ("/etc/shadow", "/etc/passwd", "/etc/hostname")
 
@@ -63,25 +64,25 @@ FORGED = (b'<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="1">
 # What a sandbox with root in its container leaves in /grader/out for the host to read.
 TAMPERED_OUT: dict[str, bytes] = {
     "symlinks_to_host_secrets": _tar([
-        (_m("grader/out/junit.xml", tarfile.SYMTYPE, "/etc/shadow"), None),
+        (_m("grader/out/results", tarfile.SYMTYPE, "/etc/shadow"), None),
         (_m("grader/out/result.json", tarfile.SYMTYPE, "/etc/passwd"), None),
         (_m("grader/out/collected.json", tarfile.SYMTYPE, "/proc/1/environ"), None),
     ]),
     "fifos": _tar([
-        (_m("grader/out/junit.xml", tarfile.FIFOTYPE), None),
+        (_m("grader/out/results", tarfile.FIFOTYPE), None),
         (_m("grader/out/result.json", tarfile.FIFOTYPE), None),
     ]),
     "directories": _tar([
-        (_m("grader/out/junit.xml", tarfile.DIRTYPE, mode=0o755), None),
-        (_m("grader/out/junit.xml/junit.xml"), FORGED),
+        (_m("grader/out/results", tarfile.DIRTYPE, mode=0o755), None),
+        (_m("grader/out/results/results"), FORGED),
         (_m("grader/out/result.json", tarfile.DIRTYPE, mode=0o755), None),
     ]),
     "hard_links_to_secrets": _tar([
-        (_m("grader/out/junit.xml", tarfile.LNKTYPE, "etc/shadow"), None),
+        (_m("grader/out/results", tarfile.LNKTYPE, "etc/shadow"), None),
         (_m("grader/out/result.json", tarfile.LNKTYPE, "etc/passwd"), None),
     ]),
     "oversized_files": _tar([
-        (_m("grader/out/junit.xml"), FORGED + b" " * (MAX_RESULT_BYTES + 1)),
+        (_m("grader/out/results"), FORGED + b" " * (MAX_RESULT_BYTES + 1)),
         (_m("grader/out/collected.json"), b"[" * (MAX_RESULT_BYTES + 1)),
     ]),
 }
@@ -198,7 +199,7 @@ def _garbage(sent: list[int]) -> Iterator[bytes]:
 
 
 STREAMS = {
-    "one_gib_junit_xml": lambda sent: _huge_member_stream("out/junit.xml", 1 << 30, sent),
+    "one_gib_junit_xml": lambda sent: _huge_member_stream("out/results", 1 << 30, sent),
     "one_gib_unknown_member": lambda sent: _huge_member_stream("out/zzz", 1 << 30, sent),
     "endless_garbage": _garbage,
 }
@@ -214,7 +215,7 @@ def test_result_stream_is_read_to_a_bound(name: str) -> None:
     t0 = time.monotonic()
     out, problems = read_results(STREAMS[name](sent), limit=4 * MAX_RESULT_BYTES)
     elapsed = time.monotonic() - t0
-    assert "junit.xml" not in out
+    assert "results" not in out
     assert problems, "the run must say its results could not be read"
     assert sent[0] <= 4 * MAX_RESULT_BYTES + (2 << 20), f"read {sent[0] >> 20} MiB"
     assert elapsed < 10
@@ -226,8 +227,8 @@ def test_result_stream_is_read_to_a_bound(name: str) -> None:
 def test_nested_result_names_are_ignored() -> None:
     data = _tar([(_m("out", tarfile.DIRTYPE, mode=0o755), None),
                  (_m("out/sub", tarfile.DIRTYPE, mode=0o755), None),
-                 (_m("out/sub/junit.xml"), FORGED),
-                 (_m("junit.xml"), FORGED),
+                 (_m("out/sub/results"), FORGED),
+                 (_m("results"), FORGED),
                  (_m("out/result.json"), b"{}")])
     out, problems = read_results([data])
     assert out == {"result.json": b"{}"} and problems == []
@@ -239,7 +240,7 @@ import os as _os
 import signal as _signal
 
 _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
-for _name in ("collected.json", "junit.xml", "result.json"):
+for _name in ("collected.json", "results", "result.json"):
     try:
         with open("/grader/out/" + _name, "wb") as _fh:
             for _ in range(64):
@@ -305,17 +306,17 @@ FORGERIES = {
 @pytest.mark.security
 @pytest.mark.parametrize("name", sorted(FORGERIES))
 def test_junit_xml_not_from_the_harness_is_dropped(name: str) -> None:
-    from runners.docker import verify_junit
+    from grader.languages.python import verify
 
-    xml, why = verify_junit(FORGERIES[name].encode(), TOKEN)
+    xml, why = verify(FORGERIES[name].encode(), TOKEN)
     assert xml is None and why
 
 
 @pytest.mark.security
 def test_genuine_junit_xml_is_kept_without_the_harness_parts() -> None:
-    from runners.docker import verify_junit
+    from grader.languages.python import verify
 
-    xml, why = verify_junit(GENUINE.encode(), TOKEN)
+    xml, why = verify(GENUINE.encode(), TOKEN)
     assert why is None and xml is not None
     assert TOKEN.encode() not in xml and b"sentinel" not in xml
     assert b'name="test_answer"' in xml and b"<failure" in xml

@@ -132,8 +132,9 @@ def sandbox_cleanup() -> Iterator[list[str]]:
     yield ids
     if ids:
         from runners.docker import DockerRunner
+        from runners.images import ensure
 
-        runner = DockerRunner()
+        runner = DockerRunner(image_for=ensure)
         for sub_id in ids:
             with contextlib.suppress(Exception):
                 runner.remove_leftovers(sub_id)

@@ -1,6 +1,6 @@
-"""Subprocess side of ``grader.analysis``: complexity, raw metrics and docstrings.
+"""Subprocess side of ``grader.analysis.python``: complexity, raw metrics and docstrings.
 
-Run as ``python -I path/to/_analysis_worker.py`` by ``grader.analysis`` only, under
+Run as ``python -I path/to/_radon_worker.py`` by ``grader.analysis.python`` only, under
 rlimits, with a JSON request on stdin. It imports nothing of the grader (so it works
 whatever the install looks like) and never imports or runs the submission: files are
 read as bytes, parsed with :func:`ast.parse` and walked by radon.

@@ -1,0 +1,90 @@
+"""The harness contract: what both sides of the sandbox boundary agree on.
+
+Standard library only, and no imports of ours: the host side (``runners``,
+``grader``) imports it as ``runners.harness.grader_contract`` and the sandbox side
+(launcher, pytest bootstrap, RPC client and server) loads it from the harness
+folder. A name, a path or a property changes here and nowhere else.
+
+Inside a sandbox::
+
+    /grader/harness/     the harness files (root, read-only)
+    /grader/tests/       the challenge's tests: public/ and hidden/ (root, read-only)
+    /grader/submission/  the candidate's files (root, read-only)
+    /grader/job.json     what to run (see ``runners.sandbox_io.job_document``)
+    /grader/out/         result.json, results, collected.json (pre-created for the run user)
+    /work                tmpfs: the working copy the command runs in
+
+The launcher gives the test command two pipes: the *results* pipe (the command
+writes its JUnit XML, or the language's result stream, into it; only the launcher
+reads it) and the *token* pipe (the per-run token the command puts into its
+results, read and closed before any submitted code loads). Commands name them with
+the placeholders below; the launcher substitutes the real paths and numbers.
+"""
+
+from __future__ import annotations
+
+ROOT = "/grader"
+WORK = "/work"
+HARNESS_DIR = "harness"
+TESTS_DIR = "tests"
+SUBMISSION_DIR = "submission"
+OUT_DIR = "out"
+JOB_FILE = "job.json"
+
+# Files the launcher (or, for collected ids, the test run) writes under out/.
+RESULT_FILE = "result.json"
+RESULTS_FILE = "results"
+COLLECTED_FILE = "collected.json"
+# The linter's report (a job's lint step runs before any submitted code does).
+LINT_FILE = "lint"
+OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE, LINT_FILE)
+
+# Placeholders in a job's argv, replaced by the launcher.
+ROOT_PLACEHOLDER = "{root}"
+WORK_PLACEHOLDER = "{work}"
+RESULTS_PLACEHOLDER = "{results}"
+TOKEN_FD_PLACEHOLDER = "{token_fd}"
+# The interpreter running the launcher (the image's python3: its venv where it has one).
+PYTHON_PLACEHOLDER = "{python}"
+# A loopback port the containers of one run share (process isolation's channel).
+PORT_PLACEHOLDER = "{port}"
+
+# How a container starts: the image's python3 (found on its PATH) runs the launcher.
+LAUNCHER_ARGV = ("python3", "-I", f"{ROOT}/{HARNESS_DIR}/launcher.py", f"{ROOT}/{JOB_FILE}")
+
+# The launcher reads the run token from its own environment under this name; no
+# process it starts gets it.
+TOKEN_ENV = "GRADER_RUN_TOKEN"
+
+# Properties in the results' JUnit XML.
+TOKEN_PROPERTY = "grader_run"  # testsuite: the run token
+LIMIT_PROPERTY = "grader_limit"  # testcase: a limit that stopped it ("test_seconds")
+TAMPER_PROPERTY = "grader_tamper"  # testcase: what the candidate's code tried and was refused
+PORTABILITY_PROPERTY = "grader_portability"  # testcase: JSON {"cause", "fix"}
+PER_TEST_LIMIT = "test_seconds"
+
+# The harness's always-failing check, run last (pytest: a strict xfail).
+SENTINEL_FILE = "test_grader_sentinel.py"
+SENTINEL_CLASS = "harness.test_grader_sentinel"
+
+# Users of the sandbox (the images create them).
+TESTER_UID = 10001
+CANDIDATE_UID = 10002
+
+# Process isolation: the candidate's server listens here, on the loopback interface
+# the two containers share.
+RPC_PORT = 7411
+
+# Bytes of output kept from each stream, and the largest results document read.
+TAIL_BYTES = 64 * 1024
+MAX_RESULTS_BYTES = 16 * 1024 * 1024
+
+# The environment every sandboxed command starts from (a job may add to it).
+BASE_ENV = {
+    "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}

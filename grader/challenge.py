@@ -56,12 +56,23 @@ class Weights(_Strict):
         return self
 
 
-class StyleConfig(_Strict):
-    """How linter findings become a style score."""
+RUFF_DEFAULT_SELECT = ("E", "F", "W", "B", "SIM", "UP", "N", "C4")
 
-    select: list[str] = Field(default_factory=lambda: ["E", "F", "W", "B", "SIM", "UP", "N", "C4"])
+
+class StyleConfig(_Strict):
+    """How linter findings become a style score.
+
+    ``select``/``ignore`` are rule-code prefixes of the language's linter. ``select``
+    unset means the project's default rule set for that linter (for ruff:
+    ``RUFF_DEFAULT_SELECT``; for the others, their image's configuration).
+    """
+
+    select: list[str] | None = None
     ignore: list[str] = Field(default_factory=list)
     zero_at_per_100_lines: Annotated[float, Field(gt=0)] = 10.0
+
+    def ruff_select(self) -> list[str]:
+        return list(self.select) if self.select is not None else list(RUFF_DEFAULT_SELECT)
 
 
 class ComplexityConfig(_Strict):

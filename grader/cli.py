@@ -278,9 +278,12 @@ def images() -> None:
 @click.argument("languages", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when up to date.")
 def images_build(languages: tuple[str, ...], force: bool) -> None:
-    """Build the runner images of LANGUAGES (all languages by default)."""
+    """Build the runner images of LANGUAGES (Python's by default; `all` for every one)."""
     from grader.languages import LANGUAGES
     from runners.images import build
+
+    if languages == ("all",):
+        languages = tuple(LANGUAGES)
 
     unknown = [lang for lang in languages if lang not in LANGUAGES]
     if unknown:
@@ -290,7 +293,7 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
         )
     progress = _Progress()
     try:
-        for name in languages or tuple(LANGUAGES):
+        for name in languages or ("python",):
             with progress.running(f"building the {name} runner image"):
                 tag = build(LANGUAGES[name].image, force=force, progress=progress)
             click.echo(tag)

@@ -38,6 +38,8 @@ from runners.images import content_hash as image_hash
 from runners.sandbox_io import harness_files
 
 Progress = Callable[[str], None]
+# Bumped when what the caches hold (expected tests, reference complexity) changes shape.
+CACHE_FORMAT = 2
 
 
 def _quiet(_: str) -> None:
@@ -72,6 +74,7 @@ def challenge_hash(challenge: Challenge) -> str:
         if p.is_file():
             h.update(str(p.relative_to(p.parents[1])).encode() + b"\0" + p.read_bytes() + b"\0")
     h.update(image_hash(challenge.language.image).encode())
+    h.update(f"cache-format-{CACHE_FORMAT}".encode())
     return h.hexdigest()[:16]
 
 
@@ -123,15 +126,19 @@ def expected_tests(
     label = f"ref-{challenge.slug[:24]}-{secrets.token_hex(4)}"
     result, res = _run(challenge, challenge.solution_dir, files, runner, label)
     where = f"{challenge.root}: running the tests against solution/"
-    if result.build_failed:
-        raise ChallengeError(f"{where}: the reference does not build: {_last(result.build_log)}")
+    if result.build_failed or res.build_failed:
+        log = result.build_log or res.build_log
+        raise ChallengeError(f"{where}: the reference does not build: {_last(log)}")
     if res.problem is not None:
         raise ChallengeError(f"{where}: {res.problem}")
     if res.file_errors:
         file, msg = next(iter(res.file_errors.items()))
         raise ChallengeError(f"{challenge.root / file}: cannot be collected: {msg[-300:]}")
-    # Python's runner lists what it collected; other runners' reports list every test.
-    collected = result.collected if result.collected is not None else list(res.cases)
+    # Python's runner lists what it collected; other runners' reports list every test
+    # (in the order of the test files: public ones first).
+    order = {f: i for i, f in enumerate(challenge.test_files())}
+    reported = sorted(res.cases, key=lambda i: order.get(i.split("::", 1)[0], len(order)))
+    collected = result.collected if result.collected is not None else reported
     if not collected:
         detail = _last(result.stdout_tail or result.stderr_tail)
         raise ChallengeError(f"{where} found no tests" + (f" ({detail})" if detail else ""))
@@ -213,7 +220,7 @@ def test_results(
             )
             continue
         file = test_id.split("::", 1)[0]
-        if result.build_failed:
+        if result.build_failed or res.build_failed:
             outcome, reason = (
                 "error",
                 "the submission does not build (the build log is in the report)",
@@ -286,7 +293,7 @@ def grade(
 
     progress("analysing style, complexity and docs")
     t_an = time.monotonic()
-    analysis = lang.analyse(challenge, submission.root, submission.files, runner)
+    analysis = lang.analyse(challenge, submission.root, submission.files, runner, result)
     analysis_s = time.monotonic() - t_an
     if reference is None:
         reference = reference_complexity(
@@ -313,10 +320,10 @@ def grade(
             candidate_stdout_tail=result.candidate_stdout_tail,
             candidate_stderr_tail=result.candidate_stderr_tail,
             peak_memory_mb=result.peak_memory_mb,
-            build_log=result.build_log,
+            build_log=result.build_log or res.build_log,
         ),
     )
-    report.flags = _flags(challenge, submission, result, res, report, stopped)
+    report.flags = _flags(challenge, submission, result, res, report, stopped, analysis.flags)
     scoring.apply_scores(report, cfg, reference)
     bound(report)
     report.timings = Timings(
@@ -335,14 +342,16 @@ def _flags(
     res: Results,
     report: Report,
     stopped: list[str],
+    analysis_flags: list[Flag],
 ) -> list[Flag]:
     flags: list[Flag] = []
-    if result.build_failed:
+    if result.build_failed or res.build_failed:
+        log = result.build_log or res.build_log
         flags.append(
             Flag(
                 code="build-failed",
                 message="the submission does not build: every test is an error "
-                f"({_last(result.build_log, 1) or 'see the build log'})",
+                f"({_last(log, 1) or 'see the build log'})",
             )
         )
     if stopped:
@@ -387,6 +396,7 @@ def _flags(
     for test_id, case in res.cases.items():
         for what in case.property_values(C.TAMPER_PROPERTY):
             flags.append(Flag(code="tamper-suspect", message=f"{test_id}: {what}"))
+    flags += analysis_flags
     flags += challenge.language.static_flags(submission.root, submission.files)
     flags += tamper.run_flags(report.tests, result)
     return flags

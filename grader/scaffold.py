@@ -49,7 +49,9 @@ def write_scaffold(dest: Path, slug: str, language: str = "python") -> None:
             pids=lang.scaffold_pids,
         )
     }
-    files.update({rel: text.format(title=title) for rel, text in lang.scaffold(title).items()})
+    files.update(
+        {rel: text.replace("{title}", title) for rel, text in lang.scaffold(title).items()}
+    )
     dest.mkdir(parents=True)
     for rel, text in files.items():
         path = dest / rel

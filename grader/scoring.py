@@ -48,9 +48,8 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.challenge import ChallengeConfig, ComplexityConfig, StyleConfig
 from grader.report import (
     ComplexitySection,
     DocsSection,
@@ -59,6 +58,9 @@ from grader.report import (
     StyleSection,
     TestResult,
 )
+
+if TYPE_CHECKING:
+    from grader.challenge import ChallengeConfig, ComplexityConfig, StyleConfig
 
 SECTIONS = ("correctness", "style", "complexity", "docs")
 RANKS = "ABCDEF"
@@ -125,7 +127,7 @@ def style_score(section: StyleSection, cfg: StyleConfig) -> tuple[float, Inputs]
         "unanalysable_lines": bad_lines,
         "per_100_lines": density,
         "zero_at_per_100_lines": zero_at,
-        "select": list(cfg.select),
+        "select": list(cfg.select) if cfg.select is not None else None,  # None: the default
         "ignore": list(cfg.ignore),
     }
 

@@ -342,23 +342,21 @@ class Engine:
         if not self.image_exists(ref):
             raise ImageError(f"docker import did not produce {ref}")
 
-    def build(
-        self, context: Path, *, tag: str, buildargs: dict[str, str], progress: ProgressFn
-    ) -> None:
+    def build(self, context: Path, *, tag: str, buildargs: dict[str, str],
+              progress: ProgressFn, network_mode: str = "none", nocache: bool = False) -> None:
+        tail: list[str] = []
         try:
             for chunk in self.client.api.build(
-                path=str(context),
-                tag=tag,
-                buildargs=buildargs,
-                network_mode="none",
-                rm=True,
-                forcerm=True,
-                decode=True,
-                pull=False,
+                path=str(context), tag=tag, buildargs=buildargs, network_mode=network_mode,
+                rm=True, forcerm=True, decode=True, pull=False, nocache=nocache,
             ):
                 if "error" in chunk:
-                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()}")
+                    last = " / ".join(tail[-8:])
+                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()[:300]}"
+                                     f" (last output: {last})")
                 line = str(chunk.get("stream", "")).strip()
+                if line:
+                    tail = (tail + line.splitlines())[-8:]
                 if line.startswith("Step "):
                     progress(line)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:

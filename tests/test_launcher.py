@@ -91,3 +91,20 @@ def test_the_app_folder_holds_code_and_tests_side_by_side_read_only(tmp_path: Pa
     assert res.results is not None
     listing = res.results.decode().split()
     assert listing[:3] == ["code.txt", "sentinel.txt", "t.txt"]
+
+
+def test_the_command_holds_the_results_on_3_the_token_on_4_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "import os, sys; fds = sorted(int(f) for f in os.listdir('/proc/self/fd')); "
+        "token = os.read(4, 100).decode(); os.write(3, f'{fds} {token}'.encode())"
+    )
+    cmd = Command(argv=("{python}", "-I", "-c", script), results=True)
+    res = LocalRunner().run(job(tmp_path, cmd, token="t0k"))
+    assert res.results is not None
+    fds, token = res.results.decode().rsplit(" ", 1)
+    # 0-2, the two pipes, and the descriptor listdir itself had open.
+    assert fds.strip("[]").split(", ")[:5] == ["0", "1", "2", "3", "4"]
+    assert len(fds.split(",")) <= 6
+    assert token == "t0k"

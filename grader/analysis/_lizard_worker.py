@@ -18,6 +18,9 @@ DOC_RULE (data from the language's module)::
      "prefix": "//",                  # the line-comment prefix ("#" for Ruby)
      "skip": regex,                   # lines allowed between the doc and the item
      "private": regex | null}         # a line after which deeper items are private
+
+``tamper`` is a list of ``[regex, what]``: each line matching one is reported
+(``"tamper": [[line, what], ...]``), at most 20 per file.
 """
 
 from __future__ import annotations
@@ -154,6 +157,20 @@ def docs(rel: str, text: str, rule: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def tamper(text: str, patterns: list[list[str]]) -> list[list[Any]]:
+    """Lines that reach for the harness: ``[[line, what], ...]`` (first 20)."""
+    compiled = [(re.compile(rx), what) for rx, what in patterns]
+    found: list[list[Any]] = []
+    for index, line in enumerate(text.split("\n")):
+        for rx, what in compiled:
+            if rx.search(line):
+                found.append([index + 1, what])
+                break
+        if len(found) >= 20:
+            break
+    return found
+
+
 def analyse_file(root: str, rel: str, request: dict[str, Any]) -> dict[str, Any]:
     """Everything the parent needs about one file, or why it cannot be analysed."""
     from lizard import analyze_file
@@ -193,6 +210,7 @@ def analyse_file(root: str, rel: str, request: dict[str, Any]) -> dict[str, Any]
             "mi": maintainability(volume, total_cc, sloc),
             "functions": functions,
             "docs": docs(rel, text, request.get("docs") or {}),
+            "tamper": tamper(text, request.get("tamper") or []),
         }
     except Unanalysable as exc:
         return {"file": rel, "ok": False, "reason": str(exc), "lines": _lines(data)}

@@ -13,10 +13,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.analysis.limited import Proc, base_env, run_limited
-from grader.challenge import ComplexityConfig
 from grader.errors import AnalysisError
 from grader.report import (
     ComplexitySection,
@@ -24,11 +23,15 @@ from grader.report import (
     DocsSection,
     FileMetrics,
     FileProblem,
+    Flag,
     FunctionComplexity,
     SourceFile,
     StyleSection,
 )
 from grader.scoring import round1
+
+if TYPE_CHECKING:
+    from grader.challenge import ComplexityConfig
 
 MAX_FILE_BYTES = 4 << 20  # 4 MiB per analysed file
 MAX_TOTAL_BYTES = 5 << 20  # 5 MiB of analysed source in all
@@ -46,6 +49,8 @@ class Analysis:
     docs: DocsSection
     sources: list[SourceFile] = field(default_factory=list)
     duration_s: float = 0.0
+    # Evidence found while reading the sources (a language's static tamper scan).
+    flags: list[Flag] = field(default_factory=list)
 
 
 def norm(rel: str) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.analysis.files import (
     MAX_FILE_BYTES,
@@ -28,31 +28,14 @@ from grader.analysis.files import (
     run_worker,
     section_reason,
 )
-from grader.challenge import ComplexityConfig
-from grader.report import FileProblem, StyleFinding, StyleSection
+from grader.languages.base import DocRule
+from grader.report import FileProblem, Flag, StyleFinding, StyleSection
+
+if TYPE_CHECKING:
+    from grader.challenge import ComplexityConfig
 
 _WORKER = Path(__file__).with_name("_lizard_worker.py")
 MAX_FINDINGS_LISTED = 5_000
-
-
-@dataclass(frozen=True)
-class DocRule:
-    """Which items are public and what documents one (see ``_lizard_worker``)."""
-
-    items: tuple[tuple[str, str], ...]
-    comment: str = "block"
-    prefix: str = "//"
-    skip: str = r"^\s*@"
-    private: str | None = None
-
-    def as_request(self) -> dict[str, Any]:
-        return {
-            "items": [list(i) for i in self.items],
-            "comment": self.comment,
-            "prefix": self.prefix,
-            "skip": self.skip,
-            "private": self.private,
-        }
 
 
 @dataclass
@@ -72,11 +55,13 @@ def analyse(
     lint: Lint,
     complexity: ComplexityConfig,
     shown: Sequence[str] | None = None,
+    tamper: Sequence[tuple[str, str]] = (),
     timeout_s: float = 60,
     memory_mb: int = 1024,
 ) -> Analysis:
     """Analyse ``sources`` (paths relative to ``root``); ``shown`` are the files kept as
-    text for the report (default: the sources)."""
+    text for the report (default: the sources); ``tamper`` are (regex, what) pairs
+    whose matching lines become ``tamper-suspect`` flags."""
     started = time.monotonic()
     kept = read_sources(root, sorted(shown if shown is not None else sources))
     if not sources:
@@ -97,7 +82,11 @@ def analyse(
             "limit for analysis"
         )
         return nothing(kept, why, started)
-    request = {"limits": {"max_file_bytes": MAX_FILE_BYTES}, "docs": doc_rule.as_request()}
+    request = {
+        "limits": {"max_file_bytes": MAX_FILE_BYTES},
+        "docs": doc_rule.as_request(),
+        "tamper": [list(p) for p in tamper],
+    }
     results = run_worker(
         _WORKER, root, to_analyse, started + timeout_s, timeout_s, memory_mb, request
     )
@@ -109,12 +98,18 @@ def analyse(
         else:
             problems[rel] = FileProblem(file=rel, reason=res["reason"], lines=int(res["lines"]))
     bad = [problems[k] for k in sorted(problems)]
+    flags = [
+        Flag(code="tamper-suspect", message=f"{r['file']}:{line}: {what}")
+        for r in ok
+        for line, what in r.get("tamper", [])
+    ]
     return Analysis(
         style=_style(ok, bad, lint),
         complexity=complexity_section(ok, bad, complexity),
         docs=docs_section(ok, bad),
         sources=kept,
         duration_s=round(time.monotonic() - started, 3),
+        flags=flags,
     )
 
 

@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.analysis.files import (
     MAX_FILE_BYTES,
@@ -58,13 +58,15 @@ from grader.analysis.files import (
     section_reason,
 )
 from grader.analysis.limited import Proc, base_env, run_limited
-from grader.challenge import ComplexityConfig, StyleConfig
 from grader.errors import AnalysisError
 from grader.report import (
     FileProblem,
     StyleFinding,
     StyleSection,
 )
+
+if TYPE_CHECKING:
+    from grader.challenge import ComplexityConfig, StyleConfig
 
 MAX_AST_DEPTH = 200
 MAX_DEFS_PER_FILE = 50_000
@@ -208,7 +210,7 @@ def _ruff_argv(cfg: StyleConfig) -> list[str]:
         "--target-version",
         "py311",
         "--select",
-        ",".join(cfg.select),
+        ",".join(cfg.ruff_select()),
     ]
     if cfg.ignore:
         argv += ["--ignore", ",".join(cfg.ignore)]
@@ -301,7 +303,7 @@ def _style(
     findings: list[StyleFinding] = []
     total = 0
     note: str | None = None
-    if rels and cfg.select:
+    if rels and cfg.ruff_select():
         run = _ruff_once(root, rels, cfg, deadline, memory_mb)
         proc = run.proc
         assert proc is not None

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from grader.errors import ChallengeError
 from grader.languages.base import Language, Results
+from grader.languages.go import Go
+from grader.languages.java import Java
+from grader.languages.javascript import JavaScript
+from grader.languages.php import Php
 from grader.languages.python import Python
+from grader.languages.ruby import Ruby
 
-LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Python(),)}
+LANGUAGES: dict[str, Language] = {
+    lang.name: lang for lang in (Python(), Go(), Java(), JavaScript(), Ruby(), Php())
+}
 
 __all__ = ["LANGUAGES", "Language", "Results", "get", "names"]
 

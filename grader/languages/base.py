@@ -16,7 +16,7 @@ import fnmatch
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from grader.junit import CaseResult
 
@@ -43,6 +43,29 @@ class Results:
     tampered: bool = False
     # A test that started and never finished (the process died inside it).
     in_progress: str | None = None
+    # The submission did not build (a compiled language): every test is an error.
+    build_failed: bool = False
+    build_log: str = ""
+
+
+@dataclass(frozen=True)
+class DocRule:
+    """Which items are public and what documents one (see ``_lizard_worker``)."""
+
+    items: tuple[tuple[str, str], ...]
+    comment: str = "block"
+    prefix: str = "//"
+    skip: str = r"^\s*@"
+    private: str | None = None
+
+    def as_request(self) -> dict[str, Any]:
+        return {
+            "items": [list(i) for i in self.items],
+            "comment": self.comment,
+            "prefix": self.prefix,
+            "skip": self.skip,
+            "private": self.private,
+        }
 
 
 def is_os_metadata(rel_path: str) -> bool:
@@ -139,9 +162,15 @@ class Language:
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
+        self,
+        challenge: Challenge,
+        root: Path,
+        files: tuple[str, ...],
+        runner: Runner,
+        result: RunResult | None = None,
     ) -> Analysis:
-        """Style, complexity and docs of the submitted sources (never runs them)."""
+        """Style, complexity and docs of the submitted sources (never runs them);
+        ``result`` is the test run's (its lint step's report, where the language has one)."""
         raise NotImplementedError
 
     def reference_complexity(self, challenge: Challenge, runner: Runner) -> ComplexitySection:
@@ -155,8 +184,8 @@ class Language:
     # -- authors ------------------------------------------------------------------------
 
     def scaffold(self, title: str) -> dict[str, str]:
-        """Files of a new challenge in this language that validates as is (path → text;
-        ``{title}`` is filled in, so literal braces are doubled), ``challenge.toml`` aside."""
+        """Files of a new challenge in this language that validates as is (path → text,
+        ``{title}`` filled in), ``challenge.toml`` aside."""
         raise NotImplementedError
 
     # The scaffold's entry point and one test given weight 2 in its challenge.toml, and

@@ -213,7 +213,12 @@ class Python(Language):
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
+        self,
+        challenge: Challenge,
+        root: Path,
+        files: tuple[str, ...],
+        runner: Runner,
+        result: RunResult | None = None,
     ) -> Analysis:
         from grader.analysis import analyse
 
@@ -264,7 +269,7 @@ raised when `text` is not a `str`.
 
 ```python
 >>> word_count("the cat and The hat")
-{{"the": 2, "cat": 1, "and": 1, "hat": 1}}
+{"the": 2, "cat": 1, "and": 1, "hat": 1}
 ```
 """,
     "starter/solution.py": '''"""Your solution goes here."""
@@ -289,22 +294,22 @@ def word_count(text: str) -> dict[str, int]:
 
 
 def test_counts_words():
-    assert word_count("a b a") == {{"a": 2, "b": 1}}
+    assert word_count("a b a") == {"a": 2, "b": 1}
 
 
 def test_empty_text_has_no_words():
-    assert word_count("") == {{}}
+    assert word_count("") == {}
 """,
     "tests/hidden/test_hidden.py": """import pytest
 from solution import word_count
 
 
 def test_case_insensitive():
-    assert word_count("Go go GO") == {{"go": 3}}
+    assert word_count("Go go GO") == {"go": 3}
 
 
 def test_any_whitespace_separates():
-    assert word_count("a\\tb\\n a") == {{"a": 2, "b": 1}}
+    assert word_count("a\\tb\\n a") == {"a": 2, "b": 1}
 
 
 def test_rejects_non_text():
@@ -313,6 +318,6 @@ def test_rejects_non_text():
 
 
 def test_large_input():
-    assert word_count("x " * 100_000) == {{"x": 100_000}}
+    assert word_count("x " * 100_000) == {"x": 100_000}
 """,
 }

@@ -44,6 +44,11 @@ ROOT_PLACEHOLDER = "{root}"
 WORK_PLACEHOLDER = "{work}"
 RESULTS_PLACEHOLDER = "{results}"
 TOKEN_FD_PLACEHOLDER = "{token_fd}"
+# The command finds the results pipe (write end) on fd 3 and the token pipe (read end)
+# on fd 4, as the language images' test drivers expect.
+RESULTS_FD = 3
+TOKEN_FD = 4
+
 # The interpreter running the launcher (the image's python3: its venv where it has one).
 PYTHON_PLACEHOLDER = "{python}"
 # A loopback port the containers of one run share (process isolation's channel).

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import resource
@@ -35,6 +36,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grader_contract as C  # noqa: E402 - the harness folder is not on sys.path under -I
@@ -66,6 +68,26 @@ def _copy_submission() -> None:
             shutil.copyfile(entry.path, dst)
 
 
+def _high(fd: int) -> int:
+    """``fd`` moved to a number of 10 or more (the original is closed)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
+def _on_fds_3_and_4(results_w: int, token_r: int | None) -> Callable[[], None]:
+    """A pre-exec step putting the results pipe on fd 3 and the token pipe on fd 4 (what
+    the language images' test drivers expect); both stay open across exec (dup2 makes
+    them inheritable), the close-on-exec originals do not."""
+
+    def place() -> None:
+        os.dup2(results_w, C.RESULTS_FD)
+        if token_r is not None:
+            os.dup2(token_r, C.TOKEN_FD)
+
+    return place
+
+
 def _substitute(text: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         text = text.replace(key, value)
@@ -80,9 +102,9 @@ def _placeholders(job: dict, results_fd: int | None, token_fd: int | None) -> di
         C.PORT_PLACEHOLDER: str(job.get("port", "")),
     }
     if results_fd is not None:
-        values[C.RESULTS_PLACEHOLDER] = f"/proc/self/fd/{results_fd}"
+        values[C.RESULTS_PLACEHOLDER] = f"/proc/self/fd/{C.RESULTS_FD}"
     if token_fd is not None:
-        values[C.TOKEN_FD_PLACEHOLDER] = str(token_fd)
+        values[C.TOKEN_FD_PLACEHOLDER] = str(C.TOKEN_FD)
     return values
 
 
@@ -390,16 +412,21 @@ def _run(job: dict, token: str, deadline: float, events: list[dict]) -> dict:
         token_r, token_w = os.pipe()
         os.write(token_w, token.encode())
         os.close(token_w)
+        # Out of the way of 3 and 4, where the command finds them (see _on_fds_3_and_4).
+        results_w, token_r = _high(results_w), _high(token_r)
     values = _placeholders(job, results_w, token_r)
+    argv = [_substitute(a, values) for a in job["argv"]]
     proc = subprocess.Popen(
-        [_substitute(a, values) for a in job["argv"]],
+        argv,
         cwd=_cwd(job),
         env=_child_env(job, values),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        pass_fds=tuple(fd for fd in (results_w, token_r) if fd is not None),
+        # Every fd of ours is close-on-exec (PEP 446) but the two the command gets.
+        close_fds=results_w is None,
+        preexec_fn=None if results_w is None else _on_fds_3_and_4(results_w, token_r),
     )
     for fd in (results_w, token_r):
         if fd is not None:

@@ -1,0 +1,172 @@
+"""Java: JUnit 5 (AssertJ available) on the JUnit Platform, checkstyle, Javadoc."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from grader.languages.base import DocRule
+from grader.languages.driver import DriverLanguage, TamperPattern
+
+
+class Java(DriverLanguage):
+    name: ClassVar[str] = "java"
+    title: ClassVar[str] = "Java"
+    versions: ClassVar[str] = "OpenJDK 21, JUnit 5.10, AssertJ 3.26"
+    image: ClassVar[str] = "java"
+    source_suffixes: ClassVar[tuple[str, ...]] = (".java",)
+    test_patterns: ClassVar[tuple[str, ...]] = ("*Test.java",)
+    config_names: ClassVar[frozenset[str]] = frozenset({"module-info.java"})
+    framework: ClassVar[str] = "JUnit 5 on the JUnit Platform (one JVM, per-test timeout)"
+    linter: ClassVar[str] = "checkstyle (naming, imports, braces, blocks, whitespace, sizes)"
+    doc_rule: ClassVar[str] = "a /** Javadoc */ comment above each public type and method"
+    libraries: ClassVar[tuple[str, ...]] = (
+        "com.sun.net.httpserver (the JDK's HTTP server)",
+        "PostgreSQL JDBC 42.7",
+        "MariaDB Connector/J 2.7",
+        "Jackson databind 2.14",
+    )
+    docs: ClassVar[DocRule] = DocRule(
+        items=(
+            (
+                "class",
+                r"^\s*public\s+(?:(?:abstract|final|static|sealed|non-sealed|strictfp)\s+)*"
+                r"(?:class|interface|enum|record|@interface)\s+(?P<name>\w+)",
+            ),
+            ("function", r"^\s*public\s+(?P<name>[A-Z]\w*)\s*\("),
+            (
+                "function",
+                r"^\s*public\s+(?:(?:static|final|abstract|synchronized|default|native)\s+)*"
+                r"(?:<[^>]*>\s+)?[\w$.<>\[\], ?]+?\s+(?P<name>[a-z_$][\w$]*)\s*\(",
+            ),
+        ),
+        comment="block",
+        skip=r"^\s*@",
+    )
+    tamper_patterns: ClassVar[tuple[TamperPattern, ...]] = (
+        TamperPattern(r"System\s*\.\s*exit|\.halt\s*\(", "exits the JVM from inside a test"),
+        TamperPattern(
+            r"setAccessible|sun\.misc\.Unsafe|jdk\.internal", "reaches past access rules"
+        ),
+        TamperPattern(r"\bgrader\.|GraderLauncher", "names the grader's harness"),
+        TamperPattern(r"/proc/self|/dev/fd|FileDescriptor", "reads its own process's files"),
+        TamperPattern(r"org\.junit|org\.opentest4j", "solution code uses the test framework"),
+        TamperPattern(r"Runtime\.getRuntime\(\)\.addShutdownHook", "adds a JVM shutdown hook"),
+    )
+    scaffold_entrypoint: ClassVar[str] = "WordCount.java"
+    scaffold_weighted_test: ClassVar[str] = (
+        "tests/hidden/WordCountHiddenTest.java::WordCountHiddenTest::largeInput"
+    )
+
+    def scaffold(self, title: str) -> dict[str, str]:
+        return dict(_SCAFFOLD)
+
+
+_SCAFFOLD = {
+    "README.md": """# {title}
+
+Write the class `WordCount` (default package, file `WordCount.java`) with
+`public static Map<String, Integer> count(String text)`: how many times each word
+occurs in `text`. Words are separated by white space and compared
+case-insensitively (keys are lower-case). A `null` text throws
+`IllegalArgumentException`.
+
+```java
+WordCount.count("the cat and The hat"); // {the=2, cat=1, and=1, hat=1}
+```
+""",
+    "starter/WordCount.java": """import java.util.HashMap;
+import java.util.Map;
+
+/** Counts words. */
+public final class WordCount {
+    private WordCount() {
+    }
+
+    /**
+     * How many times each word occurs in the text, case-insensitively.
+     *
+     * @param text the text
+     * @return each lower-cased word and its count
+     */
+    public static Map<String, Integer> count(String text) {
+        return new HashMap<>();
+    }
+}
+""",
+    "solution/WordCount.java": """import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** Counts words. */
+public final class WordCount {
+    private WordCount() {
+    }
+
+    /**
+     * How many times each word occurs in the text, case-insensitively.
+     *
+     * @param text the text
+     * @return each lower-cased word and its count
+     */
+    public static Map<String, Integer> count(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("text must not be null");
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        for (String word : text.trim().split("\\\\s+")) {
+            if (!word.isEmpty()) {
+                counts.merge(word.toLowerCase(Locale.ROOT), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+}
+""",
+    "tests/public/WordCountTest.java": """import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WordCountTest {
+    @Test
+    void countsWords() {
+        assertThat(WordCount.count("a b a")).isEqualTo(Map.of("a", 2, "b", 1));
+    }
+
+    @Test
+    void emptyTextHasNoWords() {
+        assertThat(WordCount.count("")).isEmpty();
+    }
+}
+""",
+    "tests/hidden/WordCountHiddenTest.java": """\
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WordCountHiddenTest {
+    @Test
+    void caseInsensitive() {
+        assertThat(WordCount.count("Go go GO")).isEqualTo(Map.of("go", 3));
+    }
+
+    @Test
+    void anyWhitespaceSeparates() {
+        assertThat(WordCount.count("a\\tb\\n a")).isEqualTo(Map.of("a", 2, "b", 1));
+    }
+
+    @Test
+    void rejectsNull() {
+        assertThatThrownBy(() -> WordCount.count(null))
+            .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void largeInput() {
+        assertThat(WordCount.count("x ".repeat(100_000))).containsEntry("x", 100_000).hasSize(1);
+    }
+}
+""",
+}

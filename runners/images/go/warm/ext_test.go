@@ -1,0 +1,5 @@
+package warm_test
+
+import "testing"
+
+func TestExternal(t *testing.T) {}

@@ -1,0 +1,97 @@
+"""Ruby in the sandbox: ``grader-test`` and ``grader-lint`` (see grader_driver.py).
+
+Minitest files (``*_test.rb``, ``test_*.rb``) run in one Ruby process with the
+grader's Minitest reporter, RSpec files (``*_spec.rb``) in another with the grader's
+RSpec runner and formatter; each loads its test files itself, so a file that does not
+load costs only its own tests. The second process starts after candidate code ran in
+the first: HOME, XDG folders and the working folder are ones it cannot write, so
+nothing left in /tmp or /work configures it (no .rspec, no user gems, no RUBYOPT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, "/opt/grader/lib")
+import grader_driver as gd  # noqa: E402
+import grader_lint as gl  # noqa: E402
+
+RUBY = "/usr/bin/ruby"
+LIB = "/opt/grader/ruby/lib"
+SENTINELS = {"minitest": "/opt/grader/ruby/sentinel/grader_sentinel_test.rb",
+             "rspec": "/opt/grader/ruby/sentinel/grader_sentinel_spec.rb"}
+EMPTY = "/opt/grader/ruby/empty"
+
+
+def ruby_env(src: str) -> dict[str, str]:
+    env = dict(gd.BASE_ENV)
+    env.update({"HOME": "/nonexistent", "XDG_CONFIG_HOME": "/nonexistent",
+                "XDG_DATA_HOME": "/nonexistent", "XDG_CACHE_HOME": "/nonexistent",
+                "GRADER_SRC": src, "SEED": "1"})
+    return env
+
+
+def test() -> None:
+    ctx = gd.start()
+    groups: dict[str, list[str]] = {"minitest": [], "rspec": []}
+    for t in ctx.tests:
+        groups["rspec" if t.endswith("_spec.rb") else "minitest"].append(os.path.join(ctx.src, t))
+    load_path = ["-I", ctx.src, "-I", os.path.join(ctx.src, "lib")]
+    code = 0
+    for name, files in groups.items():
+        if not files:
+            continue
+        if ctx.sentinel:
+            files = files + [SENTINELS[name]]
+        script = f"{LIB}/grader_{name}.rb"
+        rc = ctx.run_framework(name, [RUBY, *load_path, script, *files],
+                               env=ruby_env(ctx.src), cwd=EMPTY, timeout=ctx.timeout)
+        code = code or rc
+    ctx.finish()
+    sys.exit(1 if code else 0)
+
+
+DISABLE = re.compile(r"#\s*rubocop\s*:\s*(disable|todo)\b")
+
+
+def lint() -> None:
+    """rubocop --format json with the project's config; inline disables are findings."""
+    args = gl.start()
+    rep = gl.Report("rubocop")
+    files = [f for f in args.files if f.endswith((".rb", ".rake", ".ru"))]
+    if not files:
+        rep.emit()
+        return
+    p = subprocess.run(["/usr/bin/rubocop", "--config", "/opt/grader/ruby/rubocop.yml",
+                        "--format", "json", "--no-color", "--cache", "false", *files],
+                       capture_output=True, text=True, env=dict(gl.ENV), cwd=args.src,
+                       timeout=300)
+    try:
+        data = json.loads(p.stdout)
+    except ValueError:
+        rep.errors.append((p.stderr or p.stdout)[-2000:])
+        rep.emit()
+        return
+    for f in data.get("files", []):
+        rel = gl.relative(args.src, f.get("path", ""))
+        for o in f.get("offenses", []):
+            loc = o.get("location", {})
+            sev = o.get("severity", "warning")
+            rep.add(rel, loc.get("start_line", loc.get("line")),
+                    loc.get("start_column", loc.get("column")), o.get("cop_name", ""),
+                    o.get("message", ""), "error" if sev in ("error", "fatal") else "warning")
+    for f in files:
+        try:
+            with open(os.path.join(args.src, f), encoding="utf-8", errors="replace") as fh:
+                for n, line in enumerate(fh, 1):
+                    m = DISABLE.search(line)
+                    if m:
+                        rep.add(f, n, m.start() + 1, "grader/inline-disable",
+                                "an inline `rubocop:disable` comment (counted as a finding)")
+        except OSError:
+            continue
+    rep.emit()

@@ -1,0 +1,8 @@
+package wordcount
+
+import "fmt"
+
+// Describe is badly formatted and has a vet finding.
+func Describe(n int) string {
+    return fmt.Sprintf("%d words", "n")
+}

@@ -432,7 +432,7 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     detail = client.get("/v1/challenges/rate-limiter").json()
     assert detail["statement"].startswith("# Token-bucket rate limiter")
     assert detail["feedback"] == {"public_tests": "full", "hidden_tests": "count",
-                                  "score": False}
+                                  "score": False, "hide_hidden_until_deadline": False}
     tgz = client.get(detail["starter"]["tar.gz"])
     assert tgz.headers["content-type"] == "application/gzip"
     with tarfile.open(fileobj=io.BytesIO(tgz.content)) as tar:

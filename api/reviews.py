@@ -16,6 +16,7 @@ from api.auth import Principal
 from api.db import utcnow
 from api.errors import ApiError
 from api.models import DECISIONS, Review, Submission, Token
+from api.schemas import ChallengeRefOut, RankedItem, RankedList
 from api.services import Services
 from grader.challenge import Challenge
 
@@ -49,6 +50,7 @@ class Row:
     note: str = ""
     rank: int | None = None
     attempts: int = 1
+    version: int = 0
 
     def score(self, key: str) -> float | None:
         if key == "total":
@@ -274,6 +276,39 @@ def view(
     ranked(rows)
     rows = [r for r in rows if filters.keep(r)]
     return sort_rows(rows, filters.sort, filters.order)
+
+
+def ranked_list(
+    svc: Services, challenge: Challenge, *, status: str | None, limit: int, offset: int
+) -> RankedList:
+    """The API's ranked list with one row per candidate (``rows=candidates``)."""
+    rows = ranked(
+        one_per_candidate(load_rows(svc, challenge, {}), challenge.config.ranking.per_candidate)
+    )
+    rows = sort_rows([r for r in rows if status is None or r.status == status], "total", "desc")
+    items = [
+        RankedItem(
+            rank=r.rank,
+            id=r.id,
+            token_id=r.token_id,
+            token_name=r.name,
+            status=r.status,  # type: ignore[arg-type]
+            total=r.total,
+            scores=r.scores or None,
+            stale=r.stale,
+            challenge_version=r.version,
+            created_at=r.created_at,
+            finished_at=r.finished_at,
+        )
+        for r in rows[offset : offset + limit]
+    ]
+    return RankedList(
+        challenge=ChallengeRefOut(slug=challenge.slug, version=challenge.config.version),
+        count=len(rows),
+        limit=limit,
+        offset=offset,
+        items=items,
+    )
 
 
 # --- notes and decisions -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import invitations
+from api import invitations, reviews
 from api import submissions as subs
 from api.challenges import find
 from api.deps import PrincipalDep, ReviewerDep, ServicesDep, challenge_or_404
@@ -146,9 +146,14 @@ def list_submissions(
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    rows: Literal["submissions", "candidates"] = "submissions",
 ) -> RankedList:
-    """A challenge's submissions, best graded total first (reviewers)."""
+    """A challenge's submissions, best graded total first (reviewers). ``rows=candidates``:
+    one row per candidate, their best or last submission as the challenge's
+    ``[ranking] per_candidate`` says."""
     challenge = challenge_or_404(svc, slug)
+    if rows == "candidates":
+        return reviews.ranked_list(svc, challenge, status=status, limit=limit, offset=offset)
     with svc.session() as db:
         return subs.ranked(db, challenge, status=status, limit=limit, offset=offset)
 

@@ -273,3 +273,23 @@ def test_blind_review_hides_names_and_shuffles_the_order(env: Env) -> None:
     assert "person00" in c.get("/ui/challenges/words").text
     audit = c.get("/ui/audit").text
     assert ">blind-on<" in audit and ">blind-off<" in audit
+
+
+def test_the_api_ranking_can_show_one_row_per_candidate(env: Env, people: dict[str, int]) -> None:
+    best = env.submission(people["ann"], total=90, when=utcnow() - timedelta(hours=1))
+    for t in (89, 88, 87):
+        env.submission(people["ann"], total=t)
+    bob = env.submission(people["bob"], total=60)
+    _, reviewer = env.token("reviewer", "rita")
+    api = env.bearer(reviewer)
+    every = api.get("/v1/challenges/words/submissions").json()
+    assert every["count"] == 5
+    listing = api.get("/v1/challenges/words/submissions?rows=candidates").json()
+    assert listing["count"] == 2
+    assert [(i["id"], i["rank"], i["token_name"]) for i in listing["items"]] == [
+        (best, 1, "ann"),
+        (bob, 2, "bob"),
+    ]
+    assert listing["items"][0]["scores"]["style"] == 80.0
+    page = api.get("/v1/challenges/words/submissions?rows=candidates&limit=1&offset=1").json()
+    assert [i["id"] for i in page["items"]] == [bob]

@@ -35,6 +35,7 @@ bench: image
 	$(PY) bench/rpc_bench.py
 	$(PY) bench/analysis_bench.py
 	$(PY) bench/service_bench.py
+	$(PY) bench/similarity_bench.py
 	$(PY) bench/report_bench.py
 
 ## The composed service (needs .env: cp deploy/.env.example .env and set the secrets).

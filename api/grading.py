@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from api import invitations, similarity
 from api.challenges import SLUG
 from api.db import utcnow
 from api.models import Submission, Token
@@ -90,6 +91,8 @@ def grade_submission(svc: Services, submission_id: str, *, worker: str = "") -> 
     finally:
         beat.stop()
     outcome = _store_report(svc, claim, report)
+    if outcome == "graded":
+        similarity.index_quietly(svc, claim.id)
     bound.info("graded" if outcome == "graded" else "result dropped", outcome=outcome,
                total=report.scores.total)
     return outcome
@@ -271,7 +274,8 @@ def _owed_webhook(db: Session, svc: Services, submission_id: str) -> int | None:
         except ChallengeError:
             challenge = None
     body = payload(row, uploader_role=token.role if token is not None else "candidate",
-                   feedback=challenge.config.feedback if challenge is not None else None)
+                   feedback=(invitations.feedback_for(db, row.token_id, challenge)
+                             if challenge is not None else None))
     return create_delivery(db, row, body).id
 
 

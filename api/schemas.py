@@ -126,3 +126,56 @@ class CheckOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, CheckOut]
+
+
+class InvitationCreate(BaseModel):
+    challenge: str = Field(max_length=100)
+    candidate_name: str = Field(min_length=1, max_length=200)
+    window_minutes: int | None = Field(
+        None, ge=1, description="how long the candidate has, from the first starter download")
+    max_attempts: int | None = Field(None, ge=1, description="graded attempts allowed")
+
+
+class InvitationOut(BaseModel):
+    id: int
+    challenge: str
+    candidate_name: str
+    token_id: int
+    token_prefix: str
+    window_minutes: int | None
+    max_attempts: int | None
+    created_at: datetime
+    started_at: datetime | None
+    revoked: bool
+
+
+class InvitationCreated(InvitationOut):
+    token: str = Field(description="the candidate's bearer token; shown once")
+    link: str = Field(description="the candidate's page; the link carries the token")
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationOut]
+
+
+class SimilaritySpan(BaseModel):
+    file: str
+    start: int
+    end: int
+
+
+class SimilarityRegion(BaseModel):
+    a: SimilaritySpan
+    b: SimilaritySpan
+
+
+class SimilarityPairOut(BaseModel):
+    a: str
+    b: str
+    score: float = Field(ge=0, le=1)
+    regions: list[SimilarityRegion]
+
+
+class SimilarityOut(BaseModel):
+    threshold: float
+    pairs: list[SimilarityPairOut]

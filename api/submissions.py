@@ -231,10 +231,13 @@ def report_links(submission_id: str) -> dict[str, str]:
 
 
 def submission_out(row: Submission, principal: Principal, challenge: Challenge | None,
-                   token_name: str = "") -> SubmissionOut:
-    """What ``principal`` may see: the candidate view always, the review part for reviewers."""
+                   token_name: str = "", *, policy: Feedback | None = None) -> SubmissionOut:
+    """What ``principal`` may see: the candidate view always, the review part for reviewers.
+    ``policy`` overrides the challenge's feedback policy (``api.invitations.feedback_for``)."""
     report = load_report(row) if row.status in FINISHED else None
     feedback_policy = challenge.config.feedback if challenge is not None else _NOTHING
+    if policy is not None:
+        feedback_policy = policy
     feedback = candidate_view(report, feedback_policy) if report is not None else None
     review = None
     if principal.is_reviewer:

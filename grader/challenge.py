@@ -88,6 +88,22 @@ class Feedback(_Strict):
     public_tests: Literal["full", "pass-fail", "none"] = "full"
     hidden_tests: Literal["count", "pass-fail", "none"] = "count"
     score: bool = False
+    # While an invited candidate's time window is open, show nothing of the hidden tests
+    # (nor the score, which holds them): resubmissions cannot probe them.
+    hide_hidden_until_deadline: bool = False
+
+
+class SimilarityConfig(_Strict):
+    """When two submissions count as alike (``grader.similarity``)."""
+
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.4
+    enabled: bool = True
+
+
+class RankingConfig(_Strict):
+    """How rankings pick one row per candidate."""
+
+    per_candidate: Literal["best", "last"] = "best"
 
 
 class Isolation(StrEnum):
@@ -118,6 +134,8 @@ class ChallengeConfig(_Strict):
     complexity: ComplexityConfig = Field(default_factory=ComplexityConfig)
     tests: TestsConfig = Field(default_factory=TestsConfig)
     feedback: Feedback = Field(default_factory=Feedback)
+    similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
 
     @field_validator("language")
     @classmethod

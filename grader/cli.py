@@ -1,4 +1,4 @@
-"""The ``grader`` command: run, validate, new, images build.
+"""The ``grader`` command: run, validate, new, images build, similarity.
 
 Exit codes: 0 graded (at or above ``--fail-under``), 1 graded below it (or a
 validation failed), 2 bad input (challenge, submission, usage), 3 our own
@@ -306,6 +306,41 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
             click.echo(tag)
     except RunnerError as exc:
         _fail(str(exc), EXIT_INFRA)
+
+
+@cli.command()
+@click.argument("challenge", type=click.Path(path_type=Path))
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="List only pairs scoring at least this.")
+def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
+               min_score: float) -> None:
+    """Score every pair of SUBMISSIONS (folders, files, .zip, .tar.gz) for likeness; the
+    starter and the reference solution of CHALLENGE are left out. Ids are the paths."""
+    import json
+
+    from grader import similarity as sim
+    from grader.challenge import load_challenge
+    from grader.settings import Settings
+
+    try:
+        ch = load_challenge(challenge)
+        base = sim.base_of(ch.root)
+        prints = {str(p): sim.fingerprint_upload(p, Settings().upload_limits())
+                  for p in submissions}
+    except USER_ERRORS as exc:
+        _fail(str(exc), _exit_code_for(exc))
+    pairs = sim.all_pairs(prints, base=base, min_score=min_score)
+    if fmt == "json":
+        click.echo(json.dumps({"pairs": [p.to_json() for p in pairs]}, indent=2))
+        return
+    threshold = ch.config.similarity.threshold
+    for p in pairs:
+        mark = "ALIKE" if p.score >= threshold else "     "
+        click.echo(f"{mark} {p.score:.2f}  {p.a}  {p.b}  ({len(p.regions)} regions)")
+    click.echo(f"{len(pairs)} pairs; threshold {threshold:g}")
 
 
 @cli.command("languages")

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     # Queued or running submissions one candidate token may have at once (0: no limit).
     max_pending_per_candidate: int = 5
+    # Candidate tokens without an invitation may submit to any challenge (as before
+    # invitations existed); set false to admit invited candidates only.
+    open_candidate_tokens: bool = True
+    # Browser sessions of /ui/ last this long.
+    ui_session_hours: float = 8.0
 
     def upload_limits(self) -> UploadLimits:
         return UploadLimits(

@@ -147,6 +147,38 @@ def test_both_test_file_patterns_and_nested_folders_are_found(tmp_path: Path) ->
     ]
 
 
+def test_review_keys_default_and_parse(tmp_path: Path) -> None:
+    """[similarity], [ranking] and the deadline feedback rule: defaults, then set."""
+    cfg = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n')).config
+    assert (cfg.similarity.threshold, cfg.similarity.enabled) == (0.4, True)
+    assert cfg.ranking.per_candidate == "best"
+    assert cfg.feedback.hide_hidden_until_deadline is False
+    set_ = load_challenge(make(tmp_path / "b", (
+        'title = "T"\nlanguage = "python"\n[similarity]\nthreshold = 0.7\nenabled = false\n'
+        '[ranking]\nper_candidate = "last"\n[feedback]\nhide_hidden_until_deadline = true\n'
+    ))).config
+    assert (set_.similarity.threshold, set_.similarity.enabled) == (0.7, False)
+    assert set_.ranking.per_candidate == "last"
+    assert set_.feedback.hide_hidden_until_deadline is True
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[similarity]\nthreshold = 1.5\n", "similarity.threshold"),
+        ("[similarity]\nthresold = 0.5\n", "similarity.thresold: unknown key"),
+        ('[ranking]\nper_candidate = "worst"\n', "ranking.per_candidate"),
+        ('[feedback]\nhide_hidden_until_deadline = "soon"\n',
+         "feedback.hide_hidden_until_deadline"),
+    ],
+)
+def test_invalid_review_keys_name_the_key(tmp_path: Path, toml: str, expected: str) -> None:
+    root = make(tmp_path, 'title = "T"\nlanguage = "python"\n' + toml)
+    with pytest.raises(ChallengeError) as info:
+        load_challenge(root)
+    assert expected in str(info.value)
+
+
 def test_isolation_must_be_one_the_language_supports(tmp_path: Path) -> None:
     ch = load_challenge(
         make(tmp_path, 'title = "T"\nlanguage = "python"\nisolation = "in-process"\n')

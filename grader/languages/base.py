@@ -83,6 +83,8 @@ class Language:
     # The runner image's recipe (a folder under runners/images/).
     image: ClassVar[str]
     source_suffixes: ClassVar[tuple[str, ...]]
+    # The Pygments lexer of its sources (similarity, syntax highlighting).
+    pygments_lexer: ClassVar[str] = ""
     # File-name patterns of test files (fnmatch, on the name alone).
     test_patterns: ClassVar[tuple[str, ...]]
     # Names (any path component) a submission may not bring: they would configure the

@@ -13,6 +13,7 @@ class Go(DriverLanguage):
     title: ClassVar[str] = "Go"
     versions: ClassVar[str] = "Go 1.26 (GOPATH mode: a go.mod's go line never stops a build)"
     image: ClassVar[str] = "go"
+    pygments_lexer: ClassVar[str] = "go"
     source_suffixes: ClassVar[tuple[str, ...]] = (".go",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*_test.go",)
     framework: ClassVar[str] = "go test -json (subtests are their own tests)"

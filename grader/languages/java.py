@@ -13,6 +13,7 @@ class Java(DriverLanguage):
     title: ClassVar[str] = "Java"
     versions: ClassVar[str] = "OpenJDK 21, JUnit 5.10, AssertJ 3.26"
     image: ClassVar[str] = "java"
+    pygments_lexer: ClassVar[str] = "java"
     source_suffixes: ClassVar[tuple[str, ...]] = (".java",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*Test.java",)
     config_names: ClassVar[frozenset[str]] = frozenset({"module-info.java"})

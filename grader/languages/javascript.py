@@ -13,6 +13,7 @@ class JavaScript(DriverLanguage):
     title: ClassVar[str] = "JavaScript (Node.js)"
     versions: ClassVar[str] = "Node.js 20, Jest 30 (babel-jest: require and import both work)"
     image: ClassVar[str] = "javascript"
+    pygments_lexer: ClassVar[str] = "javascript"
     source_suffixes: ClassVar[tuple[str, ...]] = (".js", ".mjs", ".cjs")
     test_patterns: ClassVar[tuple[str, ...]] = (
         "*.test.js",

@@ -13,6 +13,7 @@ class Php(DriverLanguage):
     title: ClassVar[str] = "PHP"
     versions: ClassVar[str] = "PHP 8.4, PHPUnit 11 (runs PHPUnit 9-style tests)"
     image: ClassVar[str] = "php"
+    pygments_lexer: ClassVar[str] = "php"
     source_suffixes: ClassVar[tuple[str, ...]] = (".php",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*Test.php",)
     config_names: ClassVar[frozenset[str]] = frozenset(

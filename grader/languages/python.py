@@ -102,6 +102,7 @@ class Python(Language):
     title: ClassVar[str] = "Python"
     versions: ClassVar[str] = "Python 3, pytest 9"
     image: ClassVar[str] = "python"
+    pygments_lexer: ClassVar[str] = "python"
     source_suffixes: ClassVar[tuple[str, ...]] = (".py",)
     test_patterns: ClassVar[tuple[str, ...]] = ("test_*.py", "*_test.py")
     config_names: ClassVar[frozenset[str]] = frozenset(

@@ -13,6 +13,7 @@ class Ruby(DriverLanguage):
     title: ClassVar[str] = "Ruby"
     versions: ClassVar[str] = "Ruby 3.3, Minitest 5.25, RSpec 3.13"
     image: ClassVar[str] = "ruby"
+    pygments_lexer: ClassVar[str] = "ruby"
     source_suffixes: ClassVar[tuple[str, ...]] = (".rb",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*_test.rb", "test_*.rb", "*_spec.rb")
     config_names: ClassVar[frozenset[str]] = frozenset(

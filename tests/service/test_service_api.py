@@ -432,7 +432,7 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     detail = client.get("/v1/challenges/rate-limiter").json()
     assert detail["statement"].startswith("# Token-bucket rate limiter")
     assert detail["feedback"] == {"public_tests": "full", "hidden_tests": "count",
-                                  "score": False}
+                                  "score": False, "hide_hidden_until_deadline": False}
     tgz = client.get(detail["starter"]["tar.gz"])
     assert tgz.headers["content-type"] == "application/gzip"
     with tarfile.open(fileobj=io.BytesIO(tgz.content)) as tar:
@@ -516,7 +516,7 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert run_cli(settings, "token", "revoke", "999").returncode == 2
     assert run_cli(settings, "token", "create", "--role", "root").returncode == 2
     upgraded = run_cli(settings, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0002" in upgraded.stdout
 
 
 def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]

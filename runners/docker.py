@@ -298,7 +298,10 @@ class DockerRunner:
         if label == "adhoc":
             return 0
         try:
-            found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={label}"})
+            # sparse: no inspect per container, so one that goes away meanwhile is no error
+            found = self.client.containers.list(
+                all=True, filters={"label": f"{LABEL}={label}"}, sparse=True
+            )
         except docker.errors.APIError as exc:
             raise SandboxError(f"Docker engine error listing containers: {exc}") from None
         for c in found:

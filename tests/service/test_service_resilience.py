@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.service]
 def sandbox_containers(label: str) -> list[Any]:
     from runners.docker import LABEL, connect
 
-    return list(connect().containers.list(all=True, filters={"label": f"{LABEL}={label}"}))
+    return list(
+        connect().containers.list(all=True, filters={"label": f"{LABEL}={label}"}, sparse=True)
+    )
 
 
 def row(api: Api, sub_id: str) -> Submission:

@@ -57,10 +57,6 @@ class Claim:
     started_at: datetime
 
 
-def heartbeat_interval(stuck_after_s: float) -> float:
-    return max(0.5, min(10.0, stuck_after_s / 4))
-
-
 def retry_delay(attempt: int) -> float:
     return float(min(_RETRY_MAX_S, _RETRY_BASE_S * 2 ** max(0, attempt - 1)))
 
@@ -298,7 +294,7 @@ class _Heartbeat:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        interval = heartbeat_interval(self._svc.settings.stuck_after_seconds)
+        interval = self._svc.settings.heartbeat_every()
         while not self._stop.wait(interval):
             try:
                 with self._svc.session() as db:

@@ -126,6 +126,8 @@ class CheckOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, CheckOut]
+    # Workers that announced themselves within their last three heartbeats (None: unknown).
+    workers: int | None = None
 
 
 class InvitationCreate(BaseModel):

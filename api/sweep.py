@@ -4,6 +4,7 @@ compare-and-set on the row, so several sweepers never double a message."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import socket
@@ -40,6 +41,7 @@ def sweep(svc: Services, *, now: datetime | None = None) -> SweepResult:
     stopped beating, webhook deliveries whose retry message was lost; mark stale reports."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=svc.settings.stuck_after_seconds)
+    silent = now - timedelta(seconds=svc.settings.dead_worker_after())
     result = SweepResult()
     with svc.session() as db:
         queued = db.execute(
@@ -56,14 +58,14 @@ def sweep(svc: Services, *, now: datetime | None = None) -> SweepResult:
                 result.requeued.append(sub_id)
         running = db.execute(
             select(Submission.id, Submission.generation).where(
-                Submission.status == "running", Submission.heartbeat_at < cutoff
+                Submission.status == "running", Submission.heartbeat_at < silent
             ).limit(_BATCH)
         ).all()
         for sub_id, generation in running:
             if db.connection().execute(
                 update(Submission)
                 .where(Submission.id == sub_id, Submission.status == "running",
-                       Submission.generation == generation, Submission.heartbeat_at < cutoff)
+                       Submission.generation == generation, Submission.heartbeat_at < silent)
                 .values(status="queued", enqueued_at=now, worker=None)
             ).rowcount:
                 result.reclaimed.append(sub_id)
@@ -103,43 +105,62 @@ def _mark_stale(svc: Services, db: Session) -> int:
 
 
 class Sweeper:
-    """A thread in the worker process: sweeps every ``sweep_interval_seconds`` (with jitter,
-    so workers started together spread out) and announces the worker in Redis."""
+    """Two threads in the worker process: one sweeps every ``sweep_interval_seconds`` (with
+    jitter, so workers started together spread out); one announces the worker in Redis
+    every heartbeat, under a key that expires after three missed beats (so /healthz counts
+    live workers only, and a killed worker drops out within seconds)."""
 
     def __init__(self, svc: Services, *, hostname: str | None = None) -> None:
         self.svc = svc
         self.hostname = hostname or socket.gethostname()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="grader-sweep", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._sweep_loop, name="grader-sweep", daemon=True),
+            threading.Thread(target=self._announce_loop, name="grader-presence", daemon=True),
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        with contextlib.suppress(Exception):  # gone at once, not after the key expires
+            self.svc.redis.delete(WORKER_KEY + self.hostname)
 
-    def _loop(self) -> None:
+    def _sweep_loop(self) -> None:
         interval = max(0.5, self.svc.settings.sweep_interval_seconds)
         self._stop.wait(random.uniform(0, min(interval, 2.0)))
         while not self._stop.is_set():
-            self.announce()
             try:
                 sweep(self.svc)
             except Exception as exc:  # noqa: BLE001 - the database may be down: try next round
                 log.warning("sweep failed", error=f"{type(exc).__name__}: {exc}")
             self._stop.wait(interval * random.uniform(0.8, 1.2))
 
+    def _announce_loop(self) -> None:
+        every = self.svc.settings.heartbeat_every()
+        while not self._stop.is_set():
+            self.announce()
+            self._stop.wait(every)
+
     def announce(self) -> None:
         """Tell /healthz that this worker lives and whether it reaches the Docker engine."""
         docker_ok, detail = docker_status()
-        ttl = int(max(30, 3 * self.svc.settings.sweep_interval_seconds))
         record = {"hostname": self.hostname, "docker": docker_ok, "detail": detail,
                   "at": utcnow().isoformat()}
         try:
-            self.svc.redis.set(WORKER_KEY + self.hostname, json.dumps(record), ex=ttl)
+            self.svc.redis.set(WORKER_KEY + self.hostname, json.dumps(record),
+                               ex=presence_ttl(self.svc.settings.heartbeat_every()))
         except Exception as exc:  # noqa: BLE001 - Redis down: health shows it anyway
             log.info("cannot announce the worker", error=str(exc))
+
+
+def presence_ttl(heartbeat_s: float) -> int:
+    """How long a worker's announcement lasts: three heartbeats (at least 2 s)."""
+    return max(2, int(3 * heartbeat_s + 0.999))
 
 
 def docker_status() -> tuple[bool, str]:

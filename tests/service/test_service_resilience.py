@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from service_support import (
     Api,
@@ -197,3 +198,53 @@ def test_a_submission_whose_worker_died_every_time_is_given_up(
     final = row(api, sub_id)
     assert final.status == "error" and final.error is not None
     assert final.error["code"] == "gave-up"
+
+
+def test_healthz_counts_live_workers_only(
+        live_api: Callable[..., Api], procs: Procs, own_redis: RedisServer) -> None:
+    """A killed worker drops out within three heartbeats; one started in its place is
+    counted once, not twice."""
+    api = live_api(redis_url=own_redis.url, heartbeat_seconds=0.5)
+
+    def workers() -> int | None:
+        return httpx.get(api.url + "/healthz", timeout=10).json()["workers"]
+
+    assert workers() == 0
+    first = procs.worker(api.settings)
+    second = procs.worker(api.settings)
+    wait_until(lambda: workers() == 2, 60, "two workers announcing themselves")
+    first.kill(signal.SIGKILL)
+    first.popen.wait(10)
+    started = time.monotonic()
+    wait_until(lambda: workers() == 1, 30, "the killed worker to drop out")
+    assert time.monotonic() - started < 5  # three heartbeats of 0.5 s, and some slack
+    procs.worker(api.settings)
+    wait_until(lambda: workers() == 2, 60, "the new worker")
+    time.sleep(2)
+    assert workers() == 2
+    second.popen.terminate()  # a warm stop removes its announcement at once
+    second.popen.wait(30)
+    wait_until(lambda: workers() == 1, 5, "the stopped worker's announcement to go")
+
+
+def test_a_running_submission_without_heartbeat_is_queued_again_within_the_timeout(
+        live_api: Callable[..., Api], own_redis: RedisServer) -> None:
+    """Not the 15-minute stuck limit: a silent heartbeat (30 s by default) is what counts."""
+    from api.grading import _claim
+    from api.sweep import sweep
+    from grader.settings import Settings
+
+    assert Settings(secret_key="x" * 32).dead_worker_after() <= 30
+    api = live_api(redis_url=own_redis.url, stuck_after_seconds=900,
+                   heartbeat_timeout_seconds=3)
+    solution = Path(__file__).parents[2] / "challenges/rate-limiter/solution/ratelimit.py"
+    sub_id = upload(api.client("candidate"), solution).json()["id"]
+    claim = _claim(api.services, sub_id, "worker-a")
+    assert not isinstance(claim, str)
+    assert sweep(api.services).reclaimed == []  # it just beat
+    with api.services.session() as db:
+        found = db.get(Submission, sub_id)
+        assert found is not None
+        found.heartbeat_at = utcnow() - timedelta(seconds=4)
+    assert sweep(api.services).reclaimed == [sub_id]
+    assert row(api, sub_id).status == "queued"

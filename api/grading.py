@@ -55,6 +55,8 @@ class Claim:
     filename: str
     created_at: datetime
     started_at: datetime
+    # The worker holding the claim (its sandboxes carry its name: see api.sweep).
+    worker: str = ""
 
 
 def retry_delay(attempt: int) -> float:
@@ -122,7 +124,7 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
         return "claimed-elsewhere"
     return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
                  slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
-                 created_at=row.created_at, started_at=now)
+                 created_at=row.created_at, started_at=now, worker=worker[:200])
 
 
 def _give_up(svc: Services, row: Submission) -> str:
@@ -168,7 +170,7 @@ def _run(svc: Services, claim: Claim) -> Report:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:
             raise _Permanent("storage-corrupt", "the stored upload does not match its hash")
-        runner = make_runner("docker")
+        runner = make_runner("docker", owner=claim.worker or None)
         queued_s = (claim.started_at - claim.created_at).total_seconds()
         return grade(challenge, sub, runner, submission_id=claim.id, label=claim.id,
                      queued_s=max(0.0, queued_s), cache_dir=settings.cache_dir)

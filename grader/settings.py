@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # worker and is queued again. Workers announce themselves (for /healthz) as often.
     heartbeat_seconds: float = 5.0
     heartbeat_timeout_seconds: float = 30.0
+    # A sandbox whose worker is dead is removed by the sweep once this old.
+    orphan_grace_seconds: float = 60.0
     # The service (api/): sweep period, per-worker concurrency, webhooks, upload guard.
     sweep_interval_seconds: float = 15.0
     worker_concurrency: int = 1

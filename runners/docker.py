@@ -34,6 +34,9 @@ MASKED_DIRS = ("/var/tmp", "/run/lock")
 HOST_GRACE_S = 15.0
 LABEL = "org.grader.job"
 ROLE_LABEL = "org.grader.role"
+# Who started a container (a worker's name): the sweep removes the containers of owners
+# that are no longer alive (a worker killed mid-grade leaves its sandbox behind).
+OWNER_LABEL = "org.grader.owner"
 
 ProgressFn = Callable[[str], None]
 
@@ -137,11 +140,13 @@ class DockerRunner:
         image_for: Callable[[str], str] | None = None,
         progress: ProgressFn | None = None,
         name_prefix: str = "grader",
+        owner: str | None = None,
     ) -> None:
         self._client = client
         self._image_for = image_for
         self.progress = progress or _noop
         self.name_prefix = name_prefix
+        self.owner = owner
 
     @property
     def client(self) -> docker.DockerClient:
@@ -191,6 +196,7 @@ class DockerRunner:
             pids=lim.pids,
             disk_mb=lim.disk_mb,
             name_prefix=self.name_prefix,
+            extra_labels={OWNER_LABEL: self.owner} if self.owner else {},
             **extra,
         )
 
@@ -307,6 +313,25 @@ class DockerRunner:
         for c in found:
             self._remove(c)
         return len(found)
+
+    def remove_orphans(self, live_owners: set[str], *, older_than_s: float = 60.0) -> list[str]:
+        """Remove sandbox containers whose owner is not among ``live_owners`` (it died),
+        once they are ``older_than_s`` old; returns their names."""
+        try:
+            found = self.client.containers.list(
+                all=True, filters={"label": OWNER_LABEL}, sparse=True
+            )
+        except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+            raise SandboxError(f"Docker engine error listing containers: {exc}") from None
+        removed = []
+        now = time.time()
+        for c in found:
+            owner = (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
+            if owner in live_owners or now - float(c.attrs.get("Created", now)) < older_than_s:
+                continue
+            self._remove(c)
+            removed.append(str((c.attrs.get("Names") or [c.id])[0]).lstrip("/"))
+        return removed
 
     def self_test(self) -> str:
         info = self.client.version()

@@ -4,6 +4,7 @@ with backoff and then reported; a claim that was taken over cannot store its res
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -248,3 +249,38 @@ def test_a_running_submission_without_heartbeat_is_queued_again_within_the_timeo
         found.heartbeat_at = utcnow() - timedelta(seconds=4)
     assert sweep(api.services).reclaimed == [sub_id]
     assert row(api, sub_id).status == "queued"
+
+
+@pytest.mark.docker
+def test_the_sweep_removes_sandboxes_of_dead_workers_only(
+        live_api: Callable[..., Api], own_redis: RedisServer, runner_image: str) -> None:
+    from api.sweep import Sweeper, remove_orphans
+    from runners.docker import LABEL, OWNER_LABEL, connect
+
+    api = live_api(redis_url=own_redis.url, orphan_grace_seconds=0, heartbeat_seconds=0.5)
+    Sweeper(api.services, hostname="worker-alive").announce()
+    client = connect()
+    made = {
+        owner: client.containers.create(
+            runner_image, command=["true"], name=f"grader-test-orphan-{owner}",
+            labels={OWNER_LABEL: owner, LABEL: f"test-orphan-{owner}"})
+        for owner in ("worker-alive", "worker-dead")
+    }
+    try:
+        # A Redis that just started has not heard from every live worker: no verdict yet.
+        if int(api.services.redis.info("server")["uptime_in_seconds"]) < 4:
+            assert remove_orphans(api.services) == []
+        wait_until(lambda: int(api.services.redis.info("server")["uptime_in_seconds"]) >= 5,
+                   30, "Redis to be up for a few heartbeats")
+        Sweeper(api.services, hostname="worker-alive").announce()
+        removed = remove_orphans(api.services)
+        assert "grader-test-orphan-worker-dead" in removed
+        assert "grader-test-orphan-worker-alive" not in removed
+        names = [c.attrs["Names"][0].lstrip("/") for c in client.containers.list(
+            all=True, filters={"label": OWNER_LABEL}, sparse=True)]
+        assert "grader-test-orphan-worker-alive" in names
+        assert "grader-test-orphan-worker-dead" not in names
+    finally:
+        for c in made.values():
+            with contextlib.suppress(Exception):
+                c.remove(force=True)

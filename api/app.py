@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     errors.install(app)
     for module in (challenges, submissions, tokens, ops):
         app.include_router(module.router)
+    app.include_router(challenges.languages_router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)

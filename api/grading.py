@@ -25,6 +25,7 @@ from grader.challenge import Challenge, load_challenge
 from grader.engine import grade
 from grader.errors import ChallengeError, SandboxError, SubmissionError
 from grader.report import ChallengeRef, ErrorInfo, Report, SubmissionRef
+from grader.service import detect_language
 from grader.submission import open_submission
 from runners import make_runner
 
@@ -54,6 +55,7 @@ class Claim:
     filename: str
     created_at: datetime
     started_at: datetime
+    language: str | None = None
 
 
 def heartbeat_interval(stuck_after_s: float) -> float:
@@ -123,7 +125,7 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
         return "claimed-elsewhere"
     return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
                  slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
-                 created_at=row.created_at, started_at=now)
+                 created_at=row.created_at, started_at=now, language=row.language)
 
 
 def _give_up(svc: Services, row: Submission) -> str:
@@ -164,7 +166,11 @@ def _run(svc: Services, claim: Claim) -> Report:
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
             sub = open_submission(archive, tmp, settings.upload_limits(),
-                                  filename=claim.filename, ignore=challenge.language.ignores)
+                                  filename=claim.filename, ignore=challenge.ignores)
+            if challenge.is_service:
+                challenge = challenge.for_language(
+                    claim.language if claim.language in challenge.languages
+                    else detect_language(challenge, sub.files))
         except SubmissionError as exc:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:

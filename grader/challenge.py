@@ -233,7 +233,7 @@ class ChallengeConfig(_Strict):
                 raise ValueError('databases: only a service challenge (kind = "service") has them')
             return self
         if self.language is not None:
-            raise ValueError('language: a service challenge names languages = [...] instead')
+            raise ValueError("language: a service challenge names languages = [...] instead")
         if self.languages is None:
             raise ValueError('languages: Field required (e.g. languages = ["python", "go"])')
         if self.isolation is not None:

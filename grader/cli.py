@@ -111,8 +111,7 @@ def cli() -> None:
 @click.option(
     "--language",
     default=None,
-    help="A service challenge's language of the submission (default: recognised from "
-    "its files).",
+    help="A service challenge's language of the submission (default: recognised from its files).",
 )
 def run(
     challenge: Path,
@@ -160,9 +159,7 @@ def _grade(
 
     ch = load_challenge(challenge_path)
     if language is not None and language not in ch.languages:
-        raise GraderError(
-            f"--language {language}: {ch.slug} is in {', '.join(ch.languages)}"
-        )
+        raise GraderError(f"--language {language}: {ch.slug} is in {', '.join(ch.languages)}")
     if not submission_path.exists():
         raise GraderError(f"{submission_path}: no such file or folder")
     runner = _runner(runner_name, progress)
@@ -294,9 +291,7 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
     """Build the runner images of LANGUAGES (Python's by default; `all` for every one and
     the databases of service challenges; `databases` for those: postgres, mariadb, redis)."""
     from grader.languages import LANGUAGES
-    from runners.images import build
-
-    from runners.images import DATABASE_IMAGES
+    from runners.images import DATABASE_IMAGES, build
 
     if languages == ("all",):
         languages = tuple(LANGUAGES) + DATABASE_IMAGES

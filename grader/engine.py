@@ -83,7 +83,8 @@ def challenge_hash(challenge: Challenge) -> str:
         h.update(image_hash(challenge.tests_language.image).encode())
         for name in challenge.config.databases.names():
             h.update(image_hash(service.ENGINES[name].image).encode())
-        for p in sorted((challenge.root / "db").rglob("*")) if (challenge.root / "db").is_dir() else []:
+        db_dir = challenge.root / "db"
+        for p in sorted(db_dir.rglob("*")) if db_dir.is_dir() else []:
             if p.is_file():
                 h.update(p.read_bytes())
     h.update(f"cache-format-{CACHE_FORMAT}".encode())
@@ -153,7 +154,8 @@ def expected_tests(
         raise ChallengeError(f"{where}: {res.problem}")
     schemas: list[SchemaInfo] | None = None
     if challenge.is_service:
-        where = f"{challenge.root}: running the tests against {challenge.solution_dir.name}'s reference"
+        lang = challenge.solution_dir.name
+        where = f"{challenge.root}: running the tests against {lang}'s reference"
         sec, _ = service.section(challenge, result)
         if not sec.ready:
             raise ChallengeError(

@@ -62,9 +62,7 @@ def detect_language(challenge: Challenge, files: tuple[str, ...] | list[str]) ->
     names = challenge.languages
     if len(names) == 1:
         return names[0]
-    scores = sorted(
-        ((get_language(n).detect_score(files), n) for n in names), reverse=True
-    )
+    scores = sorted(((get_language(n).detect_score(files), n) for n in names), reverse=True)
     best, runner_up = scores[0], scores[1]
     if best[0] == 0 or best[0] == runner_up[0]:
         raise SubmissionError(
@@ -102,27 +100,44 @@ def _databases(challenge: Challenge) -> tuple[list[Database], dict[str, str], di
                 env={"DB_USER": user, "DB_PASSWORD": password, "DB_NAME": dbname},
                 files=files,
                 memory_mb=db_cfg.memory_mb,
+                # Past the run's own deadlines (the host removes it long before).
+                lifetime_s=challenge.config.limits.wall_seconds + 300,
             )
         )
         if name == "postgres":
             url = f"postgresql://{user}:{password}@{host}:{port}/{dbname}?sslmode=disable"
             env.update(
-                DATABASE_URL=url, PGHOST=host, PGPORT=str(port), PGUSER=user,
-                PGPASSWORD=password, PGDATABASE=dbname, PGSSLMODE="disable",
+                DATABASE_URL=url,
+                PGHOST=host,
+                PGPORT=str(port),
+                PGUSER=user,
+                PGPASSWORD=password,
+                PGDATABASE=dbname,
+                PGSSLMODE="disable",
             )
         elif name == "mysql":
             url = f"mysql://{user}:{password}@{host}:{port}/{dbname}"
             env.update(
-                MYSQL_URL=url, MYSQL_HOST=host, MYSQL_PORT=str(port), MYSQL_USER=user,
-                MYSQL_PASSWORD=password, MYSQL_DATABASE=dbname,
+                MYSQL_URL=url,
+                MYSQL_HOST=host,
+                MYSQL_PORT=str(port),
+                MYSQL_USER=user,
+                MYSQL_PASSWORD=password,
+                MYSQL_DATABASE=dbname,
             )
         else:
             url = f"redis://:{password}@{host}:{port}/0"
             env.update(
                 REDIS_URL=url, REDIS_HOST=host, REDIS_PORT=str(port), REDIS_PASSWORD=password
             )
-        view[name] = {"url": url, "host": host, "port": port, "user": user,
-                      "password": password, "name": dbname}
+        view[name] = {
+            "url": url,
+            "host": host,
+            "port": port,
+            "user": user,
+            "password": password,
+            "name": dbname,
+        }
     if "mysql" in view and "postgres" not in view:
         env["DATABASE_URL"] = view["mysql"]["url"]
     return dbs, env, view
@@ -150,7 +165,10 @@ def job(
     if isinstance(lang, DriverLanguage):
         sources = lang.source_files(submission_files)
         if sources:
-            lint = (LINT_COMMAND, "--src", C.WORK_PLACEHOLDER, *sources)
+            # The read-only copy the launcher took the work folder from: the linter's
+            # own layout (Go's under /work) must not land inside what it reads.
+            src = f"{C.ROOT_PLACEHOLDER}/{C.SUBMISSION_DIR}"
+            lint = (LINT_COMMAND, "--src", src, *sources)
     control_token = secrets.token_hex(16)
     reserved = sorted({CONTROL_PORT, *(d.port for d in dbs)})
     fixtures = {
@@ -235,8 +253,12 @@ def schemas(result: RunResult) -> list[SchemaInfo]:
         try:
             out.append(SchemaInfo.model_validate(raw))
         except ValueError:
-            out.append(SchemaInfo(engine=str(raw.get("engine", "?"))[:20] if isinstance(
-                raw, dict) else "?", problem="the schema report could not be read"))
+            out.append(
+                SchemaInfo(
+                    engine=str(raw.get("engine", "?"))[:20] if isinstance(raw, dict) else "?",
+                    problem="the schema report could not be read",
+                )
+            )
     return out
 
 

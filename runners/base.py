@@ -78,6 +78,8 @@ class Database:
     memory_mb: int = 256
     ready_line: str = "GRADER-DB-READY"
     ready_seconds: float = 60.0
+    # Seconds after which the database stops by itself (0: never).
+    lifetime_s: float = 0.0
 
 
 @dataclass(frozen=True)

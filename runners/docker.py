@@ -156,7 +156,12 @@ def database_kwargs(
     kwargs: dict[str, Any] = {
         "image": image,
         "name": f"{name_prefix}-{label[:40]}-db-{db.name}-{secrets.token_hex(4)}",
-        "environment": {**db.env, "DB_PORT": str(db.port), "HOME": "/tmp"},
+        "environment": {
+            **db.env,
+            "DB_PORT": str(db.port),
+            "HOME": "/tmp",
+            **({"DB_LIFETIME": str(int(db.lifetime_s))} if db.lifetime_s else {}),
+        },
         "labels": {LABEL: label, ROLE_LABEL: f"{DATABASE_ROLE_PREFIX}{db.name}"},
         "network_mode": network_mode,
         "cap_drop": ["ALL"],

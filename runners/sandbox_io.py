@@ -354,9 +354,7 @@ def run_result(
         service = cand.get("service")
         rr.service = service if isinstance(service, dict) else None
         rr.extra = {
-            name: tests_out[name]
-            for name in (C.SERVICE_FILE, C.SCHEMA_FILE)
-            if tests_out.get(name)
+            name: tests_out[name] for name in (C.SERVICE_FILE, C.SCHEMA_FILE) if tests_out.get(name)
         }
         for ev in cand.get("events") or []:
             if isinstance(ev, dict):

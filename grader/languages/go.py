@@ -60,6 +60,9 @@ class Go(DriverLanguage):
         "GOTELEMETRY": "off",
         "GOTOOLCHAIN": "local",
         "CGO_ENABLED": "0",
+        # GOPATH mode takes go 1.20's defaults, which keep the old ServeMux: patterns
+        # with methods and wildcards ("GET /items/{id}", Go 1.22) would never match.
+        "GODEBUG": "httpmuxgo121=0",
     }
     markers: ClassVar[tuple[str, ...]] = ("go.mod",)
     suite_in_id: ClassVar[bool] = False

@@ -43,7 +43,8 @@ class Java(DriverLanguage):
         "| sort | head -n 1); "
         'if [ -z "$main" ]; then echo "grader: no class with a main method" >&2; exit 2; fi; '
         'cls=$(basename "$main" .java); '
-        "pkg=$(sed -n 's/^[[:space:]]*package[[:space:]]*\\([A-Za-z0-9_.]*\\)[[:space:]]*;.*/\\1/p' "
+        "pkg=$(sed -n "
+        "'s/^[[:space:]]*package[[:space:]]*\\([A-Za-z0-9_.]*\\)[[:space:]]*;.*/\\1/p' "
         '"$main" | head -n 1); '
         "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAMPercentage=60 "
         '-cp "/tmp/classes:$CLASSPATH" "${pkg:+$pkg.}$cls"'

@@ -40,7 +40,7 @@ class Php(DriverLanguage):
     # Every request goes to the front controller (public/index.php or index.php).
     service_start: ClassVar[str] = (
         "export PHP_CLI_SERVER_WORKERS=4; "
-        "for f in public/index.php index.php; do if [ -f \"$f\" ]; then "
+        'for f in public/index.php index.php; do if [ -f "$f" ]; then '
         'exec php -S "0.0.0.0:$PORT" -t "$(dirname "$f")" "$f"; fi; done; '
         'echo "grader: no public/index.php or index.php to start" >&2; exit 2'
     )

@@ -253,8 +253,9 @@ def _html_schema(schemas: list[SchemaInfo]) -> str:
                 ]
                 for c in t.columns
             ]
-            parts.append(f"<h3><code>{_h(t.name)}</code> <span class=muted>({_h(sc.engine)})"
-                         "</span></h3>")
+            parts.append(
+                f"<h3><code>{_h(t.name)}</code> <span class=muted>({_h(sc.engine)})</span></h3>"
+            )
             parts.append(_html_table(["column", "type", "null", "default"], rows))
             notes = []
             for fk in t.foreign_keys:
@@ -282,12 +283,15 @@ def _html_database(r: Report) -> list[str]:
     if db is None:
         return []
     mine = _html_schema(db.schemas) or '<p class="muted">no schema was read</p>'
-    out = ['<section id="database"><h2>Database design</h2>',
-           "<p>The schema the service left after the tests"
-           + (", beside the reference's" if db.reference is not None else "") + ".</p>",
-           '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));'
-           'gap:1rem">',
-           f'<div id="schema-submission"><h3>this submission</h3>{mine}</div>']
+    out = [
+        '<section id="database"><h2>Database design</h2>',
+        "<p>The schema the service left after the tests"
+        + (", beside the reference's" if db.reference is not None else "")
+        + ".</p>",
+        '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));'
+        'gap:1rem">',
+        f'<div id="schema-submission"><h3>this submission</h3>{mine}</div>',
+    ]
     if db.reference is not None:
         ref = _html_schema(db.reference) or '<p class="muted">no tables</p>'
         out.append(f'<div id="schema-reference"><h3>the reference</h3>{ref}</div>')

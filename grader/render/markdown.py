@@ -96,8 +96,16 @@ def render(report: Report) -> str:
             out += [f"> {_md(r.service.message)}", ""]
         if r.service.log.strip():
             tail = "\n".join(r.service.log.strip().splitlines()[-40:])
-            out += ["<details><summary>Service log (last lines)</summary>", "", "```text",
-                    tail.replace("```", "ˋˋˋ"), "```", "", "</details>", ""]
+            out += [
+                "<details><summary>Service log (last lines)</summary>",
+                "",
+                "```text",
+                tail.replace("```", "ˋˋˋ"),
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
     if r.database is not None:
         out += ["**Database design** (after the tests):", ""]
         out += [f"- `{_md(line)}`" for line in schema_lines(r.database.schemas)]

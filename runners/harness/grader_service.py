@@ -147,8 +147,10 @@ def wait_ready(limit: float | None = None) -> float:
     others = [
         p for p in _listening_ports() if p != port and p not in CONFIG.get("reserved_ports", [])
     ]
-    what = f"GET {CONFIG.get('ready_path')} did not answer 2xx" if CONFIG.get("ready_path") else (
-        "the port did not accept connections"
+    what = (
+        f"GET {CONFIG.get('ready_path')} did not answer 2xx"
+        if CONFIG.get("ready_path")
+        else ("the port did not accept connections")
     )
     message = f"the service was not ready within {limit:g} s of its start ({what} on port {port})"
     if port not in _listening_ports():
@@ -241,9 +243,14 @@ def _mysql_connection() -> Any:
 
     info = _database("mysql")
     return pymysql.connect(
-        host=info["host"], port=int(info["port"]), user=info["user"],
-        password=info["password"], database=info["name"], autocommit=True,
-        connect_timeout=5, charset="utf8mb4",
+        host=info["host"],
+        port=int(info["port"]),
+        user=info["user"],
+        password=info["password"],
+        database=info["name"],
+        autocommit=True,
+        connect_timeout=5,
+        charset="utf8mb4",
     )
 
 
@@ -285,8 +292,9 @@ def db_url() -> str:
 def redis() -> Iterator[Any]:
     import redis as redis_lib
 
-    client = redis_lib.Redis.from_url(_database("redis")["url"], decode_responses=True,
-                                      socket_timeout=5)
+    client = redis_lib.Redis.from_url(
+        _database("redis")["url"], decode_responses=True, socket_timeout=5
+    )
     try:
         yield client
     finally:
@@ -304,8 +312,15 @@ def _clip(value: Any) -> Any:
 
 def _table(tables: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
     if name not in tables and len(tables) < MAX_TABLES:
-        tables[name] = {"name": _clip(name), "columns": [], "primary_key": [],
-                        "foreign_keys": [], "unique": [], "checks": [], "indexes": []}
+        tables[name] = {
+            "name": _clip(name),
+            "columns": [],
+            "primary_key": [],
+            "foreign_keys": [],
+            "unique": [],
+            "checks": [],
+            "indexes": [],
+        }
     return tables.get(name)
 
 
@@ -355,8 +370,14 @@ def _postgres_schema() -> dict[str, Any]:
         for table, col, typ, nullable, default in conn.execute(_PG_COLUMNS):
             t = _table(tables, table)
             if t is not None and len(t["columns"]) < MAX_COLUMNS:
-                t["columns"].append({"name": _clip(col), "type": _clip(typ),
-                                     "nullable": bool(nullable), "default": _clip(default)})
+                t["columns"].append(
+                    {
+                        "name": _clip(col),
+                        "type": _clip(typ),
+                        "nullable": bool(nullable),
+                        "default": _clip(default),
+                    }
+                )
         for table, name, kind, cols, ref, ref_cols, definition in conn.execute(_PG_CONSTRAINTS):
             t = _table(tables, table)
             if t is None:
@@ -365,9 +386,14 @@ def _postgres_schema() -> dict[str, Any]:
             if kind == "p":
                 t["primary_key"] = cols
             elif kind == "f" and len(t["foreign_keys"]) < MAX_INDEXES:
-                t["foreign_keys"].append({"name": _clip(name), "columns": cols,
-                                          "references_table": _clip(ref),
-                                          "references_columns": [_clip(c) for c in ref_cols]})
+                t["foreign_keys"].append(
+                    {
+                        "name": _clip(name),
+                        "columns": cols,
+                        "references_table": _clip(ref),
+                        "references_columns": [_clip(c) for c in ref_cols],
+                    }
+                )
             elif kind == "u" and len(t["unique"]) < MAX_INDEXES:
                 t["unique"].append(cols)
             elif kind == "c" and len(t["checks"]) < MAX_INDEXES:
@@ -375,11 +401,20 @@ def _postgres_schema() -> dict[str, Any]:
         for table, name, unique, primary, cols, definition in conn.execute(_PG_INDEXES):
             t = _table(tables, table)
             if t is not None and len(t["indexes"]) < MAX_INDEXES:
-                t["indexes"].append({"name": _clip(name), "columns": [_clip(c) for c in cols],
-                                     "unique": bool(unique), "primary": bool(primary),
-                                     "definition": _clip(definition)})
-    return {"engine": "postgres", "tables": list(tables.values()),
-            "truncated": len(tables) >= MAX_TABLES}
+                t["indexes"].append(
+                    {
+                        "name": _clip(name),
+                        "columns": [_clip(c) for c in cols],
+                        "unique": bool(unique),
+                        "primary": bool(primary),
+                        "definition": _clip(definition),
+                    }
+                )
+    return {
+        "engine": "postgres",
+        "tables": list(tables.values()),
+        "truncated": len(tables) >= MAX_TABLES,
+    }
 
 
 def _mysql_schema() -> dict[str, Any]:
@@ -397,8 +432,14 @@ def _mysql_schema() -> dict[str, Any]:
             t = _table(tables, table)
             if t is not None and len(t["columns"]) < MAX_COLUMNS:
                 typ = f"{typ} {extra}".strip() if extra else typ
-                t["columns"].append({"name": _clip(col), "type": _clip(typ),
-                                     "nullable": nullable == "YES", "default": _clip(default)})
+                t["columns"].append(
+                    {
+                        "name": _clip(col),
+                        "type": _clip(typ),
+                        "nullable": nullable == "YES",
+                        "default": _clip(default),
+                    }
+                )
         cur.execute(
             "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, "
             "k.REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k "
@@ -412,9 +453,12 @@ def _mysql_schema() -> dict[str, Any]:
                 continue
             fk = fks.get((table, name))
             if fk is None and len(t["foreign_keys"]) < MAX_INDEXES:
-                fk = fks[(table, name)] = {"name": _clip(name), "columns": [],
-                                           "references_table": _clip(ref),
-                                           "references_columns": []}
+                fk = fks[(table, name)] = {
+                    "name": _clip(name),
+                    "columns": [],
+                    "references_table": _clip(ref),
+                    "references_columns": [],
+                }
                 t["foreign_keys"].append(fk)
             if fk is not None:
                 fk["columns"].append(_clip(col))
@@ -431,9 +475,13 @@ def _mysql_schema() -> dict[str, Any]:
                 continue
             ix = indexes.get((table, name))
             if ix is None and len(t["indexes"]) < MAX_INDEXES:
-                ix = indexes[(table, name)] = {"name": _clip(name), "columns": [],
-                                               "unique": not int(non_unique),
-                                               "primary": name == "PRIMARY", "definition": None}
+                ix = indexes[(table, name)] = {
+                    "name": _clip(name),
+                    "columns": [],
+                    "unique": not int(non_unique),
+                    "primary": name == "PRIMARY",
+                    "definition": None,
+                }
                 t["indexes"].append(ix)
             if ix is not None:
                 ix["columns"].append(_clip(col))
@@ -443,8 +491,11 @@ def _mysql_schema() -> dict[str, Any]:
                     pass
     finally:
         conn.close()
-    return {"engine": "mysql", "tables": list(tables.values()),
-            "truncated": len(tables) >= MAX_TABLES}
+    return {
+        "engine": "mysql",
+        "tables": list(tables.values()),
+        "truncated": len(tables) >= MAX_TABLES,
+    }
 
 
 def _schemas() -> list[dict[str, Any]]:
@@ -456,9 +507,14 @@ def _schemas() -> list[dict[str, Any]]:
         try:
             out.append(read())
         except Exception as exc:  # noqa: BLE001 - the database is the candidate's to break
-            out.append({"engine": name, "tables": [],
-                        "problem": f"the schema could not be read ({type(exc).__name__}: "
-                                   f"{str(exc)[:300]})"})
+            out.append(
+                {
+                    "engine": name,
+                    "tables": [],
+                    "problem": f"the schema could not be read ({type(exc).__name__}: "
+                    f"{str(exc)[:300]})",
+                }
+            )
     return out
 
 

@@ -20,6 +20,7 @@ then everything else is killed and the launcher reports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -163,10 +164,8 @@ class Service:
             _kill_group(child.proc)
         self.hooks.kill_others()
         if child is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             self.drain(child)
             self._close(child)
         self.child = None
@@ -238,10 +237,8 @@ class Service:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def _listen(port: int) -> socket.socket:
@@ -280,7 +277,11 @@ class _Conn:
 
 
 def serve(
-    job: dict[str, Any], token: str, deadline: float, hooks: Hooks, argv: list[str],
+    job: dict[str, Any],
+    token: str,
+    deadline: float,
+    hooks: Hooks,
+    argv: list[str],
     build: list[str],
 ) -> dict[str, Any]:
     """Run the service until the host stops the container or the deadline; report."""
@@ -346,10 +347,8 @@ def serve(
 
 
 def _unregister(sel: selectors.BaseSelector, stream: Any) -> None:
-    try:
+    with contextlib.suppress(KeyError, ValueError, OSError):
         sel.unregister(stream)
-    except (KeyError, ValueError, OSError):
-        pass
 
 
 def _read_child(fd: int, child: _Child | None) -> bool:

@@ -582,23 +582,26 @@ def sweep_leftovers(
     now = time.time()
     flt: dict[str, str | list[str] | bool] = {"label": LABEL}
     try:
-        containers = client.containers.list(all=True, filters=flt)
+        # The list endpoint alone (no inspect per container: one may go meanwhile).
+        containers = client.api.containers(all=True, filters=flt)
         networks = client.networks.list(filters=flt)
         volumes = client.volumes.list(filters=flt)
     except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
         raise SandboxError(f"Docker engine error listing leftovers: {exc}") from None
     for c in containers:
-        if name_prefix and not str(c.name).startswith(name_prefix):
+        name = str((c.get("Names") or ["?"])[0]).lstrip("/")
+        if name_prefix and not name.startswith(name_prefix):
             continue
-        if _age_s(c.attrs.get("Created"), now) < older_than_s:
+        created = c.get("Created")
+        if isinstance(created, int | float) and now - created < older_than_s:
             continue
         try:
-            c.remove(force=True, v=True)
-            report.containers.append(str(c.name))
+            client.api.remove_container(c["Id"], force=True, v=True)
+            report.containers.append(name)
         except docker.errors.NotFound:
             pass
         except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
-            report.failed.append(f"container {c.name}: {exc}")
+            report.failed.append(f"container {name}: {exc}")
     for n in networks:
         if _age_s(n.attrs.get("Created"), now) < older_than_s:
             continue

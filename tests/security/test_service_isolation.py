@@ -105,11 +105,9 @@ def _probe(report: Report) -> dict[str, object]:
 
 def _leftovers() -> list[str]:
     client = connect()
-    return [
-        c.name
-        for c in client.containers.list(all=True, filters={"label": LABEL})
-        if c.name.startswith(TEST_PREFIX)
-    ]
+    names = [c["Names"][0].lstrip("/") for c in client.api.containers(
+        all=True, filters={"label": LABEL})]
+    return [n for n in names if n.startswith(TEST_PREFIX)]
 
 
 def test_two_concurrent_runs_are_shut_in_and_leave_nothing(

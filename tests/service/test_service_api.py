@@ -443,7 +443,7 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     assert client.get(detail["starter"]["zip"]).content == zipped.content  # reproducible
     listed = client.get("/v1/challenges").json()["items"]
     assert {"slug": "rate-limiter", "title": "Token-bucket rate limiter", "version": 1,
-            "language": "python"} in listed
+            "language": "python", "kind": "tests", "languages": ["python"]} in listed
 
 
 # --- operations --------------------------------------------------------------------------------
@@ -516,7 +516,7 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert run_cli(settings, "token", "revoke", "999").returncode == 2
     assert run_cli(settings, "token", "create", "--role", "root").returncode == 2
     upgraded = run_cli(settings, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0002" in upgraded.stdout
 
 
 def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]

@@ -487,8 +487,6 @@ def _mysql_schema() -> dict[str, Any]:
                 ix["columns"].append(_clip(col))
                 if name == "PRIMARY":
                     t["primary_key"] = list(ix["columns"])
-                elif ix["unique"] and ix["columns"] not in t["unique"]:
-                    pass
     finally:
         conn.close()
     return {

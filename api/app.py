@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     for module in (challenges, submissions, reviews, tokens, ops):
         app.include_router(module.router)
     ui.install(app)
+    app.include_router(challenges.languages_router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)

@@ -26,6 +26,7 @@ from grader.challenge import Challenge, load_challenge
 from grader.engine import grade
 from grader.errors import ChallengeError, SandboxError, SubmissionError
 from grader.report import ChallengeRef, ErrorInfo, Report, SubmissionRef
+from grader.service import detect_language
 from grader.submission import open_submission
 from runners import make_runner
 
@@ -57,6 +58,7 @@ class Claim:
     started_at: datetime
     # The worker holding the claim (its sandboxes carry its name: see api.sweep).
     worker: str = ""
+    language: str | None = None
 
 
 def retry_delay(attempt: int) -> float:
@@ -124,7 +126,8 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
         return "claimed-elsewhere"
     return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
                  slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
-                 created_at=row.created_at, started_at=now, worker=worker[:200])
+                 created_at=row.created_at, started_at=now, worker=worker[:200],
+                 language=row.language)
 
 
 def _give_up(svc: Services, row: Submission) -> str:
@@ -165,7 +168,11 @@ def _run(svc: Services, claim: Claim) -> Report:
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
             sub = open_submission(archive, tmp, settings.upload_limits(),
-                                  filename=claim.filename, ignore=challenge.language.ignores)
+                                  filename=claim.filename, ignore=challenge.ignores)
+            if challenge.is_service:
+                challenge = challenge.for_language(
+                    claim.language if claim.language in challenge.languages
+                    else detect_language(challenge, sub.files))
         except SubmissionError as exc:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:

@@ -100,6 +100,8 @@ class Submission(Base):
     grading_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     callback_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # The language it is graded in (a service challenge offers several).
+    language: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

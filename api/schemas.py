@@ -15,7 +15,11 @@ class ChallengeSummary(BaseModel):
     slug: str
     title: str
     version: int
-    language: str
+    language: str = Field(description="the language (a service challenge: its first)")
+    kind: Literal["tests", "service"] = "tests"
+    languages: list[str] = Field(
+        default_factory=list, description="every language a submission may be in"
+    )
 
 
 class ChallengeDetail(ChallengeSummary):
@@ -26,10 +30,21 @@ class ChallengeDetail(ChallengeSummary):
     limits: dict[str, Any]
     feedback: dict[str, Any] = Field(description="what a candidate sees of their result")
     starter: dict[str, str] = Field(description="download links of the starter files")
+    service: dict[str, Any] | None = Field(
+        None,
+        description="a service challenge: port, readiness, databases, and per language "
+        "its start command and libraries",
+    )
 
 
 class ChallengeList(BaseModel):
     items: list[ChallengeSummary]
+
+
+class LanguageList(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        description="each language as `grader languages --format json` shows it"
+    )
 
 
 class ChallengeRefOut(BaseModel):

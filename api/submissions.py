@@ -34,6 +34,7 @@ from api.uploads import Upload
 from grader.challenge import Challenge, Feedback
 from grader.errors import SubmissionError
 from grader.report import Report
+from grader.service import detect_language
 from grader.submission import open_submission
 from grader.views import candidate_view
 
@@ -111,13 +112,21 @@ def accept_upload(
     *,
     idempotency_key: str | None,
     callback_url: str | None,
+    language: str | None = None,
 ) -> Accepted:
     """Check the upload like the CLI does, store it by hash, record it as queued.
 
     A refused upload leaves nothing behind. With an ``Idempotency-Key`` a retry of the
     same upload (same token, same bytes) returns the submission made the first time.
+    A service challenge's submission is in one of its languages: ``language``, or the
+    one its files show.
     """
     settings = svc.settings
+    if language is not None and language not in challenge.languages:
+        upload.discard()
+        raise ApiError(422, "invalid-request",
+                       f"language {language[:32]!r}: {challenge.slug} is in "
+                       f"{', '.join(challenge.languages)}")
     try:
         if idempotency_key is not None:
             with svc.session() as db:
@@ -128,8 +137,10 @@ def accept_upload(
             _check_pending_limit(db, principal, settings.max_pending_per_candidate)
         with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
             try:
-                open_submission(upload.path, tmp, settings.upload_limits(),
-                                filename=upload.filename, ignore=challenge.language.ignores)
+                sub = open_submission(upload.path, tmp, settings.upload_limits(),
+                                      filename=upload.filename, ignore=challenge.ignores)
+                if challenge.is_service and language is None:
+                    language = detect_language(challenge, sub.files)
             except SubmissionError as exc:
                 raise ApiError(422, "invalid-submission", str(exc)) from None
         ArchiveStore(settings.data_dir).put(upload.path, upload.sha256)
@@ -142,6 +153,7 @@ def accept_upload(
         token_id=principal.token_id, sha256=upload.sha256, filename=upload.filename,
         size_bytes=upload.size, status="queued", attempts=0, generation=0, stale=False,
         idempotency_key=idempotency_key, callback_url=callback_url, created_at=now,
+        language=language if challenge.is_service else challenge.config.language,
         enqueued_at=now,
     )
     try:

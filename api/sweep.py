@@ -149,6 +149,20 @@ def _mark_stale(svc: Services, db: Session) -> int:
     return marked
 
 
+def sweep_sandboxes(svc: Services) -> int:
+    """Remove the sandboxes (containers, networks, volumes) a killed worker left behind:
+    those of this deployment's name prefix older than any run can be."""
+    from runners.docker import sweep_leftovers
+
+    settings = svc.settings
+    report = sweep_leftovers(settings.sandbox_leftovers_after_seconds,
+                             name_prefix=settings.container_prefix)
+    if report.total or report.failed:
+        log.warning("sweep removed sandbox leftovers", containers=report.containers,
+                    networks=report.networks, volumes=report.volumes, failed=report.failed)
+    return report.total
+
+
 class Sweeper:
     """Two threads in the worker process: one sweeps every ``sweep_interval_seconds`` (with
     jitter, so workers started together spread out); one announces the worker in Redis
@@ -187,6 +201,10 @@ class Sweeper:
                 remove_orphans(self.svc)
             except Exception as exc:  # noqa: BLE001 - the engine may be down: next round
                 log.info("orphan sweep failed", error=f"{type(exc).__name__}: {exc}")
+            try:
+                sweep_sandboxes(self.svc)
+            except Exception as exc:  # noqa: BLE001 - the engine may be down: try next round
+                log.info("sandbox sweep failed", error=f"{type(exc).__name__}: {exc}")
             self._stop.wait(interval * random.uniform(0.8, 1.2))
 
     def _announce_loop(self) -> None:

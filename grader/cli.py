@@ -108,6 +108,11 @@ def cli() -> None:
     show_default=True,
     help="candidate: only what the challenge's feedback allows.",
 )
+@click.option(
+    "--language",
+    default=None,
+    help="A service challenge's language of the submission (default: recognised from its files).",
+)
 def run(
     challenge: Path,
     submission: Path,
@@ -116,6 +121,7 @@ def run(
     output: Path | None,
     fail_under: float | None,
     view: str,
+    language: str | None,
 ) -> None:
     """Grade SUBMISSION (folder, file, .zip or .tar.gz) against CHALLENGE (a folder)."""
     from grader.settings import Settings
@@ -123,7 +129,7 @@ def run(
     settings = Settings()
     progress = _Progress()
     try:
-        report, ch = _grade(challenge, submission, runner_name, settings, progress)
+        report, ch = _grade(challenge, submission, runner_name, settings, progress, language)
         text = _render(report, ch, fmt, view)
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
@@ -146,19 +152,23 @@ def _grade(
     runner_name: str,
     settings: Settings,
     progress: _Progress,
+    language: str | None = None,
 ) -> tuple[Report, Challenge]:
     from grader.challenge import load_challenge
     from grader.engine import grade
+    from grader.service import detect_language
     from grader.submission import open_submission
 
     ch = load_challenge(challenge_path)
+    if language is not None and language not in ch.languages:
+        raise GraderError(f"--language {language}: {ch.slug} is in {', '.join(ch.languages)}")
     if not submission_path.exists():
         raise GraderError(f"{submission_path}: no such file or folder")
     runner = _runner(runner_name, progress)
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        sub = open_submission(
-            submission_path, tmp, settings.upload_limits(), ignore=ch.language.ignores
-        )
+        sub = open_submission(submission_path, tmp, settings.upload_limits(), ignore=ch.ignores)
+        if ch.is_service:
+            ch = ch.for_language(language or detect_language(ch, sub.files))
         with progress.running(f"grading {submission_path} against {ch.slug}"):
             report = grade(ch, sub, runner, progress=progress, cache_dir=settings.cache_dir)
     return report, ch
@@ -226,7 +236,7 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
                 for problem in problems:
                     click.echo(f"  {problem}".replace("\n", "\n  "))
             else:
-                click.echo(f"ok   {ch.slug}: {summary}")
+                click.echo(f"ok   {ch.slug}: {summary}".replace("\n", "\n       "))
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
     sys.exit(EXIT_BELOW if failed else EXIT_OK)
@@ -285,24 +295,29 @@ def images() -> None:
 @click.argument("languages", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when up to date.")
 def images_build(languages: tuple[str, ...], force: bool) -> None:
-    """Build the runner images of LANGUAGES (Python's by default; `all` for every one)."""
+    """Build the runner images of LANGUAGES (Python's by default; `all` for every one and
+    the databases of service challenges; `databases` for those: postgres, mariadb, redis)."""
     from grader.languages import LANGUAGES
-    from runners.images import build
+    from runners.images import DATABASE_IMAGES, build
 
     if languages == ("all",):
-        languages = tuple(LANGUAGES)
+        languages = tuple(LANGUAGES) + DATABASE_IMAGES
+    elif languages == ("databases",):
+        languages = DATABASE_IMAGES
 
-    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    unknown = [lang for lang in languages if lang not in LANGUAGES and lang not in DATABASE_IMAGES]
     if unknown:
         _fail(
-            f"no language {unknown[0]!r} (known: {', '.join(LANGUAGES)})",
+            f"no language or database image {unknown[0]!r} (known: {', '.join(LANGUAGES)}; "
+            f"{', '.join(DATABASE_IMAGES)})",
             EXIT_INPUT,
         )
     progress = _Progress()
     try:
         for name in languages or ("python",):
-            with progress.running(f"building the {name} runner image"):
-                tag = build(LANGUAGES[name].image, force=force, progress=progress)
+            recipe = LANGUAGES[name].image if name in LANGUAGES else name
+            with progress.running(f"building the {name} image"):
+                tag = build(recipe, force=force, progress=progress)
             click.echo(tag)
     except RunnerError as exc:
         _fail(str(exc), EXIT_INFRA)

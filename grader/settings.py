@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     orphan_grace_seconds: float = 60.0
     # The service (api/): sweep period, per-worker concurrency, webhooks, upload guard.
     sweep_interval_seconds: float = 15.0
+    # Sandbox containers, networks and volumes (org.grader.job labels) older than this
+    # are what a killed worker left behind: the sweep removes them. Longer than any run.
+    sandbox_leftovers_after_seconds: int = 7200
     worker_concurrency: int = 1
     webhook_max_attempts: int = 5
     webhook_timeout_seconds: float = 10.0

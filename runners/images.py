@@ -65,7 +65,12 @@ LANGUAGE_IMAGES: dict[str, LanguageImage] = {
     "javascript": LanguageImage("javascript", "grader-javascript", assets=("npm",)),
     "ruby": LanguageImage("ruby", "grader-ruby"),
     "php": LanguageImage("php", "grader-php"),
+    # Databases of service challenges (one fresh container per run), on the same base.
+    "postgres": LanguageImage("postgres", "grader-db-postgres"),
+    "mariadb": LanguageImage("mariadb", "grader-db-mariadb"),
+    "redis": LanguageImage("redis", "grader-db-redis"),
 }
+DATABASE_IMAGES: tuple[str, ...] = ("postgres", "mariadb", "redis")
 # What `grader images build` with no language builds (the others build on demand).
 DEFAULT_LANGUAGES: tuple[str, ...] = ("python",)
 

@@ -30,6 +30,9 @@ _UPLOAD_BODY = {
                      "description": "a .zip, a .tar.gz or a single source file"},
             "callback_url": {"type": "string", "maxLength": 2048,
                              "description": "POSTed a signed summary when grading finishes"},
+            "language": {"type": "string", "maxLength": 32,
+                         "description": "a service challenge's language of the submission "
+                                        "(default: recognised from its files)"},
         },
     }}},
 }
@@ -72,9 +75,10 @@ async def create_submission(
     except ApiError:
         upload.discard()
         raise
+    language = upload.fields.get("language") or None
     accepted = await run_in_threadpool(
         subs.accept_upload, svc, principal, challenge, upload, idempotency_key=key,
-        callback_url=callback)
+        callback_url=callback, language=language)
     out = subs.submission_out(accepted.submission, principal, challenge, principal.name)
     headers = {"Location": f"/v1/submissions/{out.id}"}
     if accepted.replayed:

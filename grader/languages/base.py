@@ -99,6 +99,20 @@ class Language:
     # Libraries the image carries for submissions (beyond the standard library).
     libraries: ClassVar[tuple[str, ...]] = ()
 
+    # -- service challenges -------------------------------------------------------------
+    # What the image carries for a service (a web framework, the PostgreSQL, MySQL and
+    # Redis clients: Debian's packages, Python's from the wheelhouse), for statements.
+    service_libraries: ClassVar[tuple[str, ...]] = ()
+    # The default build step and start command of a service (``sh -c`` in the
+    # submission's folder, with PORT and the databases' variables set); a challenge's
+    # [service.build] / [service.start] replace them.
+    service_build: ClassVar[str] = ""
+    service_start: ClassVar[str] = ""
+    # Variables the service's build and start need in this image (PATH, CLASSPATH...).
+    service_env: ClassVar[dict[str, str]] = {}
+    # Top-level files that say a submission is in this language (go.mod, package.json).
+    markers: ClassVar[tuple[str, ...]] = ()
+
     # -- files ------------------------------------------------------------------------
 
     def is_test_file(self, name: str) -> bool:
@@ -212,4 +226,17 @@ class Language:
             "docs": self.doc_rule,
             "isolation": list(self.isolation_modes),
             "libraries": list(self.libraries),
+            "service": {
+                "libraries": list(self.service_libraries),
+                "build": self.service_build,
+                "start": self.service_start,
+            },
         }
+
+    def detect_score(self, files: tuple[str, ...] | list[str]) -> int:
+        """How strongly ``files`` look like a submission in this language: a marker file
+        at the top counts for many sources."""
+        top = {f for f in files if "/" not in f}
+        markers = sum(1 for m in self.markers if m in top)
+        sources = sum(1 for f in files if f.endswith(self.source_suffixes))
+        return 100 * markers + sources

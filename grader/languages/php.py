@@ -32,6 +32,20 @@ class Php(DriverLanguage):
     linter: ClassVar[str] = "PHP_CodeSniffer, PSR-12"
     doc_rule: ClassVar[str] = "a /** docblock */ above each public function, class and method"
     libraries: ClassVar[tuple[str, ...]] = ("PDO (pgsql, mysql, sqlite)", "phpredis")
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "PHP's built-in web server (php -S, 4 workers)",
+        "PDO with pgsql and mysql drivers",
+        "phpredis 6.2",
+    )
+    # Every request goes to the front controller (public/index.php or index.php).
+    service_start: ClassVar[str] = (
+        "export PHP_CLI_SERVER_WORKERS=4; "
+        'for f in public/index.php index.php; do if [ -f "$f" ]; then '
+        'exec php -S "0.0.0.0:$PORT" -t "$(dirname "$f")" "$f"; fi; done; '
+        'echo "grader: no public/index.php or index.php to start" >&2; exit 2'
+    )
+    markers: ClassVar[tuple[str, ...]] = ("composer.json",)
     # Take-home solutions rarely declare a namespace: PSR-1's rule for it is left out.
     lint_ignore: ClassVar[tuple[str, ...]] = ("PSR1.Classes.ClassDeclaration.MissingNamespace",)
     docs: ClassVar[DocRule] = DocRule(

@@ -383,13 +383,18 @@ def main() -> int:
     deadline = started + float(job["limits"]["wall_seconds"])
     result: dict[str, Any] = {"events": events}
     lint = _lint(job, deadline, events) if job.get("lint") else None
-    if job.get("build"):
-        ok, log, code = _build(job, deadline, events)
-        result["build_log"] = log
-        if not ok:
-            result.update(build_failed=True, exit_code=code)
-    if not result.get("build_failed"):
-        result.update(_run(job, token, deadline, events))
+    if job.get("service"):
+        served = _serve(job, token, deadline)
+        events += served.pop("events", [])
+        result.update(served)
+    else:
+        if job.get("build"):
+            ok, log, code = _build(job, deadline, events)
+            result["build_log"] = log
+            if not ok:
+                result.update(build_failed=True, exit_code=code)
+        if not result.get("build_failed"):
+            result.update(_run(job, token, deadline, events))
     result["duration_s"] = round(time.monotonic() - started, 4)
     result["stopped"] = _stop_requested
     result["disk_full"] = _disk_full() or result.get("exit_code") == -signal.SIGXFSZ
@@ -408,6 +413,30 @@ def main() -> int:
             events.append({"code": "results-unwritable", "message": str(exc)[:300]})
     _write_out(C.RESULT_FILE, json.dumps(result).encode())
     return 0
+
+
+def _serve(job: dict[str, Any], token: str, deadline: float) -> dict[str, Any]:
+    """Service mode (see launcher_service.py): build, serve, restart on request."""
+    import launcher_service
+
+    values = _placeholders(job, None, None)
+
+    def kill_others() -> None:
+        if os.getpid() == 1:
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+
+    hooks = launcher_service.Hooks(
+        env=_child_env(job, values),
+        cwd=_cwd(job),
+        kill_others=kill_others,
+        stop_requested=lambda: _stop_requested,
+        reap=lambda pid: _reap_orphans(pid) if os.getpid() == 1 else None,
+    )
+    argv = [_substitute(a, values) for a in job["argv"]]
+    build = [_substitute(a, values) for a in job.get("build") or []]
+    served: dict[str, Any] = launcher_service.serve(job, token, deadline, hooks, argv, build)
+    return served
 
 
 def _run(

@@ -42,6 +42,9 @@ SENTINEL_CLASS = "grader.sentinel"
 BUILD_PROPERTY = "grader_build"
 BUILD_FILE_PROPERTY = "grader_build_file"
 ANOMALY_PROPERTY = "grader_anomaly"
+# The framework's process ended before the sentinel ran (an exit or a crash in candidate
+# code): the driver says where; finished tests keep their outcome.
+STOPPED_PROPERTY = "grader_stopped"
 MAX_TEXT = 8000
 _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -121,13 +124,18 @@ class DriverLanguage(Language):
         )
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:
+        props = _suite_properties(result.results)
+        stopped = props.get(STOPPED_PROPERTY)
         xml, why = verify_junit(
             result.results,
             token,
             _is_sentinel,
             honest=reported_failing,
-            # A run stopped at a limit, or one whose build failed, ends before the sentinel.
-            require_sentinel=not result.limits_hit and not _build_failed(result.results),
+            # A run stopped at a limit, by an exit or crash, or one whose build failed,
+            # ends before the sentinel.
+            require_sentinel=not result.limits_hit
+            and props.get(BUILD_PROPERTY) != "failed"
+            and stopped is None,
             token_property=C.TOKEN_PROPERTY,
             writer="the grader's test driver",
         )
@@ -137,6 +145,8 @@ class DriverLanguage(Language):
         res = Results()
         if xml is None:
             return res
+        if stopped is not None:
+            res.problem = stopped[:1000]
         paths = app_paths(test_files)
         root = ET.fromstring(xml)
         for suite in root.iter("testsuite"):
@@ -273,10 +283,21 @@ class DriverLanguage(Language):
         ).complexity
 
 
-def _build_failed(xml: bytes | None) -> bool:
-    if not xml:
-        return False
-    return re.search(rb'name="grader_build"\s+value="failed"', xml) is not None
+def _suite_properties(xml: bytes | None) -> dict[str, str]:
+    """The suites' own properties (the first value of each name), read before the
+    results are verified; candidate text in a test's output never counts as one."""
+    if not xml or re.search(rb"<!(DOCTYPE|ENTITY)", xml[:65536], re.IGNORECASE):
+        return {}
+    try:
+        root = ET.fromstring(xml)
+    except (ET.ParseError, ValueError):
+        return {}
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    out: dict[str, str] = {}
+    for suite in suites:
+        for prop in suite.findall("properties/property"):
+            out.setdefault(prop.get("name", ""), prop.get("value", ""))
+    return out
 
 
 def _int(value: object) -> int:

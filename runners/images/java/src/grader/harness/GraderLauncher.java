@@ -81,10 +81,11 @@ public final class GraderLauncher {
   public static void main(String[] args) throws Exception {
     String token = readAll("/dev/fd/4").trim();
     GraderLauncher g = new GraderLauncher(token);
-    Runtime.getRuntime().addShutdownHook(new Thread(g::writeOnce, "grader-results"));
+    Runtime.getRuntime().addShutdownHook(
+        new Thread(() -> g.writeOnce(true), "grader-results"));
     int code = g.run(Paths.get(args[0]), Paths.get(args[1]), Integer.parseInt(args[2]),
         "1".equals(args[3]), List.of(args).subList(4, args.length));
-    g.writeOnce();
+    g.writeOnce(false);
     System.out.flush();
     Runtime.getRuntime().halt(code);
   }
@@ -314,8 +315,11 @@ public final class GraderLauncher {
     return sb.toString();
   }
 
-  /** Writes the results once: at the end, or from the shutdown hook on System.exit. */
-  void writeOnce() {
+  /**
+   * Writes the results once: at the end, or from the shutdown hook on System.exit
+   * ({@code stopped}: the run ended early, which a suite of its own says).
+   */
+  void writeOnce(boolean stopped) {
     if (!written.compareAndSet(false, true)) {
       return;
     }
@@ -324,12 +328,14 @@ public final class GraderLauncher {
       sb.append(b);
     }
     Map<String, List<Case>> byClass = new LinkedHashMap<>();
+    List<String> during = new ArrayList<>();
     synchronized (this) {
       for (Map.Entry<String, Case> e : cases.entrySet()) {
         Case c = e.getValue();
         if (c.status == null && running.contains(e.getKey())) {
           c.status = "error";
           c.message = "the JVM exited while this test ran (System.exit or a crash)";
+          during.add(c.classname + "." + c.name);
         }
         if (c.status != null) {
           byClass.computeIfAbsent(c.classname, k -> new ArrayList<>()).add(c);
@@ -362,6 +368,16 @@ public final class GraderLauncher {
             .append("></testcase>\n");
       }
       sb.append("</testsuite>\n");
+    }
+    if (stopped) {
+      String where = !during.isEmpty() ? "during " + String.join(", ", during)
+          : cases.isEmpty() ? "before any test ran" : "between tests";
+      sb.append("<testsuite name=\"grader.stopped\" tests=\"0\" failures=\"0\" errors=\"0\""
+          + " skipped=\"0\"><properties>");
+      prop(sb, "grader_run", token);
+      prop(sb, "grader_stopped", cut("the JVM exited " + where
+          + "; the tests after it did not run", 2000));
+      sb.append("</properties></testsuite>\n");
     }
     try (OutputStream out = new FileOutputStream("/dev/fd/3")) {
       out.write(sb.toString().getBytes(StandardCharsets.UTF_8));

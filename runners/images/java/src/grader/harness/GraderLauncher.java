@@ -111,12 +111,15 @@ public final class GraderLauncher {
     Files.createDirectories(mainOut);
     Set<Path> testPaths = tests.stream().map(t -> src.resolve(t).normalize())
         .collect(Collectors.toSet());
-    List<Path> mainSources;
+    List<Path> mainSources = new ArrayList<>();
+    // Helpers beside the tests in the Maven layout (src/test/..., not test files):
+    // compiled once, on every test file's class path.
+    List<Path> supportSources = new ArrayList<>();
     try (Stream<Path> s = Files.walk(src)) {
-      mainSources = s.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
-          .filter(p -> !testPaths.contains(p.normalize()))
-          .filter(p -> !src.relativize(p).toString().startsWith("src/test/"))
-          .sorted().collect(Collectors.toList());
+      s.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
+          .filter(p -> !testPaths.contains(p.normalize())).sorted()
+          .forEach(p -> (src.relativize(p).toString().startsWith("src/test/")
+              ? supportSources : mainSources).add(p));
     }
     String libs = System.getProperty("java.class.path");
     if (!mainSources.isEmpty()) {
@@ -128,14 +131,28 @@ public final class GraderLauncher {
     }
     List<URL> urls = new ArrayList<>();
     urls.add(mainOut.toUri().toURL());
+    String testPath = mainOut + ":" + libs;
+    String supportLog = "";
+    if (!supportSources.isEmpty()) {
+      Path supportOut = work.resolve("test-support");
+      Files.createDirectories(supportOut);
+      String log = compile(supportSources, supportOut, testPath);
+      if (log == null) {
+        urls.add(supportOut.toUri().toURL());
+        testPath = supportOut + ":" + testPath;
+      } else {
+        supportLog = "the helpers beside the tests do not compile against the submission:\n"
+            + log + "\n";
+      }
+    }
     List<String> testClasses = new ArrayList<>();
     int i = 0;
     for (String t : tests) {
       Path out = work.resolve("test-classes").resolve(Integer.toString(i++));
       Files.createDirectories(out);
-      String log = compile(List.of(src.resolve(t)), out, mainOut + ":" + libs);
+      String log = compile(List.of(src.resolve(t)), out, testPath);
       if (log != null) {
-        buildFailures.add(buildSuite(t, log));
+        buildFailures.add(buildSuite(t, supportLog + log));
         continue;
       }
       urls.add(out.toUri().toURL());

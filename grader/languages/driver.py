@@ -46,6 +46,8 @@ ANOMALY_PROPERTY = "grader_anomaly"
 # code): the driver says where; finished tests keep their outcome.
 STOPPED_PROPERTY = "grader_stopped"
 MAX_TEXT = 8000
+# The build log reviewers read (compilers put the first errors first: its head is kept).
+MAX_BUILD_LOG = 16000
 _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
@@ -168,7 +170,7 @@ class DriverLanguage(Language):
                 res.file_errors[paths.get(file, file)] = f"does not build: {log[-3000:]}"
             else:
                 res.build_failed = True
-                res.build_log = log
+                res.build_log = _clip_log(log)
         for case in suite.iter("testcase"):
             found = self._case(case, paths)
             if found is None:
@@ -281,6 +283,13 @@ class DriverLanguage(Language):
         return lizard.analyse(
             solution, sources, doc_rule=self.docs, lint=lizard.Lint(), complexity=cfg.complexity
         ).complexity
+
+
+def _clip_log(log: str) -> str:
+    if len(log) <= MAX_BUILD_LOG:
+        return log
+    head = log[: MAX_BUILD_LOG - 2000]
+    return f"{head}\n…[{len(log) - MAX_BUILD_LOG:,} characters cut]…\n{log[-2000:]}"
 
 
 def _suite_properties(xml: bytes | None) -> dict[str, str]:

@@ -56,6 +56,7 @@ class Java(DriverLanguage):
         TamperPattern(r"/proc/self|/dev/fd|FileDescriptor", "reads its own process's files"),
         TamperPattern(r"org\.junit|org\.opentest4j", "solution code uses the test framework"),
         TamperPattern(r"Runtime\.getRuntime\(\)\.addShutdownHook", "adds a JVM shutdown hook"),
+        TamperPattern(r"/grader\b", "names the sandbox's /grader folder"),
     )
     scaffold_entrypoint: ClassVar[str] = "WordCount.java"
     scaffold_weighted_test: ClassVar[str] = (

@@ -195,6 +195,15 @@ def reports(go: Grader, probe: Challenge) -> dict[str, Report]:
         "messy": lambda: go.grade_files(
             conf, {"go.mod": "module stats\n\ngo 1.26\n", "stats.go": MESSY_STATS}, "messy"
         ),
+        "own-tests": lambda: go.grade_files(
+            conf,
+            {
+                "go.mod": "module stats\n\ngo 1.26\n",
+                "stats.go": (CONFORMANCE / "solution" / "stats.go").read_text(encoding="utf-8"),
+                "my_test.go": "package stats\n\nfunc TestMine(t *testing.T) { not go }\n",
+            },
+            "own-tests",
+        ),
         "syntax": lambda: go.grade_files(
             probe, _probe_with(f"\tif n < 0 {{\n\t\treturn {long_name}\n\t}}"), "syntax"
         ),
@@ -418,3 +427,12 @@ def test_scaffold_validates_from_the_command_line(tmp_path: Path) -> None:
     checked = grader_cli("validate", "challenges/word-count", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "reference 100 correctness" in checked.stdout
+
+
+def test_the_submissions_own_tests_never_run(reports: dict[str, Report]) -> None:
+    """A candidate's own test file (here one that does not compile) is left out: only the
+    challenge's tests run."""
+    report = reports["own-tests"]
+    assert report.scores.correctness == 100
+    assert "build-failed" not in flag_codes(report)
+    assert not any("my_test" in t.id for t in report.tests)

@@ -227,6 +227,15 @@ def reports(java: Grader, probe: Challenge) -> dict[str, Report]:
         "reference": lambda: java.grade(conf, conf.solution_dir, "reference"),
         "starter": lambda: java.grade(conf, conf.starter_dir, "starter"),
         "messy": lambda: java.grade_files(conf, {"Roman.java": MESSY_ROMAN}, "messy"),
+        "own-tests": lambda: java.grade_files(
+            conf,
+            {
+                "Roman.java": roman,
+                "MyRomanTest.java": "import org.mockito.Mockito;\nclass MyRomanTest {}\n",
+                "src/test/java/Fixtures.java": "class Fixtures { not java }\n",
+            },
+            "own-tests",
+        ),
         "hidden-file": lambda: java.grade_files(
             conf, {"Roman.java": without_parser}, "hidden-file"
         ),
@@ -452,3 +461,13 @@ def test_scaffold_validates_from_the_command_line(tmp_path: Path) -> None:
     checked = grader_cli("validate", "challenges/word-count", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "reference 100 correctness" in checked.stdout
+
+
+def test_the_submissions_own_tests_never_stop_the_build(reports: dict[str, Report]) -> None:
+    """A candidate's own test (here needing Mockito, which the image lacks) and a helper
+    under src/test/ that does not compile stay out of the run and out of the analysis."""
+    report = reports["own-tests"]
+    assert report.scores.correctness == 100
+    assert "build-failed" not in flag_codes(report)
+    analysed = {f.file for f in report.complexity.files} | {i.file for i in report.docs.items}
+    assert analysed == {"Roman.java"}

@@ -78,6 +78,10 @@ class Java(DriverLanguage):
         kept = tuple(f for f in submission_files if not self.own_test(f))
         return super().job(challenge, submission_dir, kept, token=token, label=label)
 
+    def source_files(self, files: tuple[str, ...] | list[str]) -> list[str]:
+        """The submitted sources, without the candidate's own tests and their helpers."""
+        return [f for f in super().source_files(files) if not self.own_test(f)]
+
     def own_test(self, rel_path: str) -> bool:
         """A submitted file that belongs to the candidate's own tests."""
         if rel_path.startswith("src/test/"):

@@ -31,11 +31,28 @@ def test_challenge_validates(slug: str, docker_runner: DockerRunner, tmp_path: P
     problems, summary = validate_challenge(ch, docker_runner, cache_dir=tmp_path)
     assert problems == [], problems
     assert "reference 100 correctness" in summary
-    # Ids come from running the reference (subtests, parameterized cases), which
-    # validate just did: this reads its cache.
+    if slug.startswith(CONFORMANCE) or _pytest_hidden(slug):
+        return
+    # Go subtests and Java parameterized cases are tests of their own: count the ids
+    # the reference run reported (validate just ran it: this reads its cache).
     expected = expected_tests(ch, docker_runner, cache_dir=tmp_path)
     hidden = [
         i for i in expected.ids if ch.visibility(i) == "hidden" and i not in expected.author_skipped
     ]
-    if not slug.startswith(CONFORMANCE):
-        assert len(hidden) >= 15, f"{slug}: only {len(hidden)} hidden tests"
+    assert len(hidden) >= 15, f"{slug}: only {len(hidden)} hidden tests"
+
+
+def _hidden_files(slug: str) -> list[Path]:
+    return sorted(
+        p for p in (REPO / "challenges" / slug / "tests" / "hidden").rglob("*") if p.is_file()
+    )
+
+
+def _pytest_hidden(slug: str) -> bool:
+    return all(p.suffix == ".py" for p in _hidden_files(slug))
+
+
+@pytest.mark.parametrize("slug", [s for s in SLUGS if _pytest_hidden(s)])
+def test_hidden_tests_are_substantial(slug: str) -> None:
+    text = "".join(p.read_text() for p in _hidden_files(slug) if p.name.startswith("test_"))
+    assert text.count("def test_") >= 15

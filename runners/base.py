@@ -17,6 +17,9 @@ IsolationMode = Literal["process", "in-process"]
 # own process, reached over loopback from the tests) only under process isolation.
 TESTS_ROLE = "tests"
 CANDIDATE_ROLE = "candidate"
+# A performance run: the reference solution, served like the candidate's code (its own
+# container on the same loopback), to a client that proves it holds the run's secret.
+REFERENCE_ROLE = "reference"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ class Command:
     (what it writes to stdout) is taken before any submitted code runs. ``build`` runs
     next, in the same folder; when it fails the run ends there and the result says so.
     ``results``
-    gives the command the results and token pipes. ``code``: the submission is in this
-    container (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
+    gives the command the results and token pipes; ``token`` the token pipe alone (a
+    reference server reads the secret the host gave its container). ``code``: the
+    submission (the reference solution, for the reference role) is in this container
+    (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
     """
 
     argv: tuple[str, ...]
@@ -51,6 +56,7 @@ class Command:
     lint: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     results: bool = False
+    token: bool = False
     code: bool = True
     # Where the command runs: "" is the writable work folder; a job's app_dir otherwise.
     cwd: str = ""
@@ -81,6 +87,8 @@ class Job:
     app_dir: str = ""
     # Files added to the app folder by the grader itself (name → text), e.g. a sentinel.
     extra_files: Mapping[str, str] = field(default_factory=dict)
+    # A performance run: the reference solution's folder (the reference role's code).
+    reference_dir: Path | None = None
 
     @property
     def has_candidate_process(self) -> bool:

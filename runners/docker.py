@@ -19,7 +19,7 @@ import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
 
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Job, RunResult
+from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, TESTS_ROLE, Job, RunResult
 from runners.errors import ImageError, SandboxError
 from runners.harness import grader_contract as C
 from runners.sandbox_io import MAX_RESULT_BYTES, build_archive, read_results, run_result
@@ -209,8 +209,17 @@ class DockerRunner:
         )
         started = time.monotonic()
         cand: _Sandbox | None = None
+        ref: _Sandbox | None = None
+        net = f"container:{tests.container.id}"
+        if REFERENCE_ROLE in job.commands:
+            # Started before the candidate's, so its server holds its port before any
+            # candidate code runs (the tests side checks its proof of the secret anyway).
+            secret = C.reference_secret(job.token)
+            spec = self._spec(
+                job, image, REFERENCE_ROLE, C.CANDIDATE_UID, network_mode=net, token=secret
+            )
+            ref = self._start(spec, job, sandboxes)
         if two:
-            net = f"container:{tests.container.id}"
             cand = self._start(
                 self._spec(job, image, CANDIDATE_ROLE, C.CANDIDATE_UID, network_mode=net),
                 job,
@@ -219,8 +228,9 @@ class DockerRunner:
         self.progress("running tests")
         killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
         duration = time.monotonic() - started
-        if cand is not None:
-            self._stop(cand.container)
+        for other in (cand, ref):
+            if other is not None:
+                self._stop(other.container)
         self.progress("collecting results")
         out, problems = self._fetch_results(tests.container)
         oom = self._oom_killed(tests.container)

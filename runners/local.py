@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Job, RunResult
+from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, TESTS_ROLE, Job, RunResult
 from runners.errors import SandboxError
 from runners.harness import grader_contract as C
 from runners.sandbox_io import build_archive, run_result
@@ -68,10 +68,10 @@ class LocalRunner:
                     p.wait()
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _layout(self, job: Job, role: str, where: Path, port: int) -> Path:
+    def _layout(self, job: Job, role: str, where: Path, port: int, reference_port: int) -> Path:
         where.mkdir(parents=True)
         (where / "work").mkdir()
-        archive = build_archive(job, role, 0, port)
+        archive = build_archive(job, role, 0, port, reference_port)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             # Our own archive, built just above from trusted inputs.
             tar.extractall(where, filter="data")
@@ -99,12 +99,16 @@ class LocalRunner:
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
         limits = job.limits
-        port = _free_port()
-        troot = self._layout(job, TESTS_ROLE, tmp / "tests", port)
+        port, ref_port = _free_port(), _free_port()
+        troot = self._layout(job, TESTS_ROLE, tmp / "tests", port, ref_port)
         croot = None
         if job.has_candidate_process:
-            croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port)
+            croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port, ref_port)
             procs.append(self._start(croot, limits.memory_mb))
+        if REFERENCE_ROLE in job.commands:
+            rroot = self._layout(job, REFERENCE_ROLE, tmp / "reference", port, ref_port)
+            secret = C.reference_secret(job.token)
+            procs.append(self._start(rroot, limits.memory_mb, secret))
         started = time.monotonic()
         tests = self._start(troot, limits.memory_mb, job.token)
         procs.append(tests)
@@ -117,12 +121,13 @@ class LocalRunner:
             timed_out = True
         duration = time.monotonic() - started
         cand_out: dict[str, bytes] | None = None
-        if croot is not None:
-            procs[0].terminate()
+        for proc in procs[:-1]:  # the candidate's and the reference's servers
+            proc.terminate()
             try:
-                procs[0].wait(timeout=5)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                procs[0].kill()
+                proc.kill()
+        if croot is not None:
             cand_out = _out(croot)
         out = _out(troot)
         if tests.returncode not in (0, None) and not out.get(C.RESULT_FILE):

@@ -75,8 +75,9 @@ performance run)
 Benchmarks (``perf_*`` operations)
     ``perf_stage(args, kwargs)`` keeps a call's arguments on the serving side and
     returns a reference to them; ``perf_run(fn, staged, k)`` calls ``fn`` with them
-    ``k`` times in a row and returns None (``k = 0``: nothing, the cost of a crossing
-    alone); ``perf_result(staged)`` is what the last call returned. The client times
+    ``k`` times in a row, with the cyclic garbage collector paused (as ``timeit``
+    does), and returns None (``k = 0``: nothing, the cost of a crossing alone);
+    ``perf_result(staged)`` is what the last call returned. The client times
     ``perf_run`` itself, on its side: the serving side reports nothing but completion.
 
 Exceptions

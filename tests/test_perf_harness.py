@@ -394,3 +394,112 @@ def test_bench_without_the_reference_secret_measures_nothing(
     assert linear.outcome == "failure"
     assert "reference solution could not be measured" in linear.message
     assert "reference_error" in linear.records[0]
+
+
+# --- the jobs and the challenge format ---------------------------------------------------
+
+
+def _challenge(tmp_path: Path, toml: str, perf: bool = True) -> Path:
+    root = tmp_path / "ch"
+    files = {
+        "challenge.toml": toml,
+        "solution/work.py": "def total(xs):\n    return sum(xs)\n",
+        "starter/work.py": "X = 0\n",
+        "tests/hidden/test_h.py": (
+            "from work import total\n\ndef test_t():\n    assert total([1])\n"
+        ),
+    }
+    if perf:
+        files["tests/perf/test_p.py"] = PERF_TESTS
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+PERF_TOML = (
+    'title = "T"\nlanguage = "python"\n[scoring]\ncorrectness = 60\nstyle = 15\n'
+    "complexity = 10\ndocs = 5\nperformance = 10\n"
+)
+
+
+def test_only_the_performance_job_has_a_reference(tmp_path: Path) -> None:
+    from grader.challenge import load_challenge
+    from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, TESTS_ROLE
+    from runners.sandbox_io import build_archive
+
+    ch = load_challenge(_challenge(tmp_path, PERF_TOML))
+    assert ch.perf_files() == ["tests/perf/test_p.py"]
+    assert ch.test_files() == ["tests/hidden/test_h.py"]  # perf cases are not tests
+    sub = ch.solution_dir
+    job = ch.language.job(ch, sub, ("work.py",), token=TOKEN, label="t")
+    assert set(job.commands) == {TESTS_ROLE, CANDIDATE_ROLE} and job.reference_dir is None
+    assert not any("perf" in a for a in job.commands[TESTS_ROLE].argv)
+    perf = ch.language.perf_job(ch, sub, ("work.py",), token=TOKEN, label="t")
+    assert set(perf.commands) == {TESTS_ROLE, CANDIDATE_ROLE, REFERENCE_ROLE}
+    ref = perf.commands[REFERENCE_ROLE]
+    assert ref.token and not ref.results and "--secret-fd" in ref.argv
+    assert not perf.commands[CANDIDATE_ROLE].token
+    tests_argv = perf.commands[TESTS_ROLE].argv
+    assert f"{C.ROOT_PLACEHOLDER}/tests/perf/test_p.py" in tests_argv
+    assert "--perf-stop-ratio=10.0" in tests_argv  # twice zero_at_ratio
+    assert not any(a.endswith("test_h.py") for a in tests_argv)
+    # The reference's container holds the reference and nothing of the tests.
+    import io
+    import tarfile
+
+    archive = build_archive(perf, REFERENCE_ROLE, 10002, 1, 99)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        names = tar.getnames()
+        member = tar.extractfile("grader/job.json")
+        assert member is not None
+        doc = json.loads(member.read())
+    assert "grader/submission/work.py" in names
+    assert not any(n.startswith("grader/tests") for n in names)
+    assert doc["token"] is True and doc["results"] is False and doc["reference_port"] == 99
+
+
+@pytest.mark.parametrize(
+    ("toml", "perf", "expected"),
+    [
+        (PERF_TOML, False, "scoring.performance is 10 but"),
+        (
+            'title = "T"\nlanguage = "python"\nisolation = "in-process"\n',
+            True,
+            'need isolation = "process"',
+        ),
+        (
+            'title = "T"\nlanguage = "python"\n[performance]\n'
+            "full_at_ratio = 3\nzero_at_ratio = 2\n",
+            True,
+            "zero_at_ratio must be larger than full_at_ratio",
+        ),
+    ],
+)
+def test_performance_settings_are_checked(
+    tmp_path: Path, toml: str, perf: bool, expected: str
+) -> None:
+    from grader.challenge import load_challenge
+    from grader.errors import ChallengeError
+
+    with pytest.raises(ChallengeError, match="challenge.toml") as info:
+        load_challenge(_challenge(tmp_path, toml, perf))
+    assert expected in str(info.value)
+
+
+def test_perf_cases_are_python_only(tmp_path: Path) -> None:
+    from grader.challenge import load_challenge
+    from grader.errors import ChallengeError
+
+    root = tmp_path / "go"
+    for rel, text in {
+        "challenge.toml": 'title = "T"\nlanguage = "go"\n',
+        "solution/work.go": "package work\n",
+        "starter/work.go": "package work\n",
+        "tests/hidden/work_test.go": "package work\n",
+        "tests/perf/work_perf_test.go": "package work\n",
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    with pytest.raises(ChallengeError, match="not available for go"):
+        load_challenge(root)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from grader.render.common import duration, quartiles
+from grader.render.common import duration, quartiles, rate
 from grader.report import LoadFigures, PerfCase, PerfSeries
 
 CANDIDATE = "#c2410c"
@@ -209,7 +209,7 @@ def latency_chart(case: PerfCase, h: Escape) -> str:
         out.append(_text(gx + bar_w * len(sides) / 2, TOP + plot_h + 16, key.removesuffix("_ms")))
     for row, (name, color, figures) in enumerate(sides):
         ly = TOP + 14 + row * 20
-        label = f"{name}: {figures.throughput_rps:.3g} req/s"
+        label = f"{name}: {rate(figures.throughput_rps)}"
         out.append(
             f'<rect x="{WIDTH - RIGHT + 12}" y="{ly - 9}" width="14" height="10" fill="{color}"/>'
         )

@@ -97,6 +97,13 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def rate(per_second: float | None) -> str:
+    """A throughput: ``1,600 req/s``, ``12.5 req/s``."""
+    if per_second is None:
+        return "—"
+    return f"{per_second:,.0f} req/s" if per_second >= 100 else f"{per_second:.3g} req/s"
+
+
 def ratio_str(case: PerfCase) -> str:
     """``1.59×``, ``≥ 12.3×`` (a lower bound), or ``—``."""
     if case.ratio is None:

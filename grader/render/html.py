@@ -18,6 +18,7 @@ from grader.render.common import (
     more,
     per_100,
     perf_line,
+    rate,
     ratio_str,
     score_note,
     score_str,
@@ -357,7 +358,9 @@ def _html_performance(r: Report) -> list[str]:
     if perf.limits_hit:
         out.append(f"<p>Limits hit: {_h(', '.join(perf.limits_hit))}</p>")
     for i, case in enumerate(perf.cases):
-        outcome = case.outcome if case.outcome != "measured" else "passed"
+        outcome: str = case.outcome
+        if case.outcome == "measured":
+            outcome = "passed" if case.score >= 50 else "skipped" if case.score > 0 else "failed"
         out.append(
             f'<div class="perf-case" id="perf-{i}"><h3><code>{_h(case.id)}</code> · '
             f'<span class="o-{outcome}">score {score_str(case.score)}</span></h3>'
@@ -387,15 +390,15 @@ def _bench_cells(series: PerfSeries | None, n: int) -> list[str]:
 
 def _bench_table(case: PerfCase) -> str:
     c, ref = case.candidate, case.reference
-    sizes = sorted({*(c.sizes if c else []), *(ref.sizes if ref else [])})
+    stopped = c.stopped_at if c is not None else None
+    found = {*(c.sizes if c else []), *(ref.sizes if ref else [])}
+    sizes = sorted(found if stopped is None else found | {stopped})
     rows = []
     for n in sizes:
         mine, theirs = _bench_cells(c, n), _bench_cells(ref, n)
+        if c is not None and n == stopped and n not in c.sizes:
+            mine = [f"≥ {duration(c.lower_bound_s)}", "abandoned", "—"]
         rows.append([f"{n:,}", *mine[:2], *theirs[:2], theirs[2] if ref else mine[2]])
-    if c is not None and c.stopped_at is not None:
-        bound = f"≥ {duration(c.lower_bound_s)}"
-        theirs = _bench_cells(ref, c.stopped_at)
-        rows.append([f"{c.stopped_at:,}", bound, "abandoned", *theirs[:2], "—"])
     head = [
         "n",
         "candidate (median)",
@@ -410,7 +413,8 @@ def _bench_table(case: PerfCase) -> str:
         f"<p>Growth: candidate <b>{_h(c.growth if c and c.growth else 'not fitted')}</b>"
         f"{_r2(c)}, reference <b>{_h(ref.growth if ref and ref.growth else 'not fitted')}</b>"
         f"{_r2(ref)} · ratio <b>{_h(ratio_str(case))}</b>{at} (median of "
-        f"{len(case.ratios)} paired repetitions) · results {_h(case.check or '—')}</p>"
+        f"{len(case.ratios)} paired repetitions) · results compared with the reference's: "
+        f"{_h(case.check or '—')}</p>"
     )
     return growth + table
 
@@ -432,13 +436,23 @@ def _load_table(case: PerfCase) -> str:
                 name,
                 f"{f.requests:,}",
                 str(f.concurrency),
-                f"{f.throughput_rps:.3g}",
+                rate(f.throughput_rps),
                 *(duration((v or 0.0) / 1000) for v in (f.p50_ms, f.p95_ms, f.p99_ms)),
                 f"{f.error_rate:.2%}",
                 mem,
             ]
         )
-    head = ["", "requests", "concurrency", "req/s", "p50", "p95", "p99", "errors", "peak memory"]
+    head = [
+        "",
+        "requests",
+        "concurrency",
+        "throughput",
+        "p50",
+        "p95",
+        "p99",
+        "errors",
+        "peak memory",
+    ]
     return (
         f"<p>ratio <b>{_h(ratio_str(case))}</b> (reference throughput / candidate's, median "
         f"of {case.repetitions} rounds)</p>" + _html_table(head, rows, {1, 2, 3, 4, 5, 6, 7})

@@ -18,6 +18,7 @@ from grader.render.common import (
     is_failed,
     per_100,
     perf_line,
+    rate,
     ratio_str,
     reasons,
     score_note,
@@ -164,7 +165,7 @@ def _md_performance(r: Report) -> list[str]:
         if case.kind == "load":
             mine = case.candidate_load.throughput_rps if case.candidate_load else None
             theirs = case.reference_load.throughput_rps if case.reference_load else None
-            cells = [f"{mine:.3g} req/s" if mine else "—", f"{theirs:.3g} req/s" if theirs else "—"]
+            cells = [rate(mine), rate(theirs)]
             growth = ""
         else:
             cells = [

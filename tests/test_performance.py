@@ -196,3 +196,24 @@ def test_a_load_case_compares_throughput_round_by_round() -> None:
     assert case.ratios == [2.0, 2.5, 1.5] and case.ratio == 2.0 and case.repetitions == 3
     assert case.candidate_load is not None and case.candidate_load.throughput_rps == 500
     assert case.reference_load is not None and case.reference_load.p95_ms in (5, 6)
+
+
+def test_validate_names_a_performance_case_that_measured_nothing() -> None:
+    from grader.report import ChallengeRef, PerfCase, PerformanceSection, Report, SubmissionRef
+    from grader.validate import _performance_problems
+
+    ref = Report(
+        challenge=ChallengeRef(slug="c", version=1), submission=SubmissionRef(id="s", sha256="")
+    )
+    assert _performance_problems(ref) == []
+    ref.performance = PerformanceSection(reason="the performance run reported no case")
+    assert _performance_problems(ref) == [
+        "performance: no case was measured (the performance run reported no case)"
+    ]
+    ref.performance.cases = [
+        PerfCase(id="tests/perf/test_p.py::test_a", ratio=1.0),
+        PerfCase(id="tests/perf/test_p.py::test_b", outcome="error", message="TypeError: x\nmore"),
+    ]
+    assert _performance_problems(ref) == [
+        "performance case tests/perf/test_p.py::test_b: error: TypeError: x"
+    ]

@@ -89,6 +89,10 @@ class Job:
     extra_files: Mapping[str, str] = field(default_factory=dict)
     # A performance run: the reference solution's folder (the reference role's code).
     reference_dir: Path | None = None
+    # Roles whose containers run on the same CPUs (a performance run's candidate and
+    # reference: on different cores, each core's neighbours would bias the comparison
+    # in a way that alternating in time cannot cancel).
+    pin_together: tuple[str, ...] = ()
 
     @property
     def has_candidate_process(self) -> bool:

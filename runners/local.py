@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -37,8 +39,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _limits(memory_mb: int) -> Any:
+def _limits(memory_mb: int, cpus: set[int] | None = None) -> Any:
     def apply() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         mem = memory_mb * 1024 * 1024 * 4  # address space, not RSS: allow headroom
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -82,7 +86,9 @@ class LocalRunner:
         doc.write_text(json.dumps(data))
         return root
 
-    def _start(self, root: Path, memory_mb: int, token: str = "") -> subprocess.Popen[bytes]:
+    def _start(
+        self, root: Path, memory_mb: int, token: str = "", cpus: set[int] | None = None
+    ) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.pop(C.TOKEN_ENV, None)
         if token:
@@ -94,7 +100,7 @@ class LocalRunner:
             stderr=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            preexec_fn=_limits(memory_mb),
+            preexec_fn=_limits(memory_mb, cpus),
         )
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
@@ -102,13 +108,18 @@ class LocalRunner:
         port, ref_port = _free_port(), _free_port()
         troot = self._layout(job, TESTS_ROLE, tmp / "tests", port, ref_port)
         croot = None
+        pinned = _shared_cpus(limits.cpus) if job.pin_together else None
+
+        def cpus(role: str) -> set[int] | None:
+            return pinned if role in job.pin_together else None
+
         if job.has_candidate_process:
             croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port, ref_port)
-            procs.append(self._start(croot, limits.memory_mb))
+            procs.append(self._start(croot, limits.memory_mb, cpus=cpus(CANDIDATE_ROLE)))
         if REFERENCE_ROLE in job.commands:
             rroot = self._layout(job, REFERENCE_ROLE, tmp / "reference", port, ref_port)
             secret = C.reference_secret(job.token)
-            procs.append(self._start(rroot, limits.memory_mb, secret))
+            procs.append(self._start(rroot, limits.memory_mb, secret, cpus(REFERENCE_ROLE)))
         started = time.monotonic()
         tests = self._start(troot, limits.memory_mb, job.token)
         procs.append(tests)
@@ -138,6 +149,16 @@ class LocalRunner:
 
     def self_test(self) -> str:
         return f"local runner with {self.python}"
+
+
+def _shared_cpus(limit: float) -> set[int] | None:
+    """As many of this process's CPUs as ``limit`` needs, chosen at random."""
+    mine = sorted(os.sched_getaffinity(0))
+    width = max(1, math.ceil(limit))
+    if len(mine) < width:
+        return None
+    first = secrets.randbelow(len(mine) - width + 1)
+    return set(mine[first : first + width])
 
 
 def _out(root: Path) -> dict[str, bytes]:

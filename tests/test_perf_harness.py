@@ -434,9 +434,11 @@ def test_only_the_performance_job_has_a_reference(tmp_path: Path) -> None:
     sub = ch.solution_dir
     job = ch.language.job(ch, sub, ("work.py",), token=TOKEN, label="t")
     assert set(job.commands) == {TESTS_ROLE, CANDIDATE_ROLE} and job.reference_dir is None
+    assert job.pin_together == ()
     assert not any("perf" in a for a in job.commands[TESTS_ROLE].argv)
     perf = ch.language.perf_job(ch, sub, ("work.py",), token=TOKEN, label="t")
     assert set(perf.commands) == {TESTS_ROLE, CANDIDATE_ROLE, REFERENCE_ROLE}
+    assert perf.pin_together == (CANDIDATE_ROLE, REFERENCE_ROLE)
     ref = perf.commands[REFERENCE_ROLE]
     assert ref.token and not ref.results and "--secret-fd" in ref.argv
     assert not perf.commands[CANDIDATE_ROLE].token
@@ -503,3 +505,30 @@ def test_perf_cases_are_python_only(tmp_path: Path) -> None:
         (root / rel).write_text(text)
     with pytest.raises(ChallengeError, match="not available for go"):
         load_challenge(root)
+
+
+def test_pinned_roles_share_as_many_cpus_as_the_limit_needs() -> None:
+    import dataclasses
+
+    from runners.base import CANDIDATE_ROLE, Job, RunLimits
+    from runners.docker import ContainerSpec, DockerRunner
+
+    class Client:
+        def __init__(self, cpus: int) -> None:
+            self.cpus = cpus
+
+        def info(self) -> dict[str, int]:
+            return {"NCPU": self.cpus}
+
+    job = Job(image="python", submission_dir=Path("."), tests_root=Path("."), commands={},
+              pin_together=(CANDIDATE_ROLE,))  # fmt: skip
+    for _ in range(20):
+        one = DockerRunner(client=Client(4))._cpuset(job)  # type: ignore[arg-type]
+        assert one in {"0", "1", "2", "3"}
+    two = dataclasses.replace(job, limits=RunLimits(cpus=1.5))
+    assert DockerRunner(client=Client(3))._cpuset(two) in {"0-1", "1-2"}  # type: ignore[arg-type]
+    assert DockerRunner(client=Client(1))._cpuset(two) is None  # type: ignore[arg-type]
+    spec = ContainerSpec(image="i", role="r", uid=1, label="l", memory_mb=64, cpus=1, pids=8,
+                         disk_mb=8, cpuset="1")  # fmt: skip
+    assert spec.create_kwargs()["cpuset_cpus"] == "1"
+    assert "cpuset_cpus" not in dataclasses.replace(spec, cpuset=None).create_kwargs()

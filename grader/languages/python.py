@@ -261,6 +261,7 @@ class Python(Language):
             isolation="process",
             submission_files=submission_files,
             reference_dir=challenge.solution_dir,
+            pin_together=(CANDIDATE_ROLE, REFERENCE_ROLE),
         )
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:

@@ -18,9 +18,9 @@ squares on times normalised to the largest, weighted so that every point counts 
 its relative error. Its goodness is the relative RMS error of the fit. The model
 chosen is the simplest whose error is within ``FIT_TOLERANCE_ABS + (1 + FIT_TOLERANCE_REL)
 ×`` the best error: a near tie goes to the simpler model (O(n) and O(n log n) are told
-apart only over a wide range of sizes). Three sizes at least, else no growth is given;
-where the candidate was abandoned before any repetition at a size finished, its lower
-bound there counts as that size's point.
+apart only over a wide range of sizes). Three measured sizes at least, else no growth
+is given (a lower bound where the candidate was abandoned is not a point: it would
+pull the fit towards slower growth).
 
 Ratio: at the largest size both sides were measured at, the median over repetitions
 of (candidate time / reference time) of the same repetition (the two ran next to each
@@ -237,12 +237,6 @@ def _bench_case(case: PerfCase, record: dict[str, Any]) -> None:
         n = stopped.get("n")
         case.candidate.stopped_at = n if isinstance(n, int) else None
         case.candidate.lower_bound_s = bound
-        if isinstance(n, int) and bound and n not in case.candidate.sizes:
-            # No repetition finished there: the bound is that size's (conservative) point.
-            fit = fit_growth([*case.candidate.sizes, n], [*case.candidate.median_s, bound])
-            if fit is not None:
-                c = case.candidate
-                c.growth, c.growth_r2, c.growth_errors = fit.model, fit.r2, fit.errors
         if bound is not None and ref is not None and ref > 0:
             lower = bound / ref
             if case.ratio is None or lower >= case.ratio:

@@ -444,7 +444,7 @@ def test_only_the_performance_job_has_a_reference(tmp_path: Path) -> None:
     assert not perf.commands[CANDIDATE_ROLE].token
     tests_argv = perf.commands[TESTS_ROLE].argv
     assert f"{C.ROOT_PLACEHOLDER}/tests/perf/test_p.py" in tests_argv
-    assert "--perf-stop-ratio=10.0" in tests_argv  # twice zero_at_ratio
+    assert "--perf-stop-ratio=20.0" in tests_argv  # four times zero_at_ratio
     assert not any(a.endswith("test_h.py") for a in tests_argv)
     # The reference's container holds the reference and nothing of the tests.
     import io

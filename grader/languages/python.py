@@ -240,8 +240,9 @@ class Python(Language):
             f"--perf-repeat={perf.repetitions}",
             f"--perf-budget={perf.case_seconds}",
             f"--perf-min-time={perf.min_time_ms / 1000}",
-            # Past twice the ratio that scores 0, waiting longer tells nothing more.
-            f"--perf-stop-ratio={2 * perf.zero_at_ratio}",
+            # Past four times the ratio that scores 0, waiting tells nothing more of the
+            # score (the sizes measured until then still show the growth).
+            f"--perf-stop-ratio={4 * perf.zero_at_ratio}",
         ]
         boot += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.perf_files()]
         reference = _server(C.REFERENCE_PORT_PLACEHOLDER, secret=True)

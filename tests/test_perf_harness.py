@@ -258,6 +258,14 @@ def pairs(xs):
 
 def answer(xs):
     return len(xs)
+
+
+def lazy(xs):
+    return sum(xs)
+
+
+def stuck(xs):
+    return 0
 """
 
 SLOW = """
@@ -275,10 +283,23 @@ def pairs(xs):
 
 def answer(xs):
     return -1
+
+
+def lazy(xs):
+    import time
+
+    time.sleep(0.02)
+    return sum(xs)
+
+
+def stuck(xs):
+    import time
+
+    time.sleep(60)
 """
 
 PERF_TESTS = """
-from solution import answer, pairs, total
+from solution import answer, lazy, pairs, stuck, total
 
 
 def test_linear(bench):
@@ -289,6 +310,15 @@ def test_linear(bench):
 def test_quadratic(bench):
     bench(pairs, make_args=lambda n: (list(range(n)),), sizes=[100, 200, 400, 800],
           repeat=3, budget_s=8)
+
+
+def test_lazy(bench):
+    bench(lazy, make_args=lambda n: (list(range(n)),), sizes=[200_000, 400_000], repeat=3,
+          budget_s=10)
+
+
+def test_stuck(bench):
+    bench(stuck, make_args=lambda n: ([0] * n,), sizes=[1, 2, 3], budget_s=0.5)
 
 
 def test_wrong_answer(bench):
@@ -374,6 +404,15 @@ def test_bench_times_both_sides_and_records_what_it_saw(servers: Servers, tmp_pa
     stopped = rec["stopped"]
     assert isinstance(stopped, dict) and stopped["why"] == "slow"
     assert stopped["lower_bound_s"] > 5 * stopped["reference_s"]
+    # Once a size's median ratio passes the stop ratio, no larger size is measured.
+    (rec,) = cases["test_lazy"].records
+    stopped = rec["stopped"]
+    assert stopped["why"] == "ratio" and stopped["n"] == 200_000 and stopped["ratio"] > 10
+    assert [e["n"] for e in rec["sizes"]] == [200_000] and len(rec["sizes"][0]["c"]) == 3
+    # A call that outruns the case's budget is abandoned: the time it ran is a bound.
+    (rec,) = cases["test_stuck"].records
+    stopped = rec["stopped"]
+    assert stopped["why"] == "slow" and stopped["n"] == 1 and stopped["lower_bound_s"] >= 5
     # A fast wrong answer is no performance.
     wrong = cases["test_wrong_answer"]
     assert wrong.outcome == "failure" and "differs from the reference" in wrong.message

@@ -26,10 +26,10 @@ reference's object of the same module path, over input sizes:
   first, and the two results are compared (``check``: a fast wrong answer is no
   performance); the case fails when they differ.
 - The case has a time budget (``budget_s``): past it no new size starts and no new
-  repetition beyond the third. A candidate crossing that takes more than
-  ``stop_ratio`` times the reference's is abandoned (its worker is stopped): the case
-  then records the time it ran as a lower bound, since the score is 0 from
-  ``zero_at_ratio`` on anyway.
+  repetition beyond the third. A crossing that outruns the budget is abandoned (its
+  worker is stopped): the case then records the time it ran as a lower bound. Once a
+  size's median ratio passes ``stop_ratio``, larger sizes are not measured (the score
+  is 0 from ``zero_at_ratio`` on; they would only take longer).
 
 The raw figures go into the JUnit XML as the ``grader_perf`` property of the test (JSON,
 see ``record`` below); the host turns them into medians, spreads, growth fits, the
@@ -255,6 +255,9 @@ class Bench:
                 if entry.get("stopped"):
                     record["stopped"] = entry.pop("stopped")
                     break
+                if entry.get("beyond"):
+                    record["stopped"] = {"why": "ratio", "n": n, "ratio": entry.pop("beyond")}
+                    break
                 if entry.get("differs"):
                     record["check"] = f"differs at n={n}"
                     raise AssertionError(
@@ -306,8 +309,7 @@ class Bench:
             left = max(deadline - time.perf_counter(), 0.0)
             ref_once = self._autorange(ref, overhead, min_time, left + GRACE_S)
             entry["warmup"] = [None, _sig(ref_once)]
-            cap = max(self.stop_ratio * ref_once, MIN_STOP_S)
-            cand_once = cand.cross(1, min(left + GRACE_S, cap))
+            cand_once = cand.cross(1, max(left, MIN_STOP_S) + GRACE_S)
             entry["warmup"][0] = _sig(max(cand_once - overhead, 0.0))
             if check:
                 mine, theirs = cand.result(), ref.result()
@@ -325,14 +327,16 @@ class Bench:
                     break
                 pair: dict[str, float] = {}
                 for side in (cand, ref) if i % 2 == 0 else (ref, cand):
-                    if side is cand:
-                        ref_k = _median(samples["r"] or [ref_once]) * k
-                        timeout = max(self.stop_ratio * ref_k, MIN_STOP_S)
-                    else:
-                        timeout = max(deadline - time.perf_counter(), 0.0) + GRACE_S
+                    # Only the budget abandons a crossing: a burst of load on a busy
+                    # machine must not end a measurement.
+                    timeout = max(deadline - time.perf_counter(), MIN_STOP_S) + GRACE_S
                     pair[side.name] = max(side.cross(k, timeout) - overhead, 0.0) / k
                 for name, value in pair.items():
                     samples[name].append(_sig(value))
+            ratio = _median(samples["c"]) / max(_median(samples["r"]), 1e-12)
+            if ratio > self.stop_ratio:
+                # Larger sizes would only take longer: the score is 0 from here.
+                entry["beyond"] = _sig(ratio)
         except _CandidateStopped as stop:
             done = entry.get("r") or []
             reference_s = _median(done) if done else entry["warmup"][1]

@@ -240,8 +240,8 @@ class Python(Language):
             f"--perf-repeat={perf.repetitions}",
             f"--perf-budget={perf.case_seconds}",
             f"--perf-min-time={perf.min_time_ms / 1000}",
-            # Past four times the ratio that scores 0, waiting tells nothing more of the
-            # score (the sizes measured until then still show the growth).
+            # Past four times the ratio that scores 0, larger sizes would tell nothing
+            # more of the score (the sizes measured until then still show the growth).
             f"--perf-stop-ratio={4 * perf.zero_at_ratio}",
         ]
         boot += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.perf_files()]

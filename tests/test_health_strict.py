@@ -52,7 +52,8 @@ def test_empty_range_raises():
         clamp(1, 5, 4)
 
 
-def test_single_point_range():
+def test_ranges_of_one_point():
+    assert clamp(2, 1, 2) == 2
     assert clamp(7, 3, 3) == 3
 """
 
@@ -80,7 +81,9 @@ def clamp_challenge(root: Path) -> Path:
         root,
         {
             "challenge.toml": 'title = "Clamp"\nlanguage = "python"\n'
-            f"[health]\nmin_mutation_score = 100\n[health.accepted]\n{accepted}",
+            # Flakiness has its own test below: two runs are enough here.
+            "[health]\nmin_mutation_score = 100\nflaky_runs = 2\n"
+            f"[health.accepted]\n{accepted}",
             "solution/clamp.py": CLAMP,
             "starter/clamp.py": "def clamp(x, lo, hi):\n    return x\n",
             "tests/public/test_public_clamp.py": "from clamp import clamp\n\n\n"
@@ -159,7 +162,7 @@ def test_a_deleted_assertion_lets_a_mutant_survive_and_fails_showing_it(
     root = clamp_challenge(tmp_path / "clamp")
     test = root / "tests" / "hidden" / "test_clamp.py"
     assert WEAK_ASSERTION in test.read_text()
-    test.write_text(test.read_text().replace(WEAK_ASSERTION, "    clamp(7, 3, 3)\n"))
+    test.write_text(test.read_text().replace(WEAK_ASSERTION, ""))
     write(
         root,
         {
@@ -173,7 +176,12 @@ def test_a_deleted_assertion_lets_a_mutant_survive_and_fails_showing_it(
     assert "Traceback" not in out + proc.stderr
     assert out.startswith("FAIL clamp: ")
     assert "  mutation      FAIL  score 87.5% (min 100%): 7 of 8 killed, 1 survived" in out
-    assert "  known-bad     FAIL  scored above their max_correctness: returns-input 40 > 10" in out
+    # The weakened test no longer catches no-upper-bound either (its bar is 60);
+    # returns-input passes test_inside and the weakened test: 2 of 5.
+    assert (
+        "  known-bad     FAIL  scored above their max_correctness: "
+        "no-upper-bound 80 > 60, returns-input 40 > 10"
+    ) in out
     survivor = next(
         m
         for m in mutants_of("python", "clamp.py", CLAMP)

@@ -381,3 +381,12 @@ def test_markdown_and_json(tmp_path: Path) -> None:
 
 def test_python_mutants_of_the_test_solution_exist() -> None:
     assert len(mutants_of("python", "clamp.py", SOLUTION)) >= 6
+
+
+def test_a_mutant_the_tests_cannot_load_is_invalid_not_killed() -> None:
+    broken = report({"a": "error", "b": "error"})
+    for t in broken.tests:
+        t.message = "collection error: does not build: SyntaxError: unexpected ','"
+    assert checks._outcome(broken, set()).status == "invalid"
+    broken.tests[0].message = "collection error: ImportError: no module named x"
+    assert checks._outcome(broken, set()).status == "killed"

@@ -1,7 +1,8 @@
 """``grader validate --strict`` through the real sandbox: strong tests pass and leave a
 record that the next run reuses; a deleted assertion lets a mutant survive and the
 run fails showing it as a diff with its line; a known-bad submission above its bar
-fails; a test that depends on chance is found flaky; a slow test warns."""
+fails; a test that depends on chance is found flaky; a slow test warns; the mutants
+of every language's scaffold build and are graded."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from typing import Any
 import pytest
 from test_cli import grader
 
+from grader.challenge import load_challenge
+from grader.engine import expected_tests, reference_complexity
+from grader.health.checks import Context, Shared, grade_folder, mutation
+from grader.languages import LANGUAGES
 from grader.mutation import mutants_of
+from grader.scaffold import write_scaffold
 from runners.docker import DockerRunner
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -244,3 +250,26 @@ def test_a_chance_test_is_flaky_and_a_slow_one_warns(
     assert 1.5 / margins["test"]["seconds"] < 3
     # The coin may have failed the reference's own validation run: then mutants are skipped.
     assert checks["mutation"]["verdict"] in ("pass", "skipped")
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_languages_scaffold_yields_mutants_that_build_and_are_graded(
+    language: str, tmp_path: Path, docker_runner: DockerRunner
+) -> None:
+    root = tmp_path / f"scaffold-{language}"
+    write_scaffold(root, root.name, language)
+    ch = load_challenge(root)
+    cache = tmp_path / "cache"
+    ctx = Context(challenge=ch, runner=docker_runner, cache_dir=cache, write_record=False)
+    shared = Shared(
+        expected=expected_tests(ch, docker_runner, cache_dir=cache),
+        reference=reference_complexity(ch, docker_runner, cache_dir=cache),
+    )
+    ref = grade_folder(ctx, ch, ch.solution_dir, shared)
+    assert ref.scores.correctness == 100
+    found = mutation(ctx, shared, [ref], set())
+    assert found.total > 0
+    # Every mutant is a program of the language: it builds and its tests load it.
+    assert found.invalid == 0, [m.description for m in found.mutants if m.status == "invalid"]
+    assert found.killed + found.timeout + found.survived == found.total
+    assert found.score is not None

@@ -68,7 +68,7 @@ class Context:
 
 
 @dataclass
-class _Shared:
+class Shared:
     expected: ExpectedTests
     reference: ComplexitySection | None
 
@@ -78,7 +78,7 @@ def check(ctx: Context, *, reference_passes: bool = True) -> HealthChecks:
     runs of the reference (flakiness, time margins): they tell a flaky test from a
     broken one; mutants and known-bad submissions would tell nothing."""
     ch = ctx.challenge
-    shared = _Shared(
+    shared = Shared(
         expected=expected_tests(ch, ctx.runner, cache_dir=ctx.cache_dir, progress=ctx.progress),
         reference=reference_complexity(ch, ctx.runner, cache_dir=ctx.cache_dir),
     )
@@ -88,7 +88,7 @@ def check(ctx: Context, *, reference_passes: bool = True) -> HealthChecks:
     items += [(name, path) for name, path, _ in bad]
     reports = _parallel(
         ctx,
-        lambda item: _grade_folder(ctx, ch, item[1], shared, skip_expect=item[0] != "ref"),
+        lambda item: grade_folder(ctx, ch, item[1], shared, skip_expect=item[0] != "ref"),
         items,
         f"{ch.slug}: reference ×{runs}" + (f" and {len(bad)} known-bad" if bad else ""),
     )
@@ -137,11 +137,11 @@ def _parallel(ctx: Context, fn: Callable[[T], R], items: list[T], what: str) -> 
     return out
 
 
-def _grade_folder(
+def grade_folder(
     ctx: Context,
     challenge: Challenge,
     folder: Path,
-    shared: _Shared,
+    shared: Shared,
     *,
     skip_expect: bool = False,
 ) -> Report:
@@ -353,9 +353,21 @@ def _with_limits(ch: Challenge, test_s: float, wall_s: float) -> Challenge:
     return dataclasses.replace(ch, config=ch.config.model_copy(update={"limits": limits}))
 
 
+def _does_not_load(report: Report) -> bool:
+    """The code does not build, or (interpreted languages) no test file could load it:
+    a mutant that is not a program tells nothing about the tests."""
+    if any(f.code == "build-failed" for f in report.flags):
+        return True
+    counted = [t for t in report.tests if t.counted]
+    return bool(counted) and all(
+        t.outcome == "error" and (t.message or "").startswith("collection error: does not build")
+        for t in counted
+    )
+
+
 def _outcome(report: Report, flaky: set[str]) -> record.Outcome:
     """Killed, timed out, survived or invalid (does not build); flaky tests kill nothing."""
-    if any(f.code == "build-failed" for f in report.flags):
+    if _does_not_load(report):
         return record.Outcome("invalid")
     failing = [t for t in _failing(report) if t not in flaky]
     if "timeout" in report.limits_hit:
@@ -366,17 +378,17 @@ def _outcome(report: Report, flaky: set[str]) -> record.Outcome:
 
 
 def _grade_mutant(
-    ctx: Context, variant: Challenge, shared: _Shared, m: Mutant, flaky: set[str]
+    ctx: Context, variant: Challenge, shared: Shared, m: Mutant, flaky: set[str]
 ) -> record.Outcome:
     with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
         src = Path(tmp) / "src"
         shutil.copytree(variant.solution_dir, src, ignore=shutil.ignore_patterns("__pycache__"))
         (src / m.file).write_text(m.mutated, encoding="utf-8")
-        return _outcome(_grade_folder(ctx, variant, src, shared), flaky)
+        return _outcome(grade_folder(ctx, variant, src, shared), flaky)
 
 
 def mutation(
-    ctx: Context, shared: _Shared, ref_reports: list[Report], flaky: set[str]
+    ctx: Context, shared: Shared, ref_reports: list[Report], flaky: set[str]
 ) -> MutationCheck:
     """Grade the reference's mutants (or reuse current results) and score the tests."""
     ch = ctx.challenge

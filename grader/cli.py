@@ -300,6 +300,7 @@ def _validate_one(
 ) -> ChallengeHealth:
     import time
 
+    from grader.errors import ChallengeError
     from grader.health import Context, check
     from grader.health.model import ChallengeHealth, worst
     from grader.validate import validate_challenge
@@ -328,9 +329,15 @@ def _validate_one(
         )
         # A reference that fails its own tests still runs several times: a flaky test
         # shows as such; mutants and known-bad submissions are then skipped.
-        result.checks = check(ctx, reference_passes=not problems)
-        verdicts = list(result.checks.verdicts().values())
-        result.verdict = worst([*verdicts, result.verdict])
+        try:
+            result.checks = check(ctx, reference_passes=not problems)
+        except ChallengeError:
+            if not problems:
+                raise
+            # The reference does not even run (validate's problems say why).
+        if result.checks is not None:
+            verdicts = list(result.checks.verdicts().values())
+            result.verdict = worst([*verdicts, result.verdict])
     result.duration_s = round(time.monotonic() - t0, 1)
     return result
 

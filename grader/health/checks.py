@@ -69,6 +69,8 @@ class Context:
 
 @dataclass
 class Shared:
+    """What every grading of one health check reuses: the tests, the reference's figures."""
+
     expected: ExpectedTests
     reference: ComplexitySection | None
 

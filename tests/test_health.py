@@ -390,3 +390,12 @@ def test_a_mutant_the_tests_cannot_load_is_invalid_not_killed() -> None:
     assert checks._outcome(broken, set()).status == "invalid"
     broken.tests[0].message = "collection error: ImportError: no module named x"
     assert checks._outcome(broken, set()).status == "killed"
+
+
+def test_caches_and_hidden_files_leave_the_content_key_alone(tmp_path: Path) -> None:
+    root = make_challenge(tmp_path / "c")
+    key = record.content_key(load_challenge(root))
+    for rel in ("tests/hidden/__pycache__/x.pyc", "tests/.pytest_cache/v", "solution/.DS_Store"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("noise")
+    assert record.content_key(load_challenge(root)) == key

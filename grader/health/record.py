@@ -85,9 +85,19 @@ class Record:
 
 
 def _files(root: Path) -> list[Path]:
+    """The files under ``root`` that a fresh checkout has: no caches, no hidden files
+    (a key computed on an author's machine must match CI's)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix != ".pyc"
+        and not any(
+            part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts
+        )
+    )
 
 
 def content_key(challenge: Challenge) -> str:

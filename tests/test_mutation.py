@@ -7,12 +7,14 @@ from __future__ import annotations
 import ast
 import textwrap
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from pygments.token import Error
 
+from grader.errors import ChallengeError
 from grader.languages import LANGUAGES
-from grader.mutation import OPERATORS, Mutant, mutants_of
+from grader.mutation import OPERATORS, Mutant, mutants_of, mutants_of_folder
 from grader.mutation.tokens import _lexer
 
 PY = textwrap.dedent(
@@ -344,3 +346,9 @@ def test_every_languages_scaffold_yields_mutants(language: str) -> None:
         for m in mutants:
             ast.parse(m.mutated)
     assert Counter(m.operator for m in mutants).keys() <= set(OPERATORS)
+
+
+def test_a_source_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / "x.py").write_bytes(b"x = '\xff'\n")
+    with pytest.raises(ChallengeError, match=r"x\.py: cannot be read as UTF-8 text"):
+        mutants_of_folder("python", tmp_path, ["x.py"])

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import ChallengeError
+
 # Bumped whenever the mutants a source yields change: recorded results go stale.
 MUTATOR_VERSION = 1
 
@@ -148,6 +150,9 @@ def mutants_of_folder(language: str, root: Path, files: list[str]) -> list[Mutan
     """Every mutant of the given source files (paths relative to ``root``)."""
     out: list[Mutant] = []
     for rel in files:
-        source = (root / rel).read_text(encoding="utf-8")
+        try:
+            source = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ChallengeError(f"{root / rel}: cannot be read as UTF-8 text: {exc}") from None
         out += mutants_of(language, rel, source)
     return out

@@ -399,3 +399,14 @@ def test_caches_and_hidden_files_leave_the_content_key_alone(tmp_path: Path) -> 
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("noise")
     assert record.content_key(load_challenge(root)) == key
+
+
+def test_survivors_to_act_on_come_before_accepted_ones(tmp_path: Path) -> None:
+    health = _health(tmp_path)
+    assert health.checks is not None
+    mut = health.checks.mutation
+    first = mut.mutants[0].model_copy(update={"status": "accepted", "reason": "same thing"})
+    health.checks.mutation = mut.model_copy(update={"mutants": [first, *mut.mutants[1:]]})
+    out = render(ValidationReport(strict=True, challenges=[health]), "text")
+    survived = out.index("— survived")
+    assert survived < out.index("— accepted")

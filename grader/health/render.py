@@ -19,8 +19,12 @@ def render(report: ValidationReport, fmt: str) -> str:
 
 
 def _shown(checks: HealthChecks) -> list[MutantResult]:
+    """Survivors to act on first, then live results that differ from the record, then
+    the accepted ones (each in file and line order)."""
     m = checks.mutation
-    return [r for r in m.mutants if r.status in ("survived", "accepted") or r.id in m.differs]
+    rank = {"survived": 0, "accepted": 2}
+    shown = [r for r in m.mutants if r.status in rank or r.id in m.differs]
+    return sorted(shown, key=lambda r: 1 if r.id in m.differs else rank.get(r.status, 1))
 
 
 def _rows(checks: HealthChecks) -> list[tuple[str, str, str]]:

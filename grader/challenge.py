@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -132,6 +133,37 @@ class RankingConfig(_Strict):
     per_candidate: Literal["best", "last"] = "best"
 
 
+_MUTANT_ID = re.compile(r"^[^#\s]+#[0-9a-f]{8}$")
+
+
+class HealthConfig(_Strict):
+    """What ``grader validate --strict`` demands of the challenge's tests."""
+
+    # Share of the reference's mutants the tests must kill (accepted ones left out).
+    min_mutation_score: Annotated[float, Field(ge=0, le=100)] = 80
+    # How many times the reference runs to find tests whose outcome changes.
+    flaky_runs: Annotated[int, Field(ge=2, le=50)] = 5
+    # Below this ratio of limit to time taken, the time margins check warns.
+    min_time_margin: Annotated[float, Field(ge=1, le=1000)] = 3
+    # Known-bad submissions (bad/<name>/ with expect.toml) the challenge must have.
+    min_known_bad: Annotated[int, Field(ge=0, le=100)] = 2
+    # Surviving mutants accepted as equivalent: mutant id (file#hash) → why.
+    accepted: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("accepted")
+    @classmethod
+    def _accepted_ids_and_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, reason in value.items():
+            if not _MUTANT_ID.match(key):
+                raise ValueError(
+                    f"{key!r} is not a mutant id (ids look like solution.py#1a2b3c4d, "
+                    "as grader validate --strict prints them)"
+                )
+            if len(reason.strip()) < 10:
+                raise ValueError(f"{key!r}: give the reason the mutant is accepted (a sentence)")
+        return value
+
+
 class Isolation(StrEnum):
     """How the tests reach the candidate's code."""
 
@@ -242,6 +274,7 @@ class ChallengeConfig(_Strict):
     feedback: Feedback = Field(default_factory=Feedback)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
     @field_validator("language")
     @classmethod
@@ -413,6 +446,11 @@ class Challenge:
     @property
     def tests_dir(self) -> Path:
         return self.root / "tests"
+
+    @property
+    def bad_dir(self) -> Path:
+        """Known-bad submissions, one folder each with its ``expect.toml``."""
+        return self.root / "bad"
 
     def test_files(self) -> list[str]:
         """Relative paths (``tests/public/test_a.py``) of every test file: public ones

@@ -249,8 +249,11 @@ class _Warm:
 
     def close_stdins(self) -> None:
         for sock in self.stdins.values():
-            with contextlib.suppress(OSError):
-                sock.close()
+            # The SDK hands a SocketIO over the hijacked connection: close the socket too.
+            for part in (sock, getattr(sock, "_sock", None)):
+                if part is not None:
+                    with contextlib.suppress(OSError):
+                        part.close()
         self.stdins.clear()
 
 
@@ -302,6 +305,7 @@ class SandboxPool:
         self._ready: dict[PoolKey, deque[_Warm]] = {}
         self._wanted: dict[PoolKey, float] = {}
         self._doomed: deque[Container] = deque()
+        self._removing = 0
         self._closed = False
         self._base: dict[int, bytes] = {}
         # Ids of every container handed out (single use is checked against it).
@@ -363,6 +367,17 @@ class SandboxPool:
                 self._cond.wait(timeout=min(left, 0.5))
             return True
 
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until every container handed back (``discard``) is removed; True if so."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._doomed or self._removing:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return not (self._doomed or self._removing)
+                self._cond.wait(timeout=min(left, 0.5))
+            return True
+
     def close(self) -> None:
         """Drain: stop refilling, remove every container the pool still holds."""
         with self._cond:
@@ -386,13 +401,12 @@ class SandboxPool:
 
     def _next_work(self) -> tuple[str, Any] | None:
         """Under the lock: a removal first, then expiry, then a missing set to make."""
-        if self._doomed:
-            return "remove", self._doomed.popleft()
         now = time.monotonic()
         for queue in self._ready.values():
             while queue and now - queue[0].born >= self.max_age_s:
                 self._retire(queue.popleft())
         if self._doomed:
+            self._removing += 1
             return "remove", self._doomed.popleft()
         for key, used in list(self._wanted.items()):
             if now - used > self.max_age_s:
@@ -416,7 +430,12 @@ class SandboxPool:
             assert work is not None
             kind, item = work
             if kind == "remove":
-                _remove_container(item)
+                try:
+                    _remove_container(item)
+                finally:
+                    with self._cond:
+                        self._removing -= 1
+                        self._cond.notify_all()
                 continue
             try:
                 warm = self._make(item)
@@ -710,12 +729,25 @@ class DockerRunner:
         self.progress("running tests")
         killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
         duration = time.monotonic() - started
-        for other in (cand, ref):
-            if other is not None:
-                self._stop(other.container)
         self.progress("collecting results")
-        out, problems = self._fetch_results(tests.container)
-        oom = self._oom_killed(tests.container)
+        # The others stop (their launchers write their own results) while the tests
+        # container's results are read.
+        stopping = None
+        if cand is not None or ref is not None:
+            others = [o.container for o in (cand, ref) if o is not None]
+
+            def stop_others() -> None:
+                for container in others:
+                    self._stop(container)
+
+            stopping = threading.Thread(target=stop_others, name="grader-stop")
+            stopping.start()
+        try:
+            out, problems = self._fetch_results(tests.container)
+            oom = self._oom_killed(tests.container)
+        finally:
+            if stopping is not None:
+                stopping.join()
         cand_out: dict[str, bytes] | None = None
         if cand is not None:
             cand_out, cand_problems = self._fetch_results(cand.container)

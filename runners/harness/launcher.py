@@ -77,12 +77,18 @@ def _install_wakeup() -> None:
     _wake_r = r
 
 
-def _preload() -> None:
-    """Import pytest, its built-in plugins and the harness's test side now, while the
-    container waits for a job (an image without pytest preloads nothing)."""
+def _preload(role: str) -> None:
+    """Import what the role's harness script needs now, while the container waits for a
+    job: pytest, its built-in plugins and the test side of the RPC for the tests
+    (an image without pytest preloads nothing), the RPC server for the candidate."""
     global _preloaded
     import importlib
 
+    if role == "candidate":
+        with contextlib.suppress(ImportError):
+            importlib.import_module("rpc_server")
+            _preloaded = True
+        return
     try:
         import pytest  # noqa: F401
         from _pytest.config import default_plugins
@@ -564,8 +570,9 @@ def main() -> int:
     if POOL_ARG in sys.argv:
         # Pre-started by the host's pool: the job's files arrive while this waits, and
         # the run token with the go line (it was not known when the container started).
-        if sys.argv[sys.argv.index(ROLE_ARG) + 1 :][:1] == ["tests"]:
-            _preload()
+        role = sys.argv[sys.argv.index(ROLE_ARG) + 1 :][:1]
+        if role in (["tests"], ["candidate"]):
+            _preload(role[0])
         go = _await_job(float(sys.argv[sys.argv.index(POOL_ARG) + 1]))
         if go is None:
             return 0

@@ -655,19 +655,29 @@ class DockerRunner:
         return sb
 
     def _take_warm(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> _Warm | None:
-        """A pre-started set for this job, its files put in and its go lines sent."""
+        """A pre-started set for this job, its files put in and its go lines sent; None
+        (the run starts its own containers) when there is none or it proved unusable
+        before any of the job ran (the engine restarted meanwhile...)."""
         key = pool_key(job, image) if self.pool is not None else None
         warm = self.pool.take(key) if self.pool is not None and key is not None else None
         if warm is None:
             return None
-        sandboxes.extend(warm.sandboxes)
         try:
             # The candidate's first: its server listens before the tests try to reach it.
-            for sb in reversed(warm.sandboxes):
+            order = list(reversed(warm.sandboxes))
+            for sb in order:
                 sb.container.put_archive("/", job_archive(job, sb.role, sb.uid, C.RPC_PORT))
+            for sb in order:
                 _send_go(warm.stdins[sb.role], job.token if sb.role == TESTS_ROLE else "")
+        except (docker.errors.DockerException, _HTTP_ERRORS, OSError) as exc:
+            self.progress(f"a pre-started sandbox was unusable ({exc.__class__.__name__})")
+            assert self.pool is not None
+            self.pool.discard(sb.container for sb in warm.sandboxes)
+            # A go line may have gone out: the set is never used again either way.
+            return None
         finally:
             warm.close_stdins()
+        sandboxes.extend(warm.sandboxes)
         return warm
 
     def _run(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:

@@ -38,18 +38,21 @@ from runners.images import ensure
 pytestmark = [pytest.mark.docker]
 
 OWNER = f"test-pool-owner-{SESSION}"
+# The pools of these tests have no owner label, except where the label is the point: the
+# orphan sweep of a service running on the same engine (another session's) would remove
+# containers whose owner it does not know as a live worker once they are a minute old.
 
 
 @pytest.fixture
 def pool(runner_image: str) -> Iterator[SandboxPool]:
-    p = SandboxPool(size=1, max_age_s=120, name_prefix=TEST_PREFIX, owner=OWNER)
+    p = SandboxPool(size=1, max_age_s=120, name_prefix=TEST_PREFIX)
     yield p
     p.close()
 
 
 @pytest.fixture
 def pooled(pool: SandboxPool) -> DockerRunner:
-    return DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool, owner=OWNER)
+    return DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool)
 
 
 def _job(tmp_path: Path, isolation: str, test_body: str, solution: str = "X = 1\n") -> Job:
@@ -84,10 +87,9 @@ def _exists(cid: str) -> bool:
 
 
 def _pool_containers() -> list[str]:
-    found = connect().containers.list(
-        all=True, filters={"label": f"{OWNER_LABEL}={OWNER}"}, sparse=True
-    )
-    return [str(c.attrs["Names"][0]).lstrip("/") for c in found]
+    found = connect().containers.list(all=True, filters={"label": POOL_LABEL}, sparse=True)
+    names = [str(c.attrs["Names"][0]).lstrip("/") for c in found]
+    return [n for n in names if n.startswith(f"{TEST_PREFIX}-")]
 
 
 BODY = """
@@ -176,8 +178,8 @@ def test_a_container_is_handed_out_once(
 
 
 def test_sets_older_than_the_max_age_are_retired(tmp_path: Path, runner_image: str) -> None:
-    pool = SandboxPool(size=1, max_age_s=3, name_prefix=TEST_PREFIX, owner=OWNER)
-    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool, owner=OWNER)
+    pool = SandboxPool(size=1, max_age_s=3, name_prefix=TEST_PREFIX)
+    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool)
     try:
         job = _job(tmp_path, "in-process", "def test_ok():\n    pass\n")
         key = _warm(pool, runner, job)
@@ -224,8 +226,8 @@ def test_a_pooled_launcher_gives_up_waiting_by_itself(runner_image: str) -> None
 
 
 def test_close_drains_the_pool(tmp_path: Path, runner_image: str) -> None:
-    pool = SandboxPool(size=1, max_age_s=120, name_prefix=TEST_PREFIX, owner=OWNER)
-    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool, owner=OWNER)
+    pool = SandboxPool(size=1, max_age_s=120, name_prefix=TEST_PREFIX)
+    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool)
     for isolation in ("in-process", "process"):
         job = _job(tmp_path / isolation, isolation, "def test_ok():\n    pass\n")
         _warm(pool, runner, job)
@@ -236,9 +238,16 @@ def test_close_drains_the_pool(tmp_path: Path, runner_image: str) -> None:
     assert pool.take(pool_key(job, runner.image("python"))) is None  # type: ignore[arg-type]
 
 
-def test_pooled_containers_are_locked_down(
-    tmp_path: Path, pool: SandboxPool, pooled: DockerRunner
-) -> None:
+def test_pooled_containers_are_locked_down(tmp_path: Path, runner_image: str) -> None:
+    pool = SandboxPool(size=1, max_age_s=120, name_prefix=TEST_PREFIX, owner=OWNER)
+    try:
+        _check_locked_down(tmp_path, pool)
+    finally:
+        pool.close()
+
+
+def _check_locked_down(tmp_path: Path, pool: SandboxPool) -> None:
+    pooled = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool, owner=OWNER)
     job = _job(tmp_path, "process", "def test_ok():\n    pass\n")
     key = _warm(pool, pooled, job)
     tests, cand = pool._ready[key][0].sandboxes
@@ -305,3 +314,16 @@ def test_candidate_code_in_a_pooled_container_reaches_no_token_nor_tests(
         before = len(pool.handed_out)
         assert _outcomes(pooled.run(job)) == {"test_nothing_leaks": "passed"}, isolation
         assert len(pool.handed_out) > before
+
+
+def test_a_dead_pooled_set_falls_back_to_fresh_containers(
+    tmp_path: Path, pool: SandboxPool, pooled: DockerRunner
+) -> None:
+    """A set that died while waiting (an engine restart, a kill) is not used: the run
+    starts its own containers, and the dead ones are removed."""
+    job = _job(tmp_path, "in-process", "def test_ok():\n    pass\n")
+    key = _warm(pool, pooled, job)
+    dead = pool._ready[key][0].sandboxes[0].container
+    dead.remove(force=True)
+    assert _outcomes(pooled.run(job)) == {"test_ok": "passed"}
+    assert pool.handed_out == [dead.id]

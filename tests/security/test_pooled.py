@@ -18,7 +18,7 @@ from typing import Any
 import docker.errors
 import pytest
 from attacks import ATTACKS
-from fixtures_docker import SESSION, TEST_PREFIX
+from fixtures_docker import TEST_PREFIX
 from probes import PROBE_SOURCE, probe_names
 from support import (
     HIDDEN_MARKER,
@@ -103,9 +103,10 @@ def pooled_runs(
 ) -> Iterator[PooledRuns]:
     base = tmp_path_factory.mktemp("pooled")
     cache = base / "cache"
-    owner = f"test-pooled-sec-{SESSION}"
-    pool = SandboxPool(size=1, max_age_s=300, name_prefix=TEST_PREFIX, owner=owner)
-    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool, owner=owner)
+    # No owner label: another session's service sweep would take the containers for a
+    # dead worker's (see tests/test_docker_pool.py).
+    pool = SandboxPool(size=1, max_age_s=300, name_prefix=TEST_PREFIX)
+    runner = DockerRunner(name_prefix=TEST_PREFIX, image_for=ensure, pool=pool)
     tag = secrets.token_hex(6)
     probes: dict[str, Report] = {}
     attacks: dict[tuple[str, str], Report] = {}

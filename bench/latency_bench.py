@@ -127,6 +127,12 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=20)
     ap.add_argument("--burst-rounds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--service-pool",
+        type=int,
+        default=1,
+        help="the workers' GRADER_SANDBOX_POOL_SIZE (0: no pool, the figures before it)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = ap.parse_args()
 
@@ -163,7 +169,7 @@ def main() -> None:
         (work / "service").mkdir(exist_ok=True)
         stack.env.update(
             GRADER_CHALLENGES_DIR=str(work / "challenges"),
-            GRADER_SANDBOX_POOL_SIZE="1",
+            GRADER_SANDBOX_POOL_SIZE=str(args.service_pool),
             GRADER_CONTAINER_PREFIX=PREFIX,
         )
         url = stack.start()
@@ -365,7 +371,10 @@ def main() -> None:
         parts = ", ".join(f"{c} {median(xs):.3f}" for c, xs in sorted(calls.items()))
         print(f"  {name:30s} {parts}")
     s_med, e1, e2 = median(burst_service), median(burst_exec1), median(burst_exec2)
-    print(f"\nburst of {args.burst}, {args.workers} workers, median of {args.burst_rounds} rounds:")
+    print(
+        f"\nburst of {args.burst}, {args.workers} workers (pool size {args.service_pool}), "
+        f"median of {args.burst_rounds} rounds:"
+    )
     print(f"  service                       {s_med:6.1f} graded/min")
     print(f"  docker exec, one loop         {e1:6.1f} runs/min   service/exec = {s_med / e1:.2f}")
     print(f"  docker exec, two loops        {e2:6.1f} runs/min   service/exec = {s_med / e2:.2f}")

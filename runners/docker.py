@@ -308,8 +308,9 @@ class SandboxPool:
         self._removing = 0
         self._closed = False
         self._base: dict[int, bytes] = {}
-        # Ids of every container handed out (single use is checked against it).
-        self.handed_out: list[str] = []
+        # Ids of the containers handed out last (single use is checked against them);
+        # bounded, so a long-lived worker's memory stays flat.
+        self.handed_out: deque[str] = deque(maxlen=1000)
         self.errors: list[str] = []
         self._thread = threading.Thread(target=self._loop, name="grader-sandbox-pool", daemon=True)
         self._thread.start()
@@ -334,7 +335,7 @@ class SandboxPool:
             while queue:
                 warm = queue.popleft()
                 if now - warm.born < self.max_age_s:
-                    self.handed_out += [str(sb.container.id) for sb in warm.sandboxes]
+                    self.handed_out.extend(str(sb.container.id) for sb in warm.sandboxes)
                     self._cond.notify_all()
                     return warm
                 self._retire(warm)
@@ -342,10 +343,15 @@ class SandboxPool:
             return None
 
     def discard(self, containers: Iterable[Container]) -> None:
-        """Remove these containers on the pool's thread (after a run: off its path)."""
+        """Remove these containers on the pool's thread (after a run: off its path); at
+        once when the pool is closed (its thread is gone)."""
         with self._cond:
-            self._doomed.extend(containers)
-            self._cond.notify_all()
+            if not self._closed:
+                self._doomed.extend(containers)
+                self._cond.notify_all()
+                return
+        for container in containers:
+            _remove_container(container)
 
     def idle(self, key: PoolKey | None = None) -> int:
         """Sets ready to hand out (of one shape, or all)."""
@@ -432,6 +438,8 @@ class SandboxPool:
             if kind == "remove":
                 try:
                     _remove_container(item)
+                except Exception as exc:  # noqa: BLE001 - the pool's thread must live on
+                    self._note(exc)
                 finally:
                     with self._cond:
                         self._removing -= 1
@@ -440,10 +448,9 @@ class SandboxPool:
             try:
                 warm = self._make(item)
                 failures = 0
-            except (docker.errors.DockerException, _HTTP_ERRORS, SandboxError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the pool's thread must live on
                 failures += 1
-                self.errors.append(f"{exc.__class__.__name__}: {exc}"[:300])
-                del self.errors[:-20]
+                self._note(exc)
                 # The engine is down or the image gone: runs go the cold way meanwhile.
                 time.sleep(min(30.0, 0.5 * 2**failures))
                 continue
@@ -459,6 +466,10 @@ class SandboxPool:
             for container in doomed:
                 _remove_container(container)
             return
+
+    def _note(self, exc: BaseException) -> None:
+        self.errors.append(f"{exc.__class__.__name__}: {exc}"[:300])
+        del self.errors[:-20]
 
     def _spec(self, key: PoolKey, role: str, uid: int, network_mode: str) -> ContainerSpec:
         labels = {POOL_LABEL: _key_label(key)}

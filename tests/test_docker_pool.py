@@ -235,6 +235,10 @@ def test_close_drains_the_pool(tmp_path: Path, runner_image: str) -> None:
     assert _pool_containers(), "the pool holds containers before it is closed"
     pool.close()
     assert _pool_containers() == [], "nothing of the pool is left"
+    # A run that ends after the pool closed still has its containers removed.
+    late = connect().containers.create(runner_image, ["true"], name=f"{TEST_PREFIX}-late")
+    pool.discard([late])
+    assert not _exists(str(late.id))
     assert pool.take(pool_key(job, runner.image("python"))) is None  # type: ignore[arg-type]
 
 
@@ -326,4 +330,4 @@ def test_a_dead_pooled_set_falls_back_to_fresh_containers(
     dead = pool._ready[key][0].sandboxes[0].container
     dead.remove(force=True)
     assert _outcomes(pooled.run(job)) == {"test_ok": "passed"}
-    assert pool.handed_out == [dead.id]
+    assert list(pool.handed_out) == [dead.id]

@@ -27,6 +27,7 @@ import collections
 import contextlib
 import io
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -121,6 +122,193 @@ def scaffold(where: Path) -> tuple[Path, Path, Path]:
     return proc, inproc, naive
 
 
+class ServiceClient:
+    """The bench's client of the composed service: uploads, and waits for grades."""
+
+    def __init__(self, url: str, token: str, solution: bytes) -> None:
+        self.http = httpx.Client(
+            base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+        )
+        self.solution = solution
+        self.counter = 0
+        self.idle: list[float] = []
+
+    def submit(self, n: int) -> list[str]:
+        ids = []
+        for _ in range(n):
+            self.counter += 1
+            body = self.solution + f"\n# submission {self.counter}\n".encode()
+            resp = self.http.post(
+                "/v1/challenges/demo/submissions", files={"file": ("solution.py", body)}
+            )
+            resp.raise_for_status()
+            ids.append(resp.json()["id"])
+        return ids
+
+    def collect(self, ids: list[str], timeout: float = 600) -> list[dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while len(done) < len(ids):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {len(done)} of {len(ids)} graded in {timeout:g} s")
+            for i in ids:
+                if i not in done:
+                    state = self.http.get(f"/v1/submissions/{i}").json()
+                    if state["status"] in ("graded", "error"):
+                        done[i] = state
+            time.sleep(0.05)
+        return [done[i] for i in ids]
+
+    def one_at_idle(self) -> None:
+        """One submission; its server-side time from upload to graded is kept."""
+        state = self.collect(self.submit(1))[0]
+        assert state["status"] == "graded", state
+        self.idle.append(ts(state["finished_at"]) - ts(state["created_at"]))
+
+    def burst_rate(self, n: int) -> float:
+        """Graded per minute for ``n`` submissions uploaded at once."""
+        states = self.collect(self.submit(n))
+        assert all(s["status"] == "graded" for s in states)
+        span = max(ts(s["finished_at"]) for s in states) - min(ts(s["created_at"]) for s in states)
+        return len(states) / span * 60
+
+
+def ts(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def naive_run(image: str, naive_dir: Path) -> Callable[[], None]:
+    """The baseline: ``docker run --rm`` of pytest over the solution and its tests."""
+
+    def once() -> None:
+        subprocess.run(
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "-v",
+                f"{naive_dir}:/t:ro",
+                "-w",
+                "/t",
+                image,
+                "python",
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "/t",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    return once
+
+
+def engine_run(
+    engine: tuple[Any, Any, Any], runner: DockerRunner, cache: Path, times: CallTimes
+) -> Callable[[], None]:
+    """``grade()`` in this process, the Docker SDK calls timed."""
+    ch, sub, exp = engine
+
+    def once() -> None:
+        times.active = True
+        try:
+            rep = grade(ch, sub, runner, expected=exp, cache_dir=cache)
+        finally:
+            times.active = False
+        assert rep.scores.correctness == 100, rep.scores
+
+    return once
+
+
+def cli_run(grader_cli: list[str], root: Path, env: dict[str, str]) -> Callable[[], None]:
+    """``grader run`` as a user types it (a fresh process each time)."""
+
+    def once() -> None:
+        out = subprocess.run(
+            [*grader_cli, "run", str(root), str(root / "solution"), "--format", "json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            check=True,
+        )
+        assert json.loads(out.stdout)["scores"]["correctness"] == 100
+
+    return once
+
+
+class ExecLoops:
+    """The throughput baseline: pytest by ``docker exec`` in already-started containers."""
+
+    def __init__(self, client: Any, image: str, naive_dir: Path, count: int) -> None:
+        self.containers: list[Any] = []
+        for n in range(count):
+            c = client.containers.run(
+                image,
+                ["sleep", "infinity"],
+                detach=True,
+                network_mode="none",
+                name=f"{PREFIX}-exec-{n}",
+                labels={"org.grader.bench": "exec"},
+            )
+            self.containers.append(c)
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                tar.add(naive_dir, arcname="t")
+            c.put_archive("/", buf.getvalue())
+
+    @staticmethod
+    def _loop(c: Any, count: int) -> None:
+        for _ in range(count):
+            code, _ = c.exec_run(
+                ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "/t"], workdir="/t"
+            )
+            assert code == 0
+
+    def rate(self, total: int, loops: int) -> float:
+        """Runs per minute of ``loops`` loops side by side, ``total`` runs in all."""
+        t = time.perf_counter()
+        per = total // loops
+        threads = [
+            threading.Thread(target=self._loop, args=(self.containers[i], per))
+            for i in range(loops)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return per * loops / (time.perf_counter() - t) * 60
+
+    def remove(self) -> None:
+        for c in self.containers:
+            with contextlib.suppress(Exception):
+                c.remove(force=True)
+
+
+def interleave(
+    items: dict[str, Callable[[], None]], reps: int, times: CallTimes
+) -> tuple[dict[str, list[float]], dict[str, dict[str, list[float]]]]:
+    """Each item once per round, ``reps`` rounds: wall times, and the engine's SDK calls."""
+    wall: dict[str, list[float]] = collections.defaultdict(list)
+    phases: dict[str, dict[str, list[float]]] = {}
+    for rnd in range(reps):
+        for name, fn in items.items():
+            time.sleep(PAUSE_S)
+            times.calls.clear()
+            t = time.perf_counter()
+            fn()
+            wall[name].append(time.perf_counter() - t)
+            if name.startswith("grade()"):
+                for call, xs in times.calls.items():
+                    phases.setdefault(name, collections.defaultdict(list))[call].append(sum(xs))
+        print(f"round {rnd + 1}/{reps} done", file=sys.stderr)
+    return wall, phases
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
@@ -150,7 +338,7 @@ def main() -> None:
     pooled = DockerRunner(image_for=ensure, name_prefix=PREFIX, pool=pool)
     cold = DockerRunner(image_for=ensure, name_prefix=PREFIX)
     stack: Stack | None = None
-    exec_containers: list[Any] = []
+    loops: ExecLoops | None = None
     try:
         engines = {}
         for mode, root in (("process", proc_dir), ("in-process", inproc_dir)):
@@ -172,205 +360,73 @@ def main() -> None:
             GRADER_SANDBOX_POOL_SIZE=str(args.service_pool),
             GRADER_CONTAINER_PREFIX=PREFIX,
         )
-        url = stack.start()
-        token = stack.token()
-        http = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"})
-        solution = (proc_dir / "solution" / "solution.py").read_bytes()
-        counter = iter(range(10**6))
-
-        def submit(n: int) -> list[str]:
-            ids = []
-            for _ in range(n):
-                body = solution + f"\n# submission {next(counter)}\n".encode()
-                resp = http.post(
-                    "/v1/challenges/demo/submissions", files={"file": ("solution.py", body)}
-                )
-                resp.raise_for_status()
-                ids.append(resp.json()["id"])
-            return ids
-
-        def collect(ids: list[str], timeout: float = 600) -> list[dict[str, Any]]:
-            done: dict[str, dict[str, Any]] = {}
-            deadline = time.monotonic() + timeout
-            while len(done) < len(ids):
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"only {len(done)} of {len(ids)} graded in {timeout:g} s")
-                for i in ids:
-                    if i not in done:
-                        state = http.get(f"/v1/submissions/{i}").json()
-                        if state["status"] in ("graded", "error"):
-                            done[i] = state
-                time.sleep(0.05)
-            return [done[i] for i in ids]
-
-        def ts(value: str) -> float:
-            return datetime.fromisoformat(value).timestamp()
-
+        service = ServiceClient(
+            stack.start(), stack.token(), (proc_dir / "solution" / "solution.py").read_bytes()
+        )
         # Warm-up: one submission per worker at once (each worker's pool learns the shape).
-        warm = collect(submit(args.workers))
+        warm = service.collect(service.submit(args.workers))
         assert all(s["status"] == "graded" for s in warm), warm
 
-        def naive() -> None:
-            subprocess.run(
-                [
-                    "docker",
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
-                    "-v",
-                    f"{naive_dir}:/t:ro",
-                    "-w",
-                    "/t",
-                    image,
-                    "python",
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "/t",
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-
-        def engine(mode: str, runner: DockerRunner) -> Callable[[], None]:
-            ch, sub, exp = engines[mode]
-
-            def once() -> None:
-                times.active = True
-                try:
-                    rep = grade(ch, sub, runner, expected=exp, cache_dir=cache)
-                finally:
-                    times.active = False
-                assert rep.scores.correctness == 100, rep.scores
-
-            return once
-
-        def cli(root: Path) -> Callable[[], None]:
-            def once() -> None:
-                import os
-
-                env = {**os.environ, **cli_env}
-                out = subprocess.run(
-                    [*grader_cli, "run", str(root), str(root / "solution"), "--format", "json"],
-                    env=env,
-                    capture_output=True,
-                    check=True,
-                )
-                assert json.loads(out.stdout)["scores"]["correctness"] == 100
-
-            return once
-
-        service_idle: list[float] = []
-
-        def service() -> None:
-            state = collect(submit(1))[0]
-            assert state["status"] == "graded", state
-            service_idle.append(ts(state["finished_at"]) - ts(state["created_at"]))
-
         items: dict[str, Callable[[], None]] = {
-            "naive docker run --rm ... pytest": naive,
-            "grade() process, pooled": engine("process", pooled),
-            "grade() in-process, pooled": engine("in-process", pooled),
-            "grade() process, no pool": engine("process", cold),
-            "grade() in-process, no pool": engine("in-process", cold),
-            "grader run (CLI) process": cli(proc_dir),
-            "grader run (CLI) in-process": cli(inproc_dir),
-            "service upload->graded, idle": service,
+            "naive docker run --rm ... pytest": naive_run(image, naive_dir),
+            "grade() process, pooled": engine_run(engines["process"], pooled, cache, times),
+            "grade() in-process, pooled": engine_run(engines["in-process"], pooled, cache, times),
+            "grade() process, no pool": engine_run(engines["process"], cold, cache, times),
+            "grade() in-process, no pool": engine_run(engines["in-process"], cold, cache, times),
+            "grader run (CLI) process": cli_run(grader_cli, proc_dir, cli_env),
+            "grader run (CLI) in-process": cli_run(grader_cli, inproc_dir, cli_env),
+            "service upload->graded, idle": service.one_at_idle,
         }
-        wall: dict[str, list[float]] = collections.defaultdict(list)
-        phases: dict[str, dict[str, list[float]]] = {}
-        for rnd in range(args.reps):
-            for name, fn in items.items():
-                time.sleep(PAUSE_S)
-                times.calls.clear()
-                t = time.perf_counter()
-                fn()
-                wall[name].append(time.perf_counter() - t)
-                if name.startswith("grade()"):
-                    for call, xs in times.calls.items():
-                        phases.setdefault(name, collections.defaultdict(list))[call].append(sum(xs))
-            print(f"round {rnd + 1}/{args.reps} done", file=sys.stderr)
+        wall, phases = interleave(items, args.reps, times)
 
         # The burst: the service against docker exec in already-started containers.
-        for n in range(args.workers):
-            c = client.containers.run(
-                image,
-                ["sleep", "infinity"],
-                detach=True,
-                network_mode="none",
-                name=f"{PREFIX}-exec-{n}",
-                labels={"org.grader.bench": "exec"},
-            )
-            exec_containers.append(c)
-            buf = io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w") as tar:
-                tar.add(naive_dir, arcname="t")
-            c.put_archive("/", buf.getvalue())
-
-        def exec_loop(c: Any, count: int) -> None:
-            for _ in range(count):
-                code, _ = c.exec_run(
-                    ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "/t"], workdir="/t"
-                )
-                assert code == 0
-
-        def exec_rate(loops: int) -> float:
-            t = time.perf_counter()
-            per = args.burst // loops
-            threads = [
-                threading.Thread(target=exec_loop, args=(exec_containers[i], per))
-                for i in range(loops)
-            ]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            return per * loops / (time.perf_counter() - t) * 60
-
-        burst_service: list[float] = []
-        burst_exec1: list[float] = []
-        burst_exec2: list[float] = []
+        loops = ExecLoops(client, image, naive_dir, args.workers)
+        burst: dict[str, list[float]] = {"service": [], "exec1": [], "exec2": []}
         for _ in range(args.burst_rounds):
             time.sleep(3)
-            states = collect(submit(args.burst))
-            assert all(s["status"] == "graded" for s in states)
-            span = max(ts(s["finished_at"]) for s in states) - min(
-                ts(s["created_at"]) for s in states
-            )
-            burst_service.append(len(states) / span * 60)
+            burst["service"].append(service.burst_rate(args.burst))
             time.sleep(3)
-            burst_exec1.append(exec_rate(1))
+            burst["exec1"].append(loops.rate(args.burst, 1))
             time.sleep(3)
-            burst_exec2.append(exec_rate(min(2, args.workers)))
-        http.close()
+            burst["exec2"].append(loops.rate(args.burst, min(2, args.workers)))
+        service.http.close()
     finally:
         if stack is not None:
             stack.stop()
-        for c in exec_containers:
-            with contextlib.suppress(Exception):
-                c.remove(force=True)
+        if loops is not None:
+            loops.remove()
         pool.close()
 
     # Nothing the run started is left (the workers drained their pools on SIGTERM).
     time.sleep(1)
     left = client.containers.list(all=True, filters={"label": POOL_LABEL}, sparse=True)
     left = [c for c in left if str(c.attrs["Names"][0]).lstrip("/").startswith(PREFIX)]
+    report(args, wall, phases, service.idle, burst)
+    print(f"\npooled containers left behind: {len(left)}; pool errors: {pool.errors or 'none'}")
+    if args.keep:
+        print(f"work folder: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def report(
+    args: argparse.Namespace,
+    wall: dict[str, list[float]],
+    phases: dict[str, dict[str, list[float]]],
+    idle: list[float],
+    burst: dict[str, list[float]],
+) -> None:
     base = median(wall["naive docker run --rm ... pytest"])
     print(f"\nlatency, median of {args.reps} interleaved rounds (ratio: / naive docker run)")
     for name, xs in wall.items():
-        value = median(service_idle) if name.startswith("service") else median(xs)
+        value = median(idle) if name.startswith("service") else median(xs)
         extra = " (server: created_at -> finished_at)" if name.startswith("service") else ""
         print(f"  {name:34s} {value:6.3f} s  {value / base:5.2f}x{extra}")
     print("\nDocker SDK calls per engine run (median seconds, summed per run):")
     for name, calls in phases.items():
         parts = ", ".join(f"{c} {median(xs):.3f}" for c, xs in sorted(calls.items()))
         print(f"  {name:30s} {parts}")
-    s_med, e1, e2 = median(burst_service), median(burst_exec1), median(burst_exec2)
+    s_med, e1, e2 = median(burst["service"]), median(burst["exec1"]), median(burst["exec2"])
     print(
         f"\nburst of {args.burst}, {args.workers} workers (pool size {args.service_pool}), "
         f"median of {args.burst_rounds} rounds:"
@@ -378,11 +434,6 @@ def main() -> None:
     print(f"  service                       {s_med:6.1f} graded/min")
     print(f"  docker exec, one loop         {e1:6.1f} runs/min   service/exec = {s_med / e1:.2f}")
     print(f"  docker exec, two loops        {e2:6.1f} runs/min   service/exec = {s_med / e2:.2f}")
-    print(f"\npooled containers left behind: {len(left)}; pool errors: {pool.errors or 'none'}")
-    if args.keep:
-        print(f"work folder: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -652,7 +652,31 @@ def _run(
     job: dict[str, Any], token: str, deadline: float, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Run the job's command until it ends or the deadline; its exit, tails and results."""
-    limit = int(job["limits"]["output_kb"]) * 1024
+    proc, results_r = _start_command(job, token)
+    io = _Streams(proc, results_r, limit=int(job["limits"]["output_kb"]) * 1024)
+    io.pump(deadline)
+    exit_code = proc.returncode
+    _kill_everything(proc.pid)
+    out = {
+        "exit_code": exit_code,
+        "stdout_tail": io.tails["stdout"].text(),
+        "stderr_tail": io.tails["stderr"].text(),
+        "output_bytes": io.total,
+        "output_truncated": io.truncated,
+        "timed_out": io.timed_out,
+    }
+    if results_r is not None:
+        if io.overflow:
+            io.results.clear()
+            message = f"the results passed {MAX_RESULTS_BYTES} bytes"
+            events.append({"code": "results-too-large", "message": message})
+        out["_results"] = io.results
+    return out
+
+
+def _start_command(job: dict[str, Any], token: str) -> tuple[Any, int | None]:
+    """Start the job's command with its results pipe on fd 3 and the token on fd 4 (when
+    the job has them); the process and the read end of the results pipe."""
     results_r = results_w = token_r = None
     if job.get("results"):
         results_r, results_w = os.pipe()
@@ -690,86 +714,88 @@ def _run(
     for fd in (results_w, token_r):
         if fd is not None:
             os.close(fd)
-    results = bytearray()
-    overflow = False
-    tails = {"stdout": _Tail(), "stderr": _Tail()}
-    total = 0
-    truncated = False
-    timed_out = False
-    sel = selectors.DefaultSelector()
-    assert proc.stdout is not None and proc.stderr is not None
-    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
-    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
-    open_streams = 2
-    if results_r is not None:
-        sel.register(results_r, selectors.EVENT_READ, "results")
-        open_streams += 1
-    if _wake_r is not None:
-        sel.register(_wake_r, selectors.EVENT_READ, "wake")
-    interrupted_at: float | None = None
-    exited_at: float | None = None
-    while True:
-        _reap_orphans(proc.pid)
+    return proc, results_r
+
+
+class _Streams:
+    """The command's stdout and stderr (bounded tails) and results pipe, read until the
+    command and everything holding its pipes are gone; stops it at the deadline."""
+
+    def __init__(self, proc: Any, results_r: int | None, limit: int) -> None:
+        self.proc = proc
+        self.limit = limit
+        self.results = bytearray()
+        self.overflow = False
+        self.tails = {"stdout": _Tail(), "stderr": _Tail()}
+        self.total = 0
+        self.truncated = False
+        self.timed_out = False
+        self.interrupted_at: float | None = None
+        self.exited_at: float | None = None
+        self.sel = selectors.DefaultSelector()
+        assert proc.stdout is not None and proc.stderr is not None
+        self.sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
+        self.sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+        self.open_streams = 2
+        if results_r is not None:
+            self.sel.register(results_r, selectors.EVENT_READ, "results")
+            self.open_streams += 1
+        if _wake_r is not None:
+            self.sel.register(_wake_r, selectors.EVENT_READ, "wake")
+
+    def pump(self, deadline: float) -> None:
+        while self._supervise(deadline):
+            if self.open_streams == 0:
+                time.sleep(0.05)
+                continue
+            for key, _ in self.sel.select(timeout=0.2):
+                self._read(key)
+
+    def _supervise(self, deadline: float) -> bool:
+        """Interrupt, then kill, at the deadline or on a stop; False once all is done."""
+        pid = self.proc.pid
+        _reap_orphans(pid)
         now = time.monotonic()
         if _stop_requested:
-            _kill_all(proc.pid)
-        if now >= deadline and interrupted_at is None:
-            timed_out = True
-            interrupted_at = now
-            _signal_group(proc.pid, signal.SIGINT)
-        if interrupted_at is not None and now - interrupted_at > 3:
-            _kill_all(proc.pid)
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None:
-            if open_streams == 0:
-                break
+            _kill_all(pid)
+        if now >= deadline and self.interrupted_at is None:
+            self.timed_out = True
+            self.interrupted_at = now
+            _signal_group(pid, signal.SIGINT)
+        if self.interrupted_at is not None and now - self.interrupted_at > 3:
+            _kill_all(pid)
+        if self.exited_at is None and self.proc.poll() is not None:
+            self.exited_at = now
+        if self.exited_at is not None:
+            if self.open_streams == 0:
+                return False
             # A daemonised grandchild keeps the pipes open after the command exited.
-            if now - exited_at > 0.5:
-                _kill_all(proc.pid)
-        if open_streams == 0:
-            time.sleep(0.05)
-            continue
-        for key, _ in sel.select(timeout=0.2):
-            if key.data == "wake":
-                with contextlib.suppress(OSError):
-                    os.read(key.fd, 512)
-                continue
-            data = os.read(key.fd, 65536)
-            if not data:
-                sel.unregister(key.fileobj)
-                open_streams -= 1
-                continue
-            if key.data == "results":
-                if len(results) + len(data) > MAX_RESULTS_BYTES:
-                    overflow = True
-                else:
-                    results += data
-                continue
-            total += len(data)
-            if total > limit:
-                truncated = True
-                keep = max(0, len(data) - (total - limit))
-                data = data[:keep]
-            if data:
-                tails[key.data].add(data)
-    exit_code = proc.returncode
-    _kill_everything(proc.pid)
-    out = {
-        "exit_code": exit_code,
-        "stdout_tail": tails["stdout"].text(),
-        "stderr_tail": tails["stderr"].text(),
-        "output_bytes": total,
-        "output_truncated": truncated,
-        "timed_out": timed_out,
-    }
-    if results_r is not None:
-        if overflow:
-            results.clear()
-            message = f"the results passed {MAX_RESULTS_BYTES} bytes"
-            events.append({"code": "results-too-large", "message": message})
-        out["_results"] = results
-    return out
+            if now - self.exited_at > 0.5:
+                _kill_all(pid)
+        return True
+
+    def _read(self, key: selectors.SelectorKey) -> None:
+        if key.data == "wake":
+            with contextlib.suppress(OSError):
+                os.read(key.fd, 512)
+            return
+        data = os.read(key.fd, 65536)
+        if not data:
+            self.sel.unregister(key.fileobj)
+            self.open_streams -= 1
+            return
+        if key.data == "results":
+            if len(self.results) + len(data) > MAX_RESULTS_BYTES:
+                self.overflow = True
+            else:
+                self.results += data
+            return
+        self.total += len(data)
+        if self.total > self.limit:
+            self.truncated = True
+            data = data[: max(0, len(data) - (self.total - self.limit))]
+        if data:
+            self.tails[key.data].add(data)
 
 
 def _reap_orphans(child: int) -> None:

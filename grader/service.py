@@ -153,7 +153,11 @@ def _databases(challenge: Challenge) -> tuple[list[Database], dict[str, str], di
 
 
 def _service_command(
-    challenge: Challenge, submission_files: tuple[str, ...], db_env: dict[str, str]
+    challenge: Challenge,
+    submission_files: tuple[str, ...],
+    db_env: dict[str, str],
+    *,
+    lint_step: bool = True,
 ) -> Command:
     """The command of a service's container: the language's lint, build and start."""
     lang = challenge.language
@@ -162,7 +166,7 @@ def _service_command(
     build = svc.build.get(lang.name, lang.service_build)
     start = svc.start.get(lang.name, lang.service_start)
     lint: tuple[str, ...] = ()
-    if isinstance(lang, DriverLanguage):
+    if lint_step and isinstance(lang, DriverLanguage):
         sources = lang.source_files(submission_files)
         if sources:
             # The read-only copy the launcher took the work folder from: the linter's
@@ -294,8 +298,9 @@ def perf_job(
         submission_dir=submission_dir,
         tests_root=challenge.root,
         commands={
-            CANDIDATE_ROLE: _service_command(challenge, submission_files, db_env),
-            REFERENCE_ROLE: _service_command(challenge, reference_files, ref_env),
+            # (No lint step: the correctness run's report has it.)
+            CANDIDATE_ROLE: _service_command(challenge, submission_files, db_env, lint_step=False),
+            REFERENCE_ROLE: _service_command(challenge, reference_files, ref_env, lint_step=False),
             TESTS_ROLE: Command(
                 argv=tuple(tests_argv),
                 env={C.SERVICE_ENV: json.dumps(fixtures)},

@@ -233,7 +233,12 @@ def _prove(side: dict[str, Any]) -> str | None:
     """Check that the launcher at the side's address holds the side's token (it answers
     ``prove`` with the HMAC of a fresh nonce); why not, or None."""
     nonce = secrets.token_hex(16)
+    deadline = time.monotonic() + float(CONFIG.get("wall_seconds", 600))
     reply = _control("prove", side=side, nonce=nonce)
+    while not reply and time.monotonic() < deadline:
+        # Nothing listens yet (its container is still starting): not an answer.
+        time.sleep(0.1)
+        reply = _control("prove", side=side, nonce=nonce)
     proof = reply.get("proof")
     expected = C.control_proof(str(side.get("token", "")), nonce)
     if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):

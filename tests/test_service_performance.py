@@ -31,9 +31,9 @@ CASE = (
 )
 
 # Put into the reference's app.py (before it serves): at start-up, the candidate's side
-# looks for the reference's service at the first hosts of its own network's block and
-# of the blocks around it (Docker hands out the run's two networks one after the other),
-# then by name, and prints what it probed, what answered and the routes it has.
+# looks for the reference by name, then at the first hosts of its own network's block
+# and of the blocks around it (Docker hands out the run's two networks one after the
+# other), and prints what it probed, what answered and the routes it has.
 PROBE = """
 def _grader_probe():
     import ipaddress, json as _json, socket as _socket, struct, threading as _threading
@@ -50,6 +50,12 @@ def _grader_probe():
             sock.close()
 
     def run():
+        # First, and it gives the reference's container time to listen: an unknown name
+        # takes the resolver's whole timeout (about 10 s).
+        try:
+            print("GRADER-PROBE-NAME " + _socket.gethostbyname("reference"), flush=True)
+        except OSError as exc:
+            print(f"GRADER-PROBE-NAME none ({exc})", flush=True)
         routes = []
         for line in open("/proc/net/route").read().splitlines()[1:]:
             parts = line.split()
@@ -76,16 +82,11 @@ def _grader_probe():
                 t.join()
         found = {"routes": routes, "probed": probed, "reached": reached}
         print("GRADER-PROBE " + _json.dumps(found), flush=True)
-        # (Last: an unknown name takes the resolver's whole timeout, about 10 s.)
-        try:
-            print("GRADER-PROBE-NAME " + _socket.gethostbyname("reference"), flush=True)
-        except OSError as exc:
-            print(f"GRADER-PROBE-NAME none ({exc})", flush=True)
 
-    _threading.Thread(target=run, daemon=True).start()
+    run()
 
 
-_grader_probe()
+_grader_probe()  # (before the service listens: the run waits for it to be ready)
 """
 
 
@@ -161,7 +162,7 @@ def test_the_reference_against_itself_scores_near_1_and_cannot_reach_the_other_s
 
     # What the candidate's side saw: the reference's address (the tests container's,
     # as it proved it) among those it probed, and none of its ports reached; no name
-    # for it; whatever answered lies on its own network (itself, at least).
+    # for it; whatever answered lies on its own network.
     [(job, result)] = runner.runs
     log = str((result.service or {}).get("log", ""))
     line = next(x for x in log.splitlines() if x.startswith("GRADER-PROBE "))
@@ -171,7 +172,8 @@ def test_the_reference_against_itself_scores_near_1_and_cannot_reach_the_other_s
     assert not [hit for hit in found["reached"] if hit[0] == reference], found
     own = [r for r in found["routes"] if r[0] != "00000000"]
     assert all(_in_routes(ip, own) for ip, _ in found["reached"]), found
-    assert [ip for ip, port in found["reached"] if port == 8080], found  # (itself: it works)
+    # (Its own launcher's control port answers: the probe does reach what it can.)
+    assert [ip for ip, port in found["reached"] if port == 7412], found
     assert "GRADER-PROBE-NAME none" in log, log[-2000:]
 
     # Everything the run created is gone: containers and both networks.

@@ -468,7 +468,9 @@ class Challenge:
         found = [
             p
             for p in self.perf_dir.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and self.language.is_test_file(p.name)
+            if p.is_file()
+            and "__pycache__" not in p.parts
+            and self.tests_language.is_test_file(p.name)
         ]
         return sorted(p.relative_to(self.root).as_posix() for p in found)
 
@@ -574,9 +576,10 @@ def _check_performance(ch: Challenge) -> None:
     if weight > 0 and not files:
         raise ChallengeError(
             f"{toml}: scoring.performance is {weight:g} but {ch.perf_dir} holds no test "
-            f"files (expected {' or '.join(ch.language.test_patterns)})"
+            f"files (expected {' or '.join(ch.tests_language.test_patterns)})"
         )
-    if not files:
+    if not files or ch.is_service:
+        # (A service's cases load it over HTTP from the tests container, in any language.)
         return
     if not ch.language.supports_performance:
         raise ChallengeError(

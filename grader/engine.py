@@ -305,11 +305,13 @@ def grade(
     queued_s: float = 0.0,
     cache_dir: Path | None = None,
     label: str | None = None,
+    performance: bool = True,
 ) -> Report:
     """Grade one submission: run the tests in the sandbox, analyse, score, report.
 
     A candidate's crash, timeout or OOM is a graded result; only our own
-    infrastructure failures raise (``SandboxError``).
+    infrastructure failures raise (``SandboxError``). ``performance=False`` skips the
+    performance run (the report then has no performance section).
     """
     t0 = time.monotonic()
     if challenge.is_service and challenge.chosen is None:
@@ -379,7 +381,7 @@ def grade(
         report.flags = service_flags + report.flags
         report.database = service.database_section(result, expected.reference_schemas)
     perf_s = 0.0
-    if challenge.perf_files():
+    if performance and challenge.perf_files():
         t_perf = time.monotonic()
         report.performance, perf_flags = _performance(
             challenge, submission, runner, report, label, progress

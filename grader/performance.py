@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from grader import service
 from grader.junit import CaseResult
 from grader.report import (
     Flag,
@@ -347,10 +348,13 @@ def run_performance(
     files = challenge.perf_files()
     token = lang.new_token()
     progress(f"measuring performance against the reference ({len(files)} file(s) of cases)")
-    job = lang.perf_job(
+    # A service's cases run in the tests container (Python's pytest), whatever the
+    # service's language.
+    make_job = service.perf_job if challenge.is_service else lang.perf_job
+    job = make_job(
         challenge,
         submission.root,
-        tuple(f for f in submission.files if not lang.ignores(f)),
+        tuple(f for f in submission.files if not challenge.ignores(f)),
         token=token,
         # Deterministic, so a retry of the same grade removes a crashed attempt's
         # containers (as for the correctness run's label).
@@ -360,7 +364,7 @@ def run_performance(
     result = runner.run(job)
     section.run_s = round(time.monotonic() - started, 3)
     section.limits_hit = list(result.limits_hit)  # type: ignore[arg-type]
-    res = lang.read_results(result, token, files)
+    res = challenge.tests_language.read_results(result, token, files)
     flags: list[Flag] = []
     if res.problem is not None:
         code = "tamper-suspect" if res.tampered else "results-missing"

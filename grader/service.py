@@ -11,6 +11,7 @@ results. The runner knows none of this: it runs the ``Job`` built here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
@@ -28,7 +29,15 @@ from grader.report import (
     ServiceExit,
     ServiceSection,
 )
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Command, Database, Job, ServiceRun
+from runners.base import (
+    CANDIDATE_ROLE,
+    REFERENCE_ROLE,
+    TESTS_ROLE,
+    Command,
+    Database,
+    Job,
+    ServiceRun,
+)
 from runners.harness import grader_contract as C
 
 if TYPE_CHECKING:
@@ -143,6 +152,37 @@ def _databases(challenge: Challenge) -> tuple[list[Database], dict[str, str], di
     return dbs, env, view
 
 
+def _service_command(
+    challenge: Challenge,
+    submission_files: tuple[str, ...],
+    db_env: dict[str, str],
+    *,
+    lint_step: bool = True,
+) -> Command:
+    """The command of a service's container: the language's lint, build and start."""
+    lang = challenge.language
+    svc = challenge.service
+    env = {**lang.service_env, "PORT": str(svc.port), "HOST": "0.0.0.0", **db_env}
+    build = svc.build.get(lang.name, lang.service_build)
+    start = svc.start.get(lang.name, lang.service_start)
+    lint: tuple[str, ...] = ()
+    if lint_step and isinstance(lang, DriverLanguage):
+        sources = lang.source_files(submission_files)
+        if sources:
+            # The read-only copy the launcher took the work folder from: the linter's
+            # own layout (Go's under /work) must not land inside what it reads.
+            src = f"{C.ROOT_PLACEHOLDER}/{C.SUBMISSION_DIR}"
+            lint = (LINT_COMMAND, "--src", src, *sources)
+    return Command(
+        argv=("sh", "-c", start),
+        build=("sh", "-c", build) if build else (),
+        lint=lint,
+        env=env,
+        code=True,
+        image=lang.image,
+    )
+
+
 def job(
     challenge: Challenge,
     submission_dir: Path,
@@ -153,22 +193,10 @@ def job(
 ) -> Job:
     """The run of a service challenge's tests against a submission in ``challenge``'s
     chosen language (see ``Challenge.for_language``)."""
-    lang = challenge.language
     svc = challenge.service
     dbs, db_env, db_view = _databases(challenge)
     port = svc.port
     base_url = f"http://127.0.0.1:{port}"
-    env = {**lang.service_env, "PORT": str(port), "HOST": "0.0.0.0", **db_env}
-    build = svc.build.get(lang.name, lang.service_build)
-    start = svc.start.get(lang.name, lang.service_start)
-    lint: tuple[str, ...] = ()
-    if isinstance(lang, DriverLanguage):
-        sources = lang.source_files(submission_files)
-        if sources:
-            # The read-only copy the launcher took the work folder from: the linter's
-            # own layout (Go's under /work) must not land inside what it reads.
-            src = f"{C.ROOT_PLACEHOLDER}/{C.SUBMISSION_DIR}"
-            lint = (LINT_COMMAND, "--src", src, *sources)
     control_token = secrets.token_hex(16)
     reserved = sorted({CONTROL_PORT, *(d.port for d in dbs)})
     fixtures = {
@@ -186,14 +214,7 @@ def job(
     tests_argv += ["-p", "grader_service"]
     tests_argv += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.test_files()]
     commands = {
-        CANDIDATE_ROLE: Command(
-            argv=("sh", "-c", start),
-            build=("sh", "-c", build) if build else (),
-            lint=lint,
-            env=env,
-            code=True,
-            image=lang.image,
-        ),
+        CANDIDATE_ROLE: _service_command(challenge, submission_files, db_env),
         TESTS_ROLE: Command(
             argv=tuple(tests_argv),
             env={C.SERVICE_ENV: json.dumps(fixtures)},
@@ -220,6 +241,93 @@ def job(
             control_port=CONTROL_PORT,
             control_token=control_token,
             host_aliases=HOST_ALIASES,
+        ),
+    )
+
+
+def perf_job(
+    challenge: Challenge,
+    submission_dir: Path,
+    submission_files: tuple[str, ...],
+    *,
+    token: str,
+    label: str,
+) -> Job:
+    """The performance run of a service challenge's ``tests/perf/`` cases: the
+    candidate's service and the reference solution's (built and started the same way,
+    under the same limits), each with its own fresh databases and control token, and
+    the tests container (``load`` fixture) reaching them as ``candidate`` and
+    ``reference`` (see ``DockerRunner._run_service_perf``)."""
+    svc = challenge.service
+    perf = challenge.config.performance
+    dbs, db_env, _ = _databases(challenge)
+    ref_dbs, ref_env, _ = _databases(challenge)
+    reference_files = tuple(
+        p.relative_to(challenge.solution_dir).as_posix()
+        for p in sorted(challenge.solution_dir.rglob("*"))
+        if p.is_file()
+    )
+    tokens = {CANDIDATE_ROLE: secrets.token_hex(16), REFERENCE_ROLE: secrets.token_hex(16)}
+
+    def side(role: str) -> dict[str, Any]:
+        return {
+            "host": role,
+            "base_url": f"http://{role}:{svc.port}",
+            "control": f"{role}:{CONTROL_PORT}",
+            "token": tokens[role],
+        }
+
+    fixtures = {
+        **side(CANDIDATE_ROLE),
+        "port": svc.port,
+        "ready_path": svc.ready,
+        "ready_seconds": svc.ready_seconds,
+        "wall_seconds": perf.wall_seconds,
+        "databases": {},
+        "reserved_ports": sorted({CONTROL_PORT, *(d.port for d in dbs)}),
+        "reference": side(REFERENCE_ROLE),
+        "perf": {"rounds": perf.repetitions, "budget_s": perf.case_seconds},
+    }
+    # pytest-timeout is a safety net: the load keeps each case to its budget.
+    tests_argv = pytest_command(perf.case_seconds * 2 + 30, path=None)
+    tests_argv += ["-p", "grader_service"]
+    tests_argv += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.perf_files()]
+    limits = dataclasses.replace(challenge.run_limits(), wall_seconds=perf.wall_seconds)
+    return Job(
+        image="python",
+        submission_dir=submission_dir,
+        tests_root=challenge.root,
+        commands={
+            # (No lint step: the correctness run's report has it.)
+            CANDIDATE_ROLE: _service_command(challenge, submission_files, db_env, lint_step=False),
+            REFERENCE_ROLE: _service_command(challenge, reference_files, ref_env, lint_step=False),
+            TESTS_ROLE: Command(
+                argv=tuple(tests_argv),
+                env={C.SERVICE_ENV: json.dumps(fixtures)},
+                results=True,
+                code=False,
+                image="python",
+            ),
+        },
+        limits=limits,
+        label=label,
+        token=token,
+        isolation="service",
+        submission_files=submission_files,
+        reference_dir=challenge.solution_dir,
+        # The two services on the same CPUs (on different cores, each core's neighbours
+        # would bias the comparison in a way alternating rounds cannot cancel).
+        pin_together=(CANDIDATE_ROLE, REFERENCE_ROLE),
+        service=ServiceRun(
+            port=svc.port,
+            ready_path=svc.ready,
+            ready_seconds=svc.ready_seconds,
+            databases=tuple(dbs),
+            control_port=CONTROL_PORT,
+            control_token=tokens[CANDIDATE_ROLE],
+            host_aliases=HOST_ALIASES,
+            reference_databases=tuple(ref_dbs),
+            reference_control_token=tokens[REFERENCE_ROLE],
         ),
     )
 

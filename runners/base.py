@@ -111,6 +111,12 @@ class ServiceRun:
     )
     # Host names the run's loopback answers to (e.g. "postgres"), besides 127.0.0.1.
     host_aliases: tuple[str, ...] = ()
+    # A performance run (the job has a reference role): the reference's own databases
+    # (fresh, their own credentials) and its launcher's control token. Each side's
+    # containers then share a namespace of their own, joined to a network of their own
+    # (alias: the role's name) that only the tests container also joins.
+    reference_databases: tuple[Database, ...] = ()
+    reference_control_token: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import docker
 import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
+from docker.models.networks import Network
 
 from runners.base import (
     CANDIDATE_ROLE,
@@ -66,6 +67,8 @@ POOL_JOB = "pool"
 POOL_WAIT_EXTRA_S = 60.0
 
 ProgressFn = Callable[[str], None]
+# The two sides of a service's performance run, each reached by its role's name.
+SERVICE_SIDES = (CANDIDATE_ROLE, REFERENCE_ROLE)
 
 
 def _noop(_: str) -> None:
@@ -171,6 +174,18 @@ class ContainerSpec:
             if self.host_aliases:
                 kwargs["extra_hosts"] = {name: "127.0.0.1" for name in self.host_aliases}
         return kwargs
+
+
+def _join(kwargs: dict[str, Any], net: Network, alias: str | None, api_version: str) -> None:
+    """Make container ``kwargs`` join ``net`` (under ``alias``) instead of their network
+    mode, with IPv6 off in the new namespace (no link-local path to the host's bridge)."""
+    kwargs.pop("network_mode", None)
+    kwargs["network"] = net.name
+    if alias:
+        kwargs["networking_config"] = {
+            net.name: docker.types.EndpointConfig(api_version, aliases=[alias]),
+        }  # fmt: skip
+    kwargs["sysctls"] = {"net.ipv6.conf.all.disable_ipv6": "1"}
 
 
 def database_kwargs(
@@ -794,6 +809,8 @@ class DockerRunner:
         """
         svc = job.service
         assert svc is not None
+        if REFERENCE_ROLE in job.commands:
+            return self._run_service_perf(job, image, sandboxes)
         owner: list[Container] = []
 
         def net() -> str:
@@ -886,6 +903,148 @@ class DockerRunner:
                     }
                 )
         return result
+
+    # -- a service's performance run ------------------------------------------------------
+
+    def _run_service_perf(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:
+        """Two sides, each its own databases and service on a loopback of its own, joined
+        to a network of its own (internal, no host address); the tests container alone
+        joins both and reaches each service by its role's name ("candidate",
+        "reference"). The candidate's namespace has no route to the reference's."""
+        svc = job.service
+        assert svc is not None
+        networks: list[Network] = []
+        try:
+            self._remove_networks(job.label)
+            nets = {role: self._network(job, role, networks) for role in SERVICE_SIDES}
+            self.progress("starting the databases")
+            sides = {
+                CANDIDATE_ROLE: (svc.databases, svc.control_token),
+                REFERENCE_ROLE: (svc.reference_databases, svc.reference_control_token),
+            }
+            owners: dict[str, Container | None] = {}
+            started_dbs: list[tuple[Database, Container]] = []
+            for role, (dbs, _) in sides.items():
+                owner: Container | None = None
+                for db in dbs:
+                    kwargs = database_kwargs(
+                        db, self.image(db.image), job.label,
+                        f"container:{owner.id}" if owner else "none", self.name_prefix,
+                        () if owner else svc.host_aliases,
+                    )  # fmt: skip
+                    if owner is None:
+                        _join(kwargs, nets[role], role, self.client.api.api_version)
+                    kwargs["name"] = kwargs["name"].replace("-db-", f"-{role}-db-", 1)
+                    container = self.client.containers.create(**kwargs)
+                    sandboxes.append(_Sandbox(f"{DATABASE_ROLE_PREFIX}{db.name}", container, 0))
+                    if db.files:
+                        container.put_archive("/", database_archive(db))
+                    container.start()
+                    owner = owner or container
+                    started_dbs.append((db, container))
+                owners[role] = owner
+            for db, container in started_dbs:
+                self._wait_ready(db, container)
+            self.progress("starting the services")
+            services: dict[str, _Sandbox] = {}
+            cpuset = self._cpuset(job) if job.pin_together else None
+            for role, (_, token) in sides.items():
+                cmd = job.commands[role]
+                owner = owners[role]
+                spec = self._spec(
+                    job, self.image(cmd.image) if cmd.image else image, role, C.CANDIDATE_UID,
+                    network_mode=f"container:{owner.id}" if owner else "none",
+                    token=token or None, tmp_exec=True,
+                    host_aliases=() if owner else svc.host_aliases,
+                    cpuset=cpuset if role in job.pin_together else None,
+                )  # fmt: skip
+                sb = self._create_joined(spec, nets[role] if owner is None else None, role,
+                                         sandboxes)  # fmt: skip
+                sb.container.put_archive("/", build_archive(job, role, sb.uid, C.RPC_PORT))
+                sb.container.start()
+                services[role] = sb
+            tl = svc.tests_limits
+            tests_spec = ContainerSpec(
+                image=image, role=TESTS_ROLE, uid=C.TESTER_UID, label=job.label,
+                memory_mb=tl.memory_mb, cpus=tl.cpus, pids=tl.pids, disk_mb=tl.disk_mb,
+                name_prefix=self.name_prefix, token=job.token or None,
+                extra_labels={OWNER_LABEL: self.owner} if self.owner else {},
+            )  # fmt: skip
+            tests = self._create_joined(tests_spec, nets[CANDIDATE_ROLE], None, sandboxes)
+            nets[REFERENCE_ROLE].connect(tests.container)
+            tests.container.put_archive("/", build_archive(job, TESTS_ROLE, tests.uid, C.RPC_PORT))
+            started = time.monotonic()
+            tests.container.start()
+            self.progress("measuring")
+            killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
+            duration = time.monotonic() - started
+            for sb in services.values():
+                with contextlib.suppress(docker.errors.APIError):
+                    sb.container.stop(timeout=10)
+            self.progress("collecting results")
+            out, problems = self._fetch_results(tests.container)
+            cand = services[CANDIDATE_ROLE].container
+            cand_out, cand_problems = self._fetch_results(cand)
+            problems += [f"candidate container: {p}" for p in cand_problems]
+            oom = self._oom_killed(tests.container) or self._oom_killed(cand)
+            return run_result(
+                job, self.name, out, cand_out, duration_s=duration, killed_by_host=killed,
+                oom_seen=oom, problems=problems,
+            )  # fmt: skip
+        finally:
+            # The networks go once nothing is attached to them any more.
+            while sandboxes:
+                self._remove(sandboxes.pop().container)
+            for net in networks:
+                self._remove_network(net)
+
+    def _network(self, job: Job, role: str, networks: list[Network]) -> Network:
+        """A run side's private network: internal (no route out) and with no address of
+        the host on it (so nothing the host listens on is reachable from it)."""
+        labels = {LABEL: job.label, ROLE_LABEL: role}
+        if self.owner:
+            labels[OWNER_LABEL] = self.owner
+        net = self.client.networks.create(
+            f"{self.name_prefix}-{job.label[:40]}-{role}-{secrets.token_hex(4)}",
+            driver="bridge", internal=True, labels=labels, check_duplicate=True,
+            options={"com.docker.network.bridge.inhibit_ipv4": "true"},
+        )  # fmt: skip
+        networks.append(net)
+        return net
+
+    def _create_joined(
+        self,
+        spec: ContainerSpec,
+        net: Network | None,
+        alias: str | None,
+        sandboxes: list[_Sandbox],
+    ) -> _Sandbox:
+        """A container created on ``net`` (under ``alias``), or in the namespace its spec
+        names when ``net`` is None."""
+        kwargs = spec.create_kwargs()
+        if net is not None:
+            _join(kwargs, net, alias, self.client.api.api_version)
+        container = self.client.containers.create(**kwargs)
+        sb = _Sandbox(role=spec.role, container=container, uid=spec.uid)
+        sandboxes.append(sb)
+        return sb
+
+    def _remove_networks(self, label: str) -> None:
+        """Networks a previous attempt at the same job left behind."""
+        if label == "adhoc":
+            return
+        for net in self.client.networks.list(filters={"label": f"{LABEL}={label}"}):
+            self._remove_network(net)
+
+    def _remove_network(self, net: Network) -> None:
+        try:
+            net.remove()
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, _HTTP_ERRORS):
+            time.sleep(0.5)
+            with contextlib.suppress(docker.errors.DockerException, _HTTP_ERRORS):
+                net.remove()
 
     def _log_tail(self, container: Container, limit: int = 2000) -> str:
         try:

@@ -50,10 +50,13 @@ def job_document(
     service: dict[str, Any] | None = None
     if job.service is not None:
         port = job.service.port
-        if role == CANDIDATE_ROLE:
+        if role in (CANDIDATE_ROLE, REFERENCE_ROLE):
             # The host stops the service once the tests are done; this is a backstop.
             wall += SERVICE_WALL_EXTRA_S
             service = {"port": port, "control_port": job.service.control_port}
+            if REFERENCE_ROLE in job.commands:
+                # Its own namespace: the tests reach the control port over the network.
+                service["control_host"] = C.CONTROL_ANY_HOST
     return {
         "role": role,
         "argv": list(cmd.argv),

@@ -25,6 +25,10 @@ def test_there_are_at_least_three_challenges() -> None:
     assert len(SLUGS) >= 3
 
 
+# A service challenge with performance cases grades each language's reference twice
+# over (correctness, then a performance run with two services and their databases):
+# orders-api takes about five minutes on a busy two-core machine.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("slug", SLUGS)
 def test_challenge_validates(slug: str, docker_runner: DockerRunner, tmp_path: Path) -> None:
     ch = load_challenge(REPO / "challenges" / slug)

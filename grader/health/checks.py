@@ -164,6 +164,9 @@ def grade_folder(
                     expected=shared.expected,
                     reference=shared.reference,
                     cache_dir=ctx.cache_dir,
+                    # The checks read the tests' outcomes and times; a performance run
+                    # per mutant (a minute for a service's) would tell them nothing.
+                    performance=False,
                 )
             except SandboxError:
                 if attempt == 2:

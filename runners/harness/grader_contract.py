@@ -24,6 +24,7 @@ the placeholders below; the launcher substitutes the real paths and numbers.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 ROOT = "/grader"
 WORK = "/work"
@@ -109,7 +110,20 @@ def reference_secret(token: str) -> str:
 # out: {"token", "op": "status" | "restart" | "logs"}); its token is the one the host
 # gave that launcher (TOKEN_ENV), never passed to the service.
 SERVICE_ENV = "GRADER_SERVICE"
-CONTROL_OPS = ("status", "restart", "logs")
+CONTROL_OPS = ("status", "restart", "logs", "prove")
+# A service performance run: the control port answers on every address of the service's
+# own network (the tests container is on another host of it), and ``prove`` (no token
+# sent: {"op": "prove", "nonce"}) answers ``control_proof(token, nonce)``, so the tests
+# know which launcher (the reference's, not the candidate's) holds an address.
+CONTROL_ANY_HOST = "0.0.0.0"
+MAX_NONCE = 64
+
+
+def control_proof(token: str, nonce: str) -> str:
+    """A launcher's answer to ``prove``: shows it holds ``token`` without revealing it."""
+    return hmac.new(token.encode(), b"grader-control\0" + nonce.encode(), "sha256").hexdigest()
+
+
 # Bytes of a service's log kept: its first and its last bytes.
 SERVICE_LOG_HEAD = 16 * 1024
 SERVICE_LOG_TAIL = 48 * 1024

@@ -206,11 +206,20 @@ def compare_load(
     candidate_memory: MemoryProbe | None = None,
     reference_memory: MemoryProbe | None = None,
     budget_s: float = 60.0,
+    warmup: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
-    """Rounds of the same load on both services, alternating which goes first; the
-    ``grader_perf`` record (``kind = "load"``)."""
+    """Rounds of the same load on both services, alternating which goes first (after an
+    unrecorded warm-up of each); the ``grader_perf`` record (``kind = "load"``)."""
     rounds = max(1, min(rounds, MAX_ROUNDS))
+    if warmup:
+        # Not recorded: connection pools, caches and query plans warm up on both sides
+        # before any round counts.
+        for url in (candidate_url, reference_url):
+            run_load(
+                url, method, path, requests=min(requests, 4 * concurrency),
+                concurrency=concurrency, budget_s=max(budget_s / 10, 1.0), **options,
+            )  # fmt: skip
     record: dict[str, Any] = {
         "v": FORMAT,
         "kind": "load",
@@ -271,6 +280,7 @@ class LoadFixture:
             raise RuntimeError("load: one measurement per test (split it into tests)")
         self.used = True
         record: dict[str, Any] = {"v": FORMAT, "kind": "load", "target": f"{method} {path}"}
+        started = time.monotonic()
         try:
             record = compare_load(
                 *self.urls, method, path, requests=requests, concurrency=concurrency,
@@ -282,6 +292,7 @@ class LoadFixture:
             record["error"] = f"{type(exc).__name__}: {exc}"[:500]
             raise
         finally:
+            record["elapsed_s"] = round(time.monotonic() - started, 3)
             text = json.dumps(record, separators=(",", ":"), allow_nan=False)
             self.item.user_properties.append((PERF_PROPERTY, text))
         worst = max((r["c"]["error_rate"] for r in record["rounds"]), default=0.0)

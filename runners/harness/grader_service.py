@@ -10,7 +10,15 @@ and is reached over the run's private loopback. Fixtures:
 - ``db``: a connection (autocommit) to the run's PostgreSQL (psycopg) or, when the
   challenge has no PostgreSQL, its MySQL/MariaDB (PyMySQL); ``postgres`` and ``mysql``
   name each; ``db_url``;
-- ``redis``: a ``redis.Redis`` client (strings decoded).
+- ``redis``: a ``redis.Redis`` client (strings decoded);
+- ``load`` (performance cases only): the candidate's service against the reference's,
+  under the same load (``grader_load.LoadFixture``).
+
+In a performance run the two services run in containers of their own, each on its own
+network with its own databases; this container alone joins both. Before the cases it
+resolves each service's name once, checks that the reference's launcher proves its
+token (``prove``: an HMAC of a fresh nonce, so a container that is not the reference's
+cannot pass for it) and waits until the reference is ready too.
 
 Before the first test the plugin waits for the service: its build, then its readiness
 (the ``ready`` path answering 2xx, or the port accepting) within ``ready_seconds`` of
@@ -22,8 +30,10 @@ every test an error with the cause. After the tests it writes what it saw
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -32,6 +42,7 @@ from typing import Any
 import grader_contract as C
 import httpx
 import pytest
+from grader_load import LoadFixture, MemoryProbe
 
 CONFIG: dict[str, Any] = json.loads(os.environ.pop(C.SERVICE_ENV, "") or "{}")
 OUT = os.path.join(C.ROOT, C.OUT_DIR)
@@ -39,6 +50,8 @@ MAX_TABLES = 200
 MAX_COLUMNS = 200
 MAX_INDEXES = 100
 MAX_TEXT = 300
+# A performance run: the reference's side (its pinned address, control and token).
+REFERENCE: dict[str, Any] = {}
 STATE: dict[str, Any] = {
     "ready": False,
     "ready_s": None,
@@ -53,10 +66,15 @@ class ServiceNotReady(Exception):
     """The service did not become ready (the message says why)."""
 
 
-def _control(op: str, timeout: float = 5.0) -> dict[str, Any]:
-    """One request to the candidate container's launcher; {} when it does not answer."""
-    host, _, port = str(CONFIG.get("control", "127.0.0.1:7412")).rpartition(":")
-    line = json.dumps({"token": CONFIG.get("token", ""), "op": op}).encode() + b"\n"
+def _control(
+    op: str, timeout: float = 5.0, side: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """One request to a service container's launcher (the candidate's unless ``side``
+    names another); {} when it does not answer."""
+    side = CONFIG if side is None else side
+    host, _, port = str(side.get("control", "127.0.0.1:7412")).rpartition(":")
+    request = {"op": op, **fields} if op == "prove" else {"token": side.get("token", ""), "op": op}
+    line = json.dumps(request).encode() + b"\n"
     try:
         with socket.create_connection((host, int(port)), timeout=timeout) as sock:
             sock.sendall(line)
@@ -91,18 +109,19 @@ def _listening_ports() -> list[int]:
     return sorted(ports)
 
 
-def _probe() -> bool:
+def _probe(side: dict[str, Any]) -> bool:
     """One readiness check: the ready path answers 2xx, or the port accepts."""
     port = int(CONFIG.get("port", 8080))
     path = CONFIG.get("ready_path")
     if not path:
+        host = str(side.get("host", "127.0.0.1"))
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            with socket.create_connection((host, port), timeout=1.0):
                 return True
         except OSError:
             return False
     try:
-        response = httpx.get(f"{CONFIG['base_url']}{path}", timeout=2.0)
+        response = httpx.get(f"{side['base_url']}{path}", timeout=2.0)
     except httpx.HTTPError:
         return False
     return 200 <= response.status_code < 300
@@ -117,26 +136,28 @@ def _exit_text(status: dict[str, Any]) -> str:
     return f"it exited with {how} {last.get('at_s')} s into the run"
 
 
-def wait_ready(limit: float | None = None) -> float:
-    """Wait until the service answers; the seconds it took from its (re)start.
+def wait_ready(limit: float | None = None, side: dict[str, Any] | None = None) -> float:
+    """Wait until the service (the candidate's unless ``side`` names another) answers;
+    the seconds it took from its (re)start.
 
     Raises ServiceNotReady (with a cause in ``.args[0]`` and a message) otherwise.
     """
+    side = CONFIG if side is None else side
     ready_seconds = float(CONFIG.get("ready_seconds", 30))
     limit = ready_seconds if limit is None else limit
     port = int(CONFIG.get("port", 8080))
     build_deadline = time.monotonic() + float(CONFIG.get("wall_seconds", 600))
     status: dict[str, Any] = {}
     while True:
-        status = _control("status")
+        status = _control("status", side=side)
         state = status.get("state")
         if state == "build-failed":
             raise ServiceNotReady("build-failed", "the service does not build (see its build log)")
         if state == "exited":
             raise ServiceNotReady("service-crashed", f"the service stopped: {_exit_text(status)}")
         if state == "running":
-            if _probe():
-                again = _control("status")
+            if _probe(side):
+                again = _control("status", side=side)
                 return float(again.get("running_s") or status.get("running_s") or 0.0)
             running = float(status.get("running_s") or 0.0)
             if running > limit:
@@ -193,7 +214,62 @@ class Service:
         return _control("status")
 
 
+def _pinned(side: dict[str, Any]) -> dict[str, Any]:
+    """A performance run's side with its host name resolved once: the address proved is
+    the address measured."""
+    host = str(side.get("host", "127.0.0.1"))
+    address = socket.gethostbyname(host)
+    port = int(CONFIG.get("port", 8080))
+    control_port = str(side.get("control", "")).rpartition(":")[2] or "7412"
+    return {
+        **side,
+        "host": address,
+        "base_url": f"http://{address}:{port}",
+        "control": f"{address}:{control_port}",
+    }
+
+
+def _prove(side: dict[str, Any]) -> str | None:
+    """Check that the launcher at the side's address holds the side's token (it answers
+    ``prove`` with the HMAC of a fresh nonce); why not, or None."""
+    nonce = secrets.token_hex(16)
+    deadline = time.monotonic() + float(CONFIG.get("wall_seconds", 600))
+    reply = _control("prove", side=side, nonce=nonce)
+    while not reply and time.monotonic() < deadline:
+        # Nothing listens yet (its container is still starting): not an answer.
+        time.sleep(0.1)
+        reply = _control("prove", side=side, nonce=nonce)
+    proof = reply.get("proof")
+    expected = C.control_proof(str(side.get("token", "")), nonce)
+    if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
+        return f"the container at {side.get('host')} did not prove it is the {side['role']}'s"
+    return None
+
+
+def _start_reference() -> None:
+    """A performance run: pin both sides' addresses, prove the reference's, wait for it."""
+    global CONFIG
+    try:
+        CONFIG = {**_pinned({**CONFIG, "role": "candidate"})}
+        ref = _pinned({**CONFIG["reference"], "role": "reference"})
+    except OSError as exc:
+        STATE["reference_error"] = f"the services' addresses could not be resolved ({exc})"
+        return
+    REFERENCE.update(ref)
+    STATE["reference_address"] = ref["host"]
+    why = _prove(ref)
+    if why is not None:
+        STATE["reference_error"] = why
+        return
+    try:
+        wait_ready(side=ref)
+    except ServiceNotReady as exc:
+        STATE["reference_error"] = f"{exc.args[0]}: {exc.args[1]}"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if CONFIG.get("reference"):
+        _start_reference()
     try:
         took = wait_ready()
     except ServiceNotReady as exc:
@@ -222,6 +298,40 @@ def http(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def service() -> Service:
     return Service()
+
+
+def _memory_probe(side: dict[str, Any]) -> MemoryProbe:
+    """The peak memory (MiB) of a side's container so far, as its launcher reads it."""
+
+    def probe() -> float | None:
+        peak = _control("status", side=side).get("peak_memory_bytes")
+        return round(peak / 2**20, 2) if isinstance(peak, int) and peak > 0 else None
+
+    return probe
+
+
+@pytest.fixture
+def load(request: pytest.FixtureRequest) -> LoadFixture:
+    """Performance cases (``tests/perf/``): ``load(method, path, requests=, concurrency=)``
+    measures the candidate's service against the reference's; ``load.urls`` are both
+    sides' base URLs (to give each the same data first)."""
+    if not CONFIG.get("reference"):
+        pytest.fail("load: only in a performance case (tests/perf/)", pytrace=False)
+    why = STATE.get("reference_error")
+    if why:
+        record = {"v": 1, "kind": "load", "rounds": [], "reference_error": str(why)[:300]}
+        request.node.user_properties.append((C.PERF_PROPERTY, json.dumps(record)))
+        pytest.fail(f"the reference service could not be measured: {why}", pytrace=False)
+    perf = CONFIG.get("perf") or {}
+    return LoadFixture(
+        request.node,
+        str(CONFIG["base_url"]),
+        str(REFERENCE["base_url"]),
+        candidate_memory=_memory_probe(CONFIG),
+        reference_memory=_memory_probe(REFERENCE),
+        rounds=int(perf.get("rounds", 3)),
+        budget_s=float(perf.get("budget_s", 60.0)),
+    )
 
 
 def _database(name: str) -> dict[str, Any]:

@@ -11,7 +11,11 @@ put into this process's environment (never passed to the service):
   seconds since the service started, its starts and exits;
 - ``restart``: kill every process of the container but this one, start the command
   again (the databases, in their own containers, keep their data);
-- ``logs``: the log as kept so far.
+- ``logs``: the log as kept so far;
+- ``prove`` (no token): ``control_proof(token, nonce)``, so a performance run's tests
+  know the address they measure is the reference's (or the candidate's) container.
+
+``status`` also gives the container's peak memory so far (its cgroup's).
 
 A service that exits is not started again on its own: a crash is the candidate's
 result. The loop ends when the host stops the container (SIGTERM) or at the deadline;
@@ -241,14 +245,27 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _listen(port: int) -> socket.socket:
+def _listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # No SO_REUSEPORT: nothing else (the service runs as the same user) can bind it too.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock.bind((host, port))
     sock.listen(16)
     sock.setblocking(False)
     return sock
+
+
+def peak_memory_bytes() -> int | None:
+    """The container's peak memory so far (cgroup v1 or v2), None when unreadable."""
+    for path in ("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                text = fh.read(64).strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            return int(text)
+    return None
 
 
 def _answer(svc: Service, token: str, line: bytes) -> dict[str, Any]:
@@ -256,11 +273,17 @@ def _answer(svc: Service, token: str, line: bytes) -> dict[str, Any]:
         request = json.loads(line)
     except ValueError:
         return {"ok": False, "error": "not JSON"}
-    if not isinstance(request, dict) or not token or request.get("token") != token:
+    if not isinstance(request, dict):
+        return {"ok": False, "error": "refused"}
+    nonce = request.get("nonce")
+    if request.get("op") == "prove" and isinstance(nonce, str) and 0 < len(nonce) <= C.MAX_NONCE:
+        # No token asked: the client must not hand it to a launcher it has not checked.
+        return {"ok": bool(token), "proof": C.control_proof(token, nonce) if token else ""}
+    if not token or request.get("token") != token:
         return {"ok": False, "error": "refused"}
     op = request.get("op")
     if op == "status":
-        return {"ok": True, **svc.status()}
+        return {"ok": True, **svc.status(), "peak_memory_bytes": peak_memory_bytes()}
     if op == "restart":
         svc.restart()
         return {"ok": True, **svc.status()}
@@ -289,7 +312,7 @@ def serve(
     limit = int(job["limits"]["output_kb"]) * 1024
     svc = Service(start_argv=argv, build_argv=build, hooks=hooks, output_limit=limit)
     sel = selectors.DefaultSelector()
-    listener = _listen(int(spec["control_port"]))
+    listener = _listen(str(spec.get("control_host") or "127.0.0.1"), int(spec["control_port"]))
     sel.register(listener, selectors.EVENT_READ, "listen")
     conns: dict[int, _Conn] = {}
     svc.begin()

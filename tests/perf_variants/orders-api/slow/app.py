@@ -14,6 +14,7 @@ import os
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import store
 import uvicorn
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,8 +22,6 @@ from fastapi.responses import JSONResponse
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field, StrictInt
-
-import store
 
 POOL = ConnectionPool(
     os.environ["DATABASE_URL"],

@@ -208,7 +208,13 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
     default="docker",
     show_default=True,
 )
-def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="A service challenge's languages to prove (repeatable; default: every one).",
+)
+def validate(challenges: tuple[Path, ...], runner_name: str, languages: tuple[str, ...]) -> None:
     """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
     from grader.challenge import load_challenge
     from grader.settings import Settings
@@ -228,7 +234,11 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
             ch = load_challenge(path)
             with progress.running(f"validating {ch.slug}"):
                 problems, summary = validate_challenge(
-                    ch, runner, cache_dir=settings.cache_dir, progress=progress
+                    ch,
+                    runner,
+                    cache_dir=settings.cache_dir,
+                    progress=progress,
+                    languages=list(languages) or None,
                 )
             if problems:
                 failed += 1

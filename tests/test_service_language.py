@@ -65,3 +65,13 @@ def test_the_job_gives_the_service_its_database_and_the_tests_their_fixtures(
     # Fresh credentials for every run.
     again = job(ch, tmp_path, ("app.py",), token="t" * 32, label="run-y")
     assert again.commands[CANDIDATE_ROLE].env["DATABASE_URL"] != url
+
+
+@pytest.mark.parametrize("kind", ["solution", "starter"])
+def test_each_orders_api_folder_is_recognised_as_its_language(kind: str) -> None:
+    ch = load_challenge(ORDERS)
+    assert len(ch.languages) == 6
+    for name in ch.languages:
+        folder = ORDERS / kind / name
+        files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+        assert detect_language(ch, files) == name, files

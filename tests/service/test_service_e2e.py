@@ -269,8 +269,10 @@ def test_a_service_submission_is_graded_end_to_end_in_the_language_named_or_reco
     assert any("Express" in lib for lib in langs["javascript"]["service"]["libraries"])
     assert any("JDBC" in lib for lib in langs["java"]["service"]["libraries"])
     assert any("PDO" in lib for lib in langs["php"]["service"]["libraries"])
+    assert langs["ruby"]["service"]["env"]["RACK_ENV"] == "production"
     detail = candidate.get("/v1/challenges/orders-api").json()
     assert detail["languages"] == ["python", "go", "javascript", "ruby", "php", "java"]
+    assert "CLASSPATH" in detail["service"]["languages"]["java"]["env"]
     go = candidate.get("/v1/challenges/orders-api/starter", params={"language": "go"})
     assert go.status_code == 200
     with tarfile.open(fileobj=io.BytesIO(go.content)) as tar:

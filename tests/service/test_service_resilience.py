@@ -129,7 +129,7 @@ def test_an_infrastructure_failure_is_retried_with_backoff_then_reported(
     import api.grading as grading
 
     api = live_api(redis_url=own_redis.url, task_max_attempts=3)
-    monkeypatch.setattr(grading, "make_runner", lambda name: _BrokenRunner())
+    monkeypatch.setattr(grading, "make_runner", lambda name, **_: _BrokenRunner())
     solution = Path(__file__).parents[2] / "challenges/rate-limiter/solution/ratelimit.py"
     sub_id = upload(api.client("candidate"), solution).json()["id"]
     for attempt in (1, 2):

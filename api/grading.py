@@ -20,7 +20,7 @@ from api.db import utcnow
 from api.models import Submission, Token
 from api.queue import enqueue_grade, enqueue_webhook
 from api.services import Services
-from api.storage import ArchiveStore
+from api.storage import challenge_folder, fetch_upload
 from api.webhooks import create_delivery, payload
 from grader.challenge import Challenge, load_challenge
 from grader.engine import grade
@@ -59,6 +59,8 @@ class Claim:
     # The worker holding the claim (its sandboxes carry its name: see api.sweep).
     worker: str = ""
     language: str | None = None
+    # The challenge bundle to grade against (None: rows from before bundles existed).
+    challenge_hash: str | None = None
 
 
 def retry_delay(attempt: int) -> float:
@@ -127,7 +129,7 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
     return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
                  slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
                  created_at=row.created_at, started_at=now, worker=worker[:200],
-                 language=row.language)
+                 language=row.language, challenge_hash=row.challenge_hash)
 
 
 def _give_up(svc: Services, row: Submission) -> str:
@@ -149,22 +151,28 @@ def _give_up(svc: Services, row: Submission) -> str:
     return "gave-up"
 
 
-def _load_challenge(svc: Services, slug: str) -> Challenge:
+def _load_challenge(svc: Services, slug: str, bundle_hash: str | None) -> Challenge:
+    """The challenge as the submission is to be graded: this machine's folder, or the
+    bundle the API published (a worker on another machine has no challenges folder)."""
     if not SLUG.match(slug):
         raise _Permanent("challenge-unavailable", f"no challenge {slug!r}")
     try:
-        return load_challenge(svc.settings.challenges_dir / slug)
+        folder = challenge_folder(svc, slug, bundle_hash)
+        if folder is None:
+            raise _Permanent("challenge-unavailable",
+                             f"no challenge {slug!r} here nor in the database")
+        return load_challenge(folder)
     except ChallengeError as exc:
         raise _Permanent("challenge-unavailable", str(exc)) from None
 
 
 def _run(svc: Services, claim: Claim) -> Report:
     settings = svc.settings
-    challenge = _load_challenge(svc, claim.slug)
-    archive = ArchiveStore(settings.data_dir).path(claim.sha256)
-    if not archive.is_file():
-        raise SandboxError(f"the stored upload {archive} is missing (is the data folder shared "
-                           "between the API and the workers?)")
+    challenge = _load_challenge(svc, claim.slug, claim.challenge_hash)
+    archive = fetch_upload(svc, claim.sha256)
+    if archive is None:
+        raise SandboxError(f"the upload {claim.sha256[:12]} is neither in this worker's data "
+                           "folder nor in the database")
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
             sub = open_submission(archive, tmp, settings.upload_limits(),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -102,11 +103,27 @@ class Submission(Base):
     callback_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     # The language it is graded in (a service challenge offers several).
     language: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The challenge bundle (grader.bundle) it is to be graded against, by content hash: a
+    # worker without the challenges folder fetches it from the blobs table.
+    challenge_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Blob(Base):
+    """Bytes by content hash, for workers on other machines: uploads and challenge
+    bundles. Written once (an existing row wins), verified by the reader."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookDelivery(Base):

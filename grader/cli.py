@@ -23,6 +23,7 @@ from grader.errors import USER_ERRORS, GraderError, RunnerError
 
 if TYPE_CHECKING:
     from grader.challenge import Challenge
+    from grader.health.model import ChallengeHealth
     from grader.report import Report
     from grader.settings import Settings
     from runners.base import Runner
@@ -214,11 +215,55 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
     multiple=True,
     help="A service challenge's languages to prove (repeatable; default: every one).",
 )
-def validate(challenges: tuple[Path, ...], runner_name: str, languages: tuple[str, ...]) -> None:
-    """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also check the tests' health: mutants of the reference they must kill, "
+    "flaky tests, time margins, known-bad submissions (bad/<name>/).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    envvar="GRADER_HEALTH_JOBS",
+    help="--strict: gradings run at once (each within the challenge's limits).",
+)
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="--strict: grade every mutant even when health.json or the cache is current.",
+)
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="--strict: do not write challenges/<slug>/health.json after grading the mutants.",
+)
+def validate(
+    challenges: tuple[Path, ...],
+    runner_name: str,
+    languages: tuple[str, ...],
+    strict: bool,
+    fmt: str,
+    output: Path | None,
+    jobs: int,
+    recompute: bool,
+    no_record: bool,
+) -> None:
+    """Prove each challenge: reference scores 100, starter less, weighted tests exist;
+    with --strict, that its tests are strong, stable and fair (exit 1 otherwise)."""
     from grader.challenge import load_challenge
+    from grader.health.model import ValidationReport
+    from grader.health.render import render
     from grader.settings import Settings
-    from grader.validate import validate_challenge
 
     settings = Settings()
     paths = list(challenges) or sorted(
@@ -227,29 +272,98 @@ def validate(challenges: tuple[Path, ...], runner_name: str, languages: tuple[st
     if not paths:
         _fail(f"{settings.challenges_dir}: no challenges found", EXIT_INPUT)
     progress = _Progress()
-    failed = 0
+    report = ValidationReport(strict=strict)
+    # Text goes out as each challenge is done, unless it goes to a file.
+    stream = fmt == "text" and output is None
     try:
         runner = _runner(runner_name, progress)
         for path in paths:
             ch = load_challenge(path)
             with progress.running(f"validating {ch.slug}"):
-                problems, summary = validate_challenge(
+                result = _validate_one(
                     ch,
                     runner,
-                    cache_dir=settings.cache_dir,
-                    progress=progress,
+                    settings,
+                    progress,
                     languages=list(languages) or None,
+                    strict=strict,
+                    jobs=jobs,
+                    recompute=recompute,
+                    write_record=not no_record,
                 )
-            if problems:
-                failed += 1
-                click.echo(f"FAIL {ch.slug}:")
-                for problem in problems:
-                    click.echo(f"  {problem}".replace("\n", "\n  "))
-            else:
-                click.echo(f"ok   {ch.slug}: {summary}".replace("\n", "\n       "))
+            report.challenges.append(result)
+            if stream:
+                click.echo(render(ValidationReport(strict=strict, challenges=[result]), fmt))
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
+    if not stream:
+        text = render(report, fmt)
+        if output is None:
+            click.echo(text)
+        else:
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                _fail(f"{output}: cannot write the report: {exc.strerror}", EXIT_INPUT)
+    failed = any(c.verdict == "fail" for c in report.challenges)
     sys.exit(EXIT_BELOW if failed else EXIT_OK)
+
+
+def _validate_one(
+    ch: Challenge,
+    runner: Runner,
+    settings: Settings,
+    progress: _Progress,
+    *,
+    languages: list[str] | None = None,
+    strict: bool,
+    jobs: int,
+    recompute: bool,
+    write_record: bool,
+) -> ChallengeHealth:
+    import time
+
+    from grader.errors import ChallengeError
+    from grader.health import Context, check
+    from grader.health.model import ChallengeHealth, worst
+    from grader.validate import validate_challenge
+
+    t0 = time.monotonic()
+    problems, summary = validate_challenge(
+        ch, runner, cache_dir=settings.cache_dir, progress=progress, languages=languages
+    )
+    result = ChallengeHealth(
+        slug=ch.slug,
+        version=ch.config.version,
+        language=ch.config.language or "/".join(ch.languages),
+        verdict="fail" if problems else "pass",
+        problems=problems,
+        summary=summary,
+    )
+    if strict:
+        ctx = Context(
+            challenge=ch,
+            runner=runner,
+            jobs=jobs,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            recompute=recompute,
+            write_record=write_record,
+        )
+        # A reference that fails its own tests still runs several times: a flaky test
+        # shows as such; mutants and known-bad submissions are then skipped.
+        try:
+            result.checks = check(ctx, reference_passes=not problems)
+        except ChallengeError:
+            if not problems:
+                raise
+            # The reference does not even run (validate's problems say why).
+        if result.checks is not None:
+            verdicts = list(result.checks.verdicts().values())
+            result.verdict = worst([*verdicts, result.verdict])
+    result.duration_s = round(time.monotonic() - t0, 1)
+    return result
 
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -336,12 +450,17 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
 @cli.command()
 @click.argument("challenge", type=click.Path(path_type=Path))
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="List only pairs scoring at least this.")
-def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
-               min_score: float) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="List only pairs scoring at least this.",
+)
+def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str, min_score: float) -> None:
     """Score every pair of SUBMISSIONS (folders, files, .zip, .tar.gz) for likeness; the
     starter and the reference solution of CHALLENGE are left out. Ids are the paths."""
     import json
@@ -353,8 +472,9 @@ def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
     try:
         ch = load_challenge(challenge)
         base = sim.base_of(ch.root)
-        prints = {str(p): sim.fingerprint_upload(p, Settings().upload_limits())
-                  for p in submissions}
+        prints = {
+            str(p): sim.fingerprint_upload(p, Settings().upload_limits()) for p in submissions
+        }
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
     pairs = sim.all_pairs(prints, base=base, min_score=min_score)

@@ -190,6 +190,8 @@ def _validate_one(
                 challenge, ref, runner, expected, cache_dir=cache_dir, progress=progress
             )
             problems.append("\n".join([head, *why]))
+        if ref is not None:
+            problems += _performance_problems(ref)
         progress(f"grading the starter of {challenge.slug}")
         starter = grade(
             challenge,
@@ -207,9 +209,30 @@ def _validate_one(
         reference = f"{ref.scores.correctness:g} correctness / {ref.scores.total:g} total"
     else:
         reference = "fails tests" if collected else "100 correctness (in its collection run)"
+    perf = ""
+    if ref is not None and ref.performance is not None:
+        perf = (
+            f"; {len(ref.performance.cases)} performance case(s), the reference against "
+            f"itself scores {ref.scores.performance:g}"
+        )
     summary = (
         f"{len(expected.ids)} tests ({public} public, {len(expected.ids) - public} hidden"
         f"{f', {skipped} skipped by the author' if skipped else ''}); "
-        f"reference {reference}; starter {starter.scores.correctness:g}"
+        f"reference {reference}; starter {starter.scores.correctness:g}{perf}"
     )
     return problems, summary
+
+
+def _performance_problems(ref: Report) -> list[str]:
+    """Performance cases that measured nothing when the reference ran against itself
+    (the test is broken, the sizes do not fit the budget...)."""
+    perf = ref.performance
+    if perf is None:
+        return []
+    if not perf.cases:
+        return [f"performance: no case was measured ({perf.reason or 'no case reported'})"]
+    return [
+        f"performance case {c.id}: {c.outcome}: {_first_line(c.message) or 'measured nothing'}"
+        for c in perf.cases
+        if c.outcome != "measured"
+    ]

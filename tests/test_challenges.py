@@ -1,6 +1,6 @@
 """Every shipped challenge proves itself: reference 100 on correctness, starter less,
 weighted tests exist — in the challenge's own isolation mode, on the real runner; and
-each known-bad submission (``bad/<name>/``) fails the tests it should.
+each known-bad submission (``bad/<name>/``) that names them fails the tests it should.
 
 A service challenge is proven fully (its reference graded) in its first language; in
 each other language its reference is proven by the run that collects the tests (every
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.challenge import load_challenge
-from grader.engine import grade
+from grader.engine import expected_tests, grade
 from grader.service import detect_language
 from grader.submission import open_submission
 from grader.validate import validate_challenge
@@ -30,9 +30,18 @@ OTHER_LANGUAGES = [
     for name in load_challenge(CHALLENGES / slug).languages[1:]
     if load_challenge(CHALLENGES / slug).is_service
 ]
+# Known-bad submissions whose expect.toml names the tests they fail (``fails``): each is
+# graded here to prove it fails exactly those (health's known-bad check only bounds the
+# score).
 BAD = sorted(
-    (slug, p.parent.name) for slug in SLUGS for p in (CHALLENGES / slug).glob("bad/*/expect.toml")
+    (slug, p.parent.name)
+    for slug in SLUGS
+    for p in (CHALLENGES / slug).glob("bad/*/expect.toml")
+    if "fails" in tomllib.loads(p.read_text(encoding="utf-8"))
 )
+
+# Small challenges that prove a language's runner end to end (not for candidates).
+CONFORMANCE = "conformance-"
 
 pytestmark = [pytest.mark.docker]
 
@@ -54,6 +63,15 @@ def test_challenge_validates(slug: str, docker_runner: DockerRunner, cache: Path
     problems, summary = validate_challenge(ch, docker_runner, cache_dir=cache, languages=first)
     assert problems == [], problems
     assert "reference 100 correctness" in summary
+    if slug.startswith(CONFORMANCE) or _pytest_hidden(slug):
+        return
+    # Go subtests and Java parameterized cases are tests of their own: count the ids
+    # the reference run reported (validate just ran it: this reads its cache).
+    expected = expected_tests(ch, docker_runner, cache_dir=cache)
+    hidden = [
+        i for i in expected.ids if ch.visibility(i) == "hidden" and i not in expected.author_skipped
+    ]
+    assert len(hidden) >= 15, f"{slug}: only {len(hidden)} hidden tests"
 
 
 @pytest.mark.parametrize(("slug", "language"), OTHER_LANGUAGES, ids=lambda v: str(v))
@@ -88,9 +106,17 @@ def test_a_known_bad_submission_fails_the_tests_it_should(
     assert report.scores.correctness <= expect["max_correctness"]
 
 
-@pytest.mark.parametrize("slug", SLUGS)
+def _hidden_files(slug: str) -> list[Path]:
+    return sorted(
+        p for p in (REPO / "challenges" / slug / "tests" / "hidden").rglob("*") if p.is_file()
+    )
+
+
+def _pytest_hidden(slug: str) -> bool:
+    return all(p.suffix == ".py" for p in _hidden_files(slug))
+
+
+@pytest.mark.parametrize("slug", [s for s in SLUGS if _pytest_hidden(s)])
 def test_hidden_tests_are_substantial(slug: str) -> None:
-    ch = load_challenge(CHALLENGES / slug)
-    hidden = [f for f in ch.test_files() if f.startswith("tests/hidden/")]
-    text = "".join((ch.root / f).read_text() for f in hidden)
+    text = "".join(p.read_text() for p in _hidden_files(slug) if p.name.startswith("test_"))
     assert text.count("def test_") >= 15

@@ -43,7 +43,12 @@ SENTINEL_CLASS = "grader.sentinel"
 BUILD_PROPERTY = "grader_build"
 BUILD_FILE_PROPERTY = "grader_build_file"
 ANOMALY_PROPERTY = "grader_anomaly"
+# The framework's process ended before the sentinel ran (an exit or a crash in candidate
+# code): the driver says where; finished tests keep their outcome.
+STOPPED_PROPERTY = "grader_stopped"
 MAX_TEXT = 8000
+# The build log reviewers read (compilers put the first errors first: its head is kept).
+MAX_BUILD_LOG = 16000
 _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
@@ -141,13 +146,18 @@ class DriverLanguage(Language):
         )
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:
+        props = _suite_properties(result.results)
+        stopped = props.get(STOPPED_PROPERTY)
         xml, why = verify_junit(
             result.results,
             token,
             _is_sentinel,
             honest=reported_failing,
-            # A run stopped at a limit, or one whose build failed, ends before the sentinel.
-            require_sentinel=not result.limits_hit and not _build_failed(result.results),
+            # A run stopped at a limit, by an exit or crash, or one whose build failed,
+            # ends before the sentinel.
+            require_sentinel=not result.limits_hit
+            and props.get(BUILD_PROPERTY) != "failed"
+            and stopped is None,
             token_property=C.TOKEN_PROPERTY,
             writer="the grader's test driver",
         )
@@ -157,6 +167,8 @@ class DriverLanguage(Language):
         res = Results()
         if xml is None:
             return res
+        if stopped is not None:
+            res.problem = stopped[:1000]
         paths = app_paths(test_files)
         root = ET.fromstring(xml)
         for suite in root.iter("testsuite"):
@@ -178,7 +190,7 @@ class DriverLanguage(Language):
                 res.file_errors[paths.get(file, file)] = f"does not build: {log[-3000:]}"
             else:
                 res.build_failed = True
-                res.build_log = log
+                res.build_log = _clip_log(log)
         for case in suite.iter("testcase"):
             found = self._case(case, paths)
             if found is None:
@@ -291,10 +303,28 @@ class DriverLanguage(Language):
         ).complexity
 
 
-def _build_failed(xml: bytes | None) -> bool:
-    if not xml:
-        return False
-    return re.search(rb'name="grader_build"\s+value="failed"', xml) is not None
+def _clip_log(log: str) -> str:
+    if len(log) <= MAX_BUILD_LOG:
+        return log
+    head = log[: MAX_BUILD_LOG - 2000]
+    return f"{head}\n…[{len(log) - MAX_BUILD_LOG:,} characters cut]…\n{log[-2000:]}"
+
+
+def _suite_properties(xml: bytes | None) -> dict[str, str]:
+    """The suites' own properties (the first value of each name), read before the
+    results are verified; candidate text in a test's output never counts as one."""
+    if not xml or re.search(rb"<!(DOCTYPE|ENTITY)", xml[:65536], re.IGNORECASE):
+        return {}
+    try:
+        root = ET.fromstring(xml)
+    except (ET.ParseError, ValueError):
+        return {}
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    out: dict[str, str] = {}
+    for suite in suites:
+        for prop in suite.findall("properties/property"):
+            out.setdefault(prop.get("name", ""), prop.get("value", ""))
+    return out
 
 
 def _int(value: object) -> int:

@@ -516,7 +516,7 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert run_cli(settings, "token", "revoke", "999").returncode == 2
     assert run_cli(settings, "token", "create", "--role", "root").returncode == 2
     upgraded = run_cli(settings, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0003" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0004" in upgraded.stdout
 
 
 def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]

@@ -46,10 +46,10 @@ CONFORMANCE = "conformance-"
 pytestmark = [pytest.mark.docker]
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache for the module: a challenge's tests are collected once per language."""
-    return tmp_path_factory.mktemp("cache")
+@pytest.fixture
+def cache(challenge_cache: Path) -> Path:
+    """The session's cache: a challenge's tests are collected once per language."""
+    return challenge_cache
 
 
 def test_there_are_at_least_three_challenges() -> None:

@@ -157,7 +157,8 @@ def test_a_reviewer_regrades_and_a_version_bump_marks_reports_stale(
     assert hooks.calls == 2 and "total" in hooks.bodies()[0]  # a reviewer's callback: score
 
     again = reviewer.post(f"/v1/submissions/{sub_id}/regrade")
-    assert again.status_code == 202 and again.json()["status"] == "queued"
+    # The worker may take it before the answer is written.
+    assert again.status_code == 202 and again.json()["status"] in ("queued", "running")
     second = wait_finished(reviewer, sub_id)
     assert second["status"] == "graded" and second["finished_at"] > first["finished_at"]
     assert second["review"]["attempts"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import psycopg
@@ -75,6 +76,11 @@ def list_products(
     return rows, total["n"] if total else 0
 
 
+# The work a real handler does between its read and its write: it makes the race show
+# in every run of the concurrent tests, not only in some.
+RACE_PAUSE_S = 0.05
+
+
 def change_stock(
     conn: Connection[Any], product_id: int, delta: int
 ) -> dict[str, Any] | None:
@@ -84,6 +90,7 @@ def change_stock(
         return None
     # BUG (known-bad): the new stock is computed from a value read earlier; a change
     # committed in between is overwritten (a lost update).
+    time.sleep(RACE_PAUSE_S)
     return conn.execute(
         f"UPDATE products SET stock = %s WHERE id = %s RETURNING {PRODUCT}",
         (row["stock"] + delta, product_id),
@@ -143,6 +150,7 @@ def place_order(
                     raise _RefusedError("insufficient_stock")
                 # BUG (known-bad): check, then act on a stale read: two orders that read
                 # the same stock both take from it (the shop oversells).
+                time.sleep(RACE_PAUSE_S)
                 taken = conn.execute(
                     "UPDATE products SET stock = %s WHERE id = %s RETURNING price_cents",
                     (product["stock"] - quantity, product_id),

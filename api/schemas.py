@@ -33,7 +33,7 @@ class ChallengeDetail(ChallengeSummary):
     service: dict[str, Any] | None = Field(
         None,
         description="a service challenge: port, readiness, databases, and per language "
-        "its start command and libraries",
+        "its start command, build step, environment and libraries",
     )
 
 

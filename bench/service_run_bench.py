@@ -1,17 +1,20 @@
-"""One service grading run against one code challenge's, in the same run, and leftovers.
+"""One service grading run per language against one code challenge's, in the same run,
+and leftovers.
 
 Baseline: ``grade()`` of a code challenge's reference (challenges/rate-limiter, Python,
-process isolation). Measured: ``grade()`` of a service challenge's reference in Python
-(challenges/orders-api: a PostgreSQL container, the service's container, the tests
-container) and of the echo fixture (no database). Expected tests are cached first, as
-in production; runs alternate so machine noise hits both sides alike. Prints medians and
-the ratio to the baseline.
+process isolation). Measured: ``grade()`` of a service challenge's reference in each of
+its languages (challenges/orders-api: a PostgreSQL container, the service's container,
+the tests container; 53 tests) and of the echo fixture (no database). Expected tests are
+cached first, as in production; runs alternate so machine noise hits every side alike.
+Prints medians, the ratio to the baseline, and where a run's time goes (the service's
+time to ready, the tests' own time).
 
 ``--leftovers N`` also grades N service runs in subprocesses, SIGKILLing every other
 worker while its run's containers are up, then sweeps (``sweep_leftovers``) and prints
 what was left before and after the sweep.
 
-    .venv/bin/python bench/service_run_bench.py [--runs N] [--leftovers N]
+    .venv/bin/python bench/service_run_bench.py [--runs N] [--languages python,go,...]
+        [--leftovers N]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.challenge import Challenge, load_challenge  # noqa: E402
 from grader.engine import grade  # noqa: E402
+from grader.report import Report  # noqa: E402
 from grader.submission import open_submission  # noqa: E402
 from runners.docker import LABEL, DockerRunner, connect, sweep_leftovers  # noqa: E402
 from runners.images import ensure  # noqa: E402
@@ -38,7 +42,7 @@ from runners.images import ensure  # noqa: E402
 PREFIX = "grader-bench-svc"
 
 
-def _grade(ch: Challenge, runner: DockerRunner, cache: Path) -> float:
+def _grade(ch: Challenge, runner: DockerRunner, cache: Path) -> tuple[float, Report]:
     with tempfile.TemporaryDirectory() as tmp:
         sub = open_submission(ch.solution_dir, tmp, ignore=ch.ignores)
         t = time.perf_counter()
@@ -46,12 +50,14 @@ def _grade(ch: Challenge, runner: DockerRunner, cache: Path) -> float:
         took = time.perf_counter() - t
     if report.scores.correctness != 100:
         raise SystemExit(f"{ch.slug}: the reference scored {report.scores.correctness}")
-    return took
+    return took, report
 
 
 def _ours() -> list[str]:
-    names = [c["Names"][0].lstrip("/") for c in connect().api.containers(
-        all=True, filters={"label": LABEL})]
+    names = [
+        c["Names"][0].lstrip("/")
+        for c in connect().api.containers(all=True, filters={"label": LABEL})
+    ]
     return [n for n in names if n.startswith(PREFIX)]
 
 
@@ -61,9 +67,19 @@ def leftovers(n: int, cache: Path) -> None:
     killed = 0
     for i in range(n):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "run", str(challenge),
-             str(challenge / "solution" / "python"), "--language", "python"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "grader.cli",
+                "run",
+                str(challenge),
+                str(challenge / "solution" / "python"),
+                "--language",
+                "python",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         if i % 2:
             end = time.monotonic() + 120
@@ -79,36 +95,55 @@ def leftovers(n: int, cache: Path) -> None:
     before = _ours()
     report = sweep_leftovers(0, name_prefix=PREFIX)
     after = _ours()
-    print(f"{n} runs, {killed} workers killed mid-run: {len(before)} containers left "
-          f"before the sweep, the sweep removed {len(report.containers)} containers, "
-          f"{len(report.networks)} networks, {len(report.volumes)} volumes; "
-          f"{len(after)} left after it")
+    print(
+        f"{n} runs, {killed} workers killed mid-run: {len(before)} containers left "
+        f"before the sweep, the sweep removed {len(report.containers)} containers, "
+        f"{len(report.networks)} networks, {len(report.volumes)} volumes; "
+        f"{len(after)} left after it"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--languages", default="", help="orders-api's languages (default: all)")
     ap.add_argument("--leftovers", type=int, default=0)
     args = ap.parse_args()
     runner = DockerRunner(name_prefix=PREFIX, image_for=ensure)
     code = load_challenge(ROOT / "challenges" / "rate-limiter")
-    orders = load_challenge(ROOT / "challenges" / "orders-api").for_language("python")
-    echo = load_challenge(ROOT / "tests" / "service_challenges" / "echo")
+    orders = load_challenge(ROOT / "challenges" / "orders-api")
+    langs = args.languages.split(",") if args.languages else orders.languages
+    cases = {"code": code, "echo": load_challenge(ROOT / "tests" / "service_challenges" / "echo")}
+    cases |= {f"orders-{n}": orders.for_language(n) for n in langs}
     with tempfile.TemporaryDirectory() as cache_dir:
         cache = Path(cache_dir)
-        for ch in (code, orders, echo):  # expected tests (and images) first
+        for ch in cases.values():  # expected tests (and images) first
             _grade(ch, runner, cache)
-        times: dict[str, list[float]] = {"code": [], "orders": [], "echo": []}
+        times: dict[str, list[float]] = {key: [] for key in cases}
+        ready: dict[str, list[float]] = {key: [] for key in cases}
+        tests: dict[str, list[float]] = {key: [] for key in cases}
         for _ in range(args.runs):
-            times["code"].append(_grade(code, runner, cache))
-            times["orders"].append(_grade(orders, runner, cache))
-            times["echo"].append(_grade(echo, runner, cache))
+            for key, ch in cases.items():
+                took, report = _grade(ch, runner, cache)
+                times[key].append(took)
+                ready[key].append((report.service.ready_s or 0.0) if report.service else 0.0)
+                tests[key].append(sum(t.duration_s or 0.0 for t in report.tests))
         base = statistics.median(times["code"])
-        print(f"code challenge (rate-limiter, python):  {base:6.2f} s  (baseline)")
-        for key, label in (("orders", "service, orders-api (python + postgres)"),
-                           ("echo", "service, echo (python, no database)")):
+        print(f"{'code challenge (rate-limiter, python):':44s} {base:6.2f} s  (baseline)")
+        for key in cases:
+            if key == "code":
+                continue
+            label = (
+                "service, echo (python, no database)"
+                if key == "echo"
+                else f"service, orders-api in {key.removeprefix('orders-')}"
+            )
             med = statistics.median(times[key])
-            print(f"{label + ':':40s} {med:6.2f} s  ratio {med / base:4.2f}")
+            up, own = statistics.median(ready[key]), statistics.median(tests[key])
+            print(
+                f"{label + ':':44s} {med:6.2f} s  ratio {med / base:4.2f}  "
+                f"(ready {up:5.2f} s, tests {own:5.2f} s)"
+            )
         print(f"(medians of {args.runs} runs each, alternating)")
         if args.leftovers:
             leftovers(args.leftovers, cache)

@@ -210,6 +210,12 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
     show_default=True,
 )
 @click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="A service challenge's languages to prove (repeatable; default: every one).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Also check the tests' health: mutants of the reference they must kill, "
@@ -244,6 +250,7 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
 def validate(
     challenges: tuple[Path, ...],
     runner_name: str,
+    languages: tuple[str, ...],
     strict: bool,
     fmt: str,
     output: Path | None,
@@ -278,6 +285,7 @@ def validate(
                     runner,
                     settings,
                     progress,
+                    languages=list(languages) or None,
                     strict=strict,
                     jobs=jobs,
                     recompute=recompute,
@@ -308,6 +316,7 @@ def _validate_one(
     settings: Settings,
     progress: _Progress,
     *,
+    languages: list[str] | None = None,
     strict: bool,
     jobs: int,
     recompute: bool,
@@ -322,7 +331,7 @@ def _validate_one(
 
     t0 = time.monotonic()
     problems, summary = validate_challenge(
-        ch, runner, cache_dir=settings.cache_dir, progress=progress
+        ch, runner, cache_dir=settings.cache_dir, progress=progress, languages=languages
     )
     result = ChallengeHealth(
         slug=ch.slug,
@@ -441,12 +450,17 @@ def images_build(languages: tuple[str, ...], force: bool) -> None:
 @cli.command()
 @click.argument("challenge", type=click.Path(path_type=Path))
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="List only pairs scoring at least this.")
-def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
-               min_score: float) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="List only pairs scoring at least this.",
+)
+def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str, min_score: float) -> None:
     """Score every pair of SUBMISSIONS (folders, files, .zip, .tar.gz) for likeness; the
     starter and the reference solution of CHALLENGE are left out. Ids are the paths."""
     import json
@@ -458,8 +472,9 @@ def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
     try:
         ch = load_challenge(challenge)
         base = sim.base_of(ch.root)
-        prints = {str(p): sim.fingerprint_upload(p, Settings().upload_limits())
-                  for p in submissions}
+        prints = {
+            str(p): sim.fingerprint_upload(p, Settings().upload_limits()) for p in submissions
+        }
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
     pairs = sim.all_pairs(prints, base=base, min_score=min_score)

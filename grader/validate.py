@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.challenge import Challenge, Isolation
@@ -92,24 +93,57 @@ def validate_challenge(
     *,
     cache_dir: Path | None = None,
     progress: Progress = _quiet,
+    languages: Sequence[str] | None = None,
+    grade_reference: bool = True,
 ) -> tuple[list[str], str]:
     """Return (problems, summary). No problems means the challenge is sound:
     the reference scores 100 on correctness, the starter less, and every weighted
     test exists. A problem may span several lines (the explanation per test).
-    A service challenge is proven in each of its languages."""
+
+    A service challenge is proven in each of its languages (``languages``: these only).
+    ``grade_reference=False`` takes the reference's proof from the run that collects the
+    tests (every test must pass there) instead of grading it a second time: half the
+    runs of the reference, without its style and complexity totals."""
     if not challenge.is_service:
-        return _validate_one(challenge, runner, cache_dir=cache_dir, progress=progress)
+        return _validate_one(
+            challenge,
+            runner,
+            cache_dir=cache_dir,
+            progress=progress,
+            grade_reference=grade_reference,
+        )
     problems: list[str] = []
     summaries: list[str] = []
-    for name in challenge.languages:
+    for name in challenge.languages if languages is None else languages:
         progress(f"validating {challenge.slug} in {name}")
         found, summary = _validate_one(
-            challenge.for_language(name), runner, cache_dir=cache_dir, progress=progress
+            challenge.for_language(name),
+            runner,
+            cache_dir=cache_dir,
+            progress=progress,
+            grade_reference=grade_reference,
         )
         problems += [f"[{name}] {p}" for p in found]
         if summary:
             summaries.append(f"{name}: {summary}")
     return problems, "\n".join(summaries)
+
+
+def _collected_failures(challenge: Challenge, expected: ExpectedTests) -> list[str]:
+    """A problem when a test did not pass in the reference's collection run."""
+    failing = [
+        i
+        for i in expected.ids
+        if i not in expected.author_skipped and expected.reference_outcomes.get(i) != "passed"
+    ]
+    if not failing:
+        return []
+    lines = [
+        f"the reference fails {len(failing)} test{'s' if len(failing) != 1 else ''} "
+        f"({challenge.isolation} isolation, the run that collects the tests):"
+    ]
+    lines += [f"  {i} ({expected.reference_outcomes.get(i, 'not_reported')})" for i in failing]
+    return ["\n".join(lines)]
 
 
 def _validate_one(
@@ -118,6 +152,7 @@ def _validate_one(
     *,
     cache_dir: Path | None = None,
     progress: Progress = _quiet,
+    grade_reference: bool = True,
 ) -> tuple[list[str], str]:
     problems: list[str] = []
     try:
@@ -130,16 +165,21 @@ def _validate_one(
             problems.append(f"tests.weights: {key!r} matches no test")
     ignore = challenge.ignores
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
-        progress(f"grading the reference of {challenge.slug}")
-        ref = grade(
-            challenge,
-            open_submission(challenge.solution_dir, tmp, ignore=ignore),
-            runner,
-            expected=expected,
-            progress=progress,
-            cache_dir=cache_dir,
-        )
-        if ref.scores.correctness != 100:
+        if grade_reference:
+            progress(f"grading the reference of {challenge.slug}")
+            ref: Report | None = grade(
+                challenge,
+                open_submission(challenge.solution_dir, tmp, ignore=ignore),
+                runner,
+                expected=expected,
+                progress=progress,
+                cache_dir=cache_dir,
+            )
+        else:
+            ref = None
+            collected = _collected_failures(challenge, expected)
+            problems += collected
+        if ref is not None and ref.scores.correctness != 100:
             failing = _failing(ref)
             head = (
                 f"reference scores {ref.scores.correctness} on correctness "
@@ -150,7 +190,8 @@ def _validate_one(
                 challenge, ref, runner, expected, cache_dir=cache_dir, progress=progress
             )
             problems.append("\n".join([head, *why]))
-        problems += _performance_problems(ref)
+        if ref is not None:
+            problems += _performance_problems(ref)
         progress(f"grading the starter of {challenge.slug}")
         starter = grade(
             challenge,
@@ -164,8 +205,12 @@ def _validate_one(
             problems.append("starter scores 100 on correctness: it must not pass the tests")
     public = sum(1 for i in expected.ids if challenge.visibility(i) == "public")
     skipped = len(expected.author_skipped)
+    if ref is not None:
+        reference = f"{ref.scores.correctness:g} correctness / {ref.scores.total:g} total"
+    else:
+        reference = "fails tests" if collected else "100 correctness (in its collection run)"
     perf = ""
-    if ref.performance is not None:
+    if ref is not None and ref.performance is not None:
         perf = (
             f"; {len(ref.performance.cases)} performance case(s), the reference against "
             f"itself scores {ref.scores.performance:g}"
@@ -173,8 +218,7 @@ def _validate_one(
     summary = (
         f"{len(expected.ids)} tests ({public} public, {len(expected.ids) - public} hidden"
         f"{f', {skipped} skipped by the author' if skipped else ''}); "
-        f"reference {ref.scores.correctness:g} correctness / {ref.scores.total:g} total; "
-        f"starter {starter.scores.correctness:g}{perf}"
+        f"reference {reference}; starter {starter.scores.correctness:g}{perf}"
     )
     return problems, summary
 

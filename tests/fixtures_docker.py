@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker.errors
 import pytest
@@ -49,6 +50,13 @@ def runner_image() -> str:
     from runners.images import build
 
     return build("python")
+
+
+@pytest.fixture(scope="session")
+def challenge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One grading cache for the session: a shipped challenge's reference runs (the tests
+    it collects, per language) once, whichever module grades it first."""
+    return tmp_path_factory.mktemp("challenge-cache")
 
 
 @pytest.fixture(scope="session")

@@ -92,6 +92,11 @@ def test_new_scaffold_loads(tmp_path: Path) -> None:
     assert len(ch.test_files()) == 2
 
 
+def test_validate_in_a_language_the_challenge_does_not_offer_exits_2() -> None:
+    proc = grader("validate", REPO / "challenges" / "orders-api", "--language", "cobol")
+    assert_one_line_error(proc, 2, "orders-api is not offered in 'cobol'")
+
+
 def test_images_build_unknown_language_exits_2() -> None:
     assert_one_line_error(grader("images", "build", "cobol"), 2, "cobol")
 

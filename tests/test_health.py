@@ -147,6 +147,23 @@ def test_a_broken_known_bad_folder_is_named(
     assert needle in str(err.value)
 
 
+def test_a_known_bad_submission_names_a_language_the_challenge_offers(tmp_path: Path) -> None:
+    orders = Path(__file__).resolve().parents[1] / "challenges" / "orders-api"
+    found = checks.load_known_bad(load_challenge(orders))
+    assert {n: e.language for n, _, e in found} == {
+        "lost-updates": "python",
+        "no-idempotency": "php",
+    }
+    assert all(e.fails for _, _, e in found)
+    root = make_challenge(tmp_path / "c")
+    (root / "bad" / "oops").mkdir(parents=True)
+    (root / "bad" / "oops" / "expect.toml").write_text('max_correctness = 10\nlanguage = "go"\n')
+    with pytest.raises(ChallengeError) as err:
+        checks.load_known_bad(load_challenge(root))
+    assert str(err.value).startswith(f"{root / 'bad' / 'oops' / 'expect.toml'}: language: ")
+    assert "not offered in 'go'" in str(err.value)
+
+
 # -- verdicts --------------------------------------------------------------------------
 
 

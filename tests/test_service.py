@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.challenge import Challenge, load_challenge
-from grader.engine import grade
+from grader.engine import expected_tests, grade
 from grader.report import Report
 from grader.submission import open_submission
 from runners.docker import DockerRunner
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 FIXTURES = Path(__file__).parent / "service_challenges"
 
 # A working echo service the variants below break one way each.
-HEAD = '''\
+HEAD = """\
 import json, os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -50,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def on_echo():
     pass
-'''
+"""
 SERVE = '\nThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()\n'
 
 
@@ -64,8 +64,9 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
-def run(challenge: Challenge, runner: DockerRunner, tmp_path: Path, app: str,
-        cache: Path) -> Report:
+def run(
+    challenge: Challenge, runner: DockerRunner, tmp_path: Path, app: str, cache: Path
+) -> Report:
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / "app.py").write_text(textwrap.dedent(app))
@@ -166,3 +167,98 @@ def test_a_service_that_forks_without_end_hits_the_pids_limit(
     assert report.status == "graded"
     assert "pids" in report.limits_hit
     assert "limit-hit" in codes(report)
+
+
+# -- MySQL (MariaDB) and Redis -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notes() -> Challenge:
+    return load_challenge(FIXTURES / "notes")
+
+
+def grade_folder(
+    challenge: Challenge, folder: Path, runner: DockerRunner, tmp_path: Path, cache: Path
+) -> Report:
+    sub = open_submission(folder, tmp_path, ignore=challenge.ignores)
+    return grade(challenge, sub, runner, cache_dir=cache)
+
+
+def test_mysql_and_redis_serve_the_service_and_the_tests_and_the_mysql_schema_is_reported(
+    notes: Challenge, docker_runner: DockerRunner, tmp_path: Path, cache: Path
+) -> None:
+    report = grade_folder(notes, notes.solution_dir, docker_runner, tmp_path, cache)
+    assert report.scores.correctness == 100, [(t.id, t.message) for t in report.tests]
+    assert report.service is not None and report.service.databases == ["mysql", "redis"]
+    assert report.database is not None
+    (schema,) = report.database.schemas
+    assert schema.engine == "mysql" and schema.problem is None
+    tables = {t.name: t for t in schema.tables}
+    assert set(tables) == {"notes", "note_tags"}
+    columns = {c.name: c for c in tables["notes"].columns}
+    assert [c.name for c in tables["notes"].columns] == [
+        "id",
+        "author",
+        "title",
+        "body",
+        "created_at",
+    ]
+    assert "int" in columns["id"].type and "auto_increment" in columns["id"].type
+    assert columns["author"].type == "varchar(64)" and not columns["author"].nullable
+    assert columns["body"].type == "text" and columns["body"].nullable
+    assert columns["created_at"].type == "datetime"
+    assert (columns["created_at"].default or "").lower().startswith("current_timestamp")
+    assert tables["notes"].primary_key == ["id"]
+    indexes = {i.name: i for i in tables["notes"].indexes}
+    assert indexes["PRIMARY"].primary and indexes["PRIMARY"].unique
+    assert indexes["notes_author_title"].unique
+    assert indexes["notes_author_title"].columns == ["author", "title"]
+    assert indexes["notes_created"].columns == ["created_at"]
+    assert not indexes["notes_created"].unique
+    assert tables["note_tags"].primary_key == ["note_id", "tag"]
+    (fk,) = tables["note_tags"].foreign_keys
+    assert (fk.name, fk.columns, fk.references_table, fk.references_columns) == (
+        "note_tags_note",
+        ["note_id"],
+        "notes",
+        ["id"],
+    )
+    # The reference's schema (from the run that collected the tests) is beside it.
+    assert report.database.reference is not None
+    assert [s.engine for s in report.database.reference] == ["mysql"]
+
+
+def test_a_service_that_keeps_nothing_fails_the_mysql_and_redis_tests(
+    notes: Challenge, docker_runner: DockerRunner, tmp_path: Path, cache: Path
+) -> None:
+    report = grade_folder(notes, notes.starter_dir, docker_runner, tmp_path, cache)
+    outcomes = {t.id.rpartition("::")[2]: t.outcome for t in report.tests}
+    assert outcomes == {
+        "test_a_note_is_created_and_read_back": "failed",
+        "test_notes_are_rows_of_mysql": "failed",
+        "test_views_are_counted_in_redis": "failed",
+        "test_a_duplicate_title_of_one_author_is_409": "failed",
+        "test_notes_and_counts_survive_a_restart": "failed",
+    }
+    assert report.service is not None and report.service.ready
+    # The tables of db/schema.sql, loaded by the database image, empty but reported.
+    assert report.database is not None
+    (schema,) = report.database.schemas
+    assert {t.name for t in schema.tables} == {"notes", "note_tags"}
+
+
+# -- each language's default build and start --------------------------------------------
+
+
+@pytest.mark.parametrize("language", load_challenge(FIXTURES / "hello").languages)
+def test_the_default_start_of_each_language_serves_on_port_in_another_layout(
+    language: str, docker_runner: DockerRunner, cache: Path
+) -> None:
+    """The statement's other entry points (orders-api's references use the first):
+    Python's server.py (Flask), Go's module path with a sub-package (chi), Node's
+    index.js (http), Ruby's classic `ruby app.rb`, PHP's top-level index.php, Java's
+    main class in a package of a Maven layout; each passes its tests, a restart too."""
+    ch = load_challenge(FIXTURES / "hello").for_language(language)
+    expected = expected_tests(ch, docker_runner, cache_dir=cache)
+    assert len(expected.ids) == 4
+    assert set(expected.reference_outcomes.values()) == {"passed"}, expected.reference_outcomes

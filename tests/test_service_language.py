@@ -1,5 +1,6 @@
-"""grader.service: a submission's language is recognised from its files, and a service
-run's job gives every container what it needs and the service no grader secret."""
+"""grader.service: a submission's language is recognised from its files, a service
+run's job gives every container what it needs and the service no grader secret, and
+orders-api's reference in each language passes every test in a real service run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from grader.challenge import load_challenge
+from grader.engine import grade
 from grader.errors import SubmissionError
 from grader.service import detect_language, job
+from grader.submission import open_submission
 from runners.base import CANDIDATE_ROLE, TESTS_ROLE
+from runners.docker import DockerRunner
 from runners.harness import grader_contract as C
 
 ORDERS = Path(__file__).parent.parent / "challenges" / "orders-api"
@@ -65,3 +69,36 @@ def test_the_job_gives_the_service_its_database_and_the_tests_their_fixtures(
     # Fresh credentials for every run.
     again = job(ch, tmp_path, ("app.py",), token="t" * 32, label="run-y")
     assert again.commands[CANDIDATE_ROLE].env["DATABASE_URL"] != url
+
+
+@pytest.mark.parametrize("kind", ["solution", "starter"])
+def test_each_orders_api_folder_is_recognised_as_its_language(kind: str) -> None:
+    ch = load_challenge(ORDERS)
+    assert len(ch.languages) == 6
+    for name in ch.languages:
+        folder = ORDERS / kind / name
+        files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+        assert detect_language(ch, files) == name, files
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("language", load_challenge(ORDERS).languages)
+def test_each_orders_api_reference_passes_every_hidden_test_in_a_service_run(
+    language: str, docker_runner: DockerRunner, challenge_cache: Path, tmp_path: Path
+) -> None:
+    base = load_challenge(ORDERS)
+    folder = base.root / "solution" / language
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    ch = base.for_language(detect_language(base, files))
+    sub = open_submission(folder, tmp_path, ignore=ch.ignores)
+    report = grade(ch, sub, docker_runner, cache_dir=challenge_cache)
+    failing = [(t.id, t.outcome, t.message) for t in report.tests if t.outcome != "passed"]
+    assert report.scores.correctness == 100, failing
+    hidden = [t for t in report.tests if t.visibility == "hidden"]
+    assert len(hidden) >= 15 and all(t.outcome == "passed" for t in hidden), failing
+    assert report.service is not None
+    assert report.service.language == language
+    assert report.service.ready
+    assert report.service.databases == ["postgres"]

@@ -1,4 +1,5 @@
-"""``grader validate`` explains, per test, why a reference fails under process isolation."""
+"""``grader validate`` explains, per test, why a reference fails under process isolation;
+a reference proven by its collection run names the tests it failed there."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 from test_cli import grader
 
-pytestmark = [pytest.mark.docker]
+from grader.challenge import load_challenge
+from grader.engine import ExpectedTests
+from grader.validate import _collected_failures
 
 READER = '''\
 """Counting lines."""
@@ -25,7 +28,7 @@ def shout(text):
     return text.upper()
 '''
 
-TESTS = '''\
+TESTS = """\
 from unittest import mock
 
 from reader import count_lines, shout
@@ -44,7 +47,7 @@ def test_file_beside_the_tests(tmp_path):
 
 def test_portable():
     assert shout("hi") == "HI"
-'''
+"""
 
 
 STARTER = "def count_lines(path):\n    return 0\n\n\ndef shout(t):\n    return t\n"
@@ -63,6 +66,7 @@ def make(root: Path, isolation: str) -> Path:
     return root
 
 
+@pytest.mark.docker
 def test_validate_names_the_cause_and_the_fix_for_each_non_portable_test(tmp_path: Path) -> None:
     proc = grader("validate", "--runner", "docker", make(tmp_path / "reader", "process"))
     out = proc.stdout
@@ -76,7 +80,24 @@ def test_validate_names_the_cause_and_the_fix_for_each_non_portable_test(tmp_pat
     assert "test_portable" not in out
 
 
+@pytest.mark.docker
 def test_the_same_challenge_validates_in_process(tmp_path: Path) -> None:
     proc = grader("validate", "--runner", "docker", make(tmp_path / "reader", "in-process"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("ok   reader:")
+
+
+def test_a_reference_proven_by_its_collection_run_names_each_test_it_did_not_pass(
+    tmp_path: Path,
+) -> None:
+    ch = load_challenge(make(tmp_path / "reader", "process"))
+    base = "tests/hidden/test_reader.py::"
+    ids = [base + n for n in ("test_patched_open", "test_file_beside_the_tests", "test_portable")]
+    outcomes = {ids[0]: "failed", ids[1]: "skipped", ids[2]: "passed"}
+    (problem,) = _collected_failures(ch, ExpectedTests(ids, {ids[1]}, outcomes))
+    assert problem.splitlines() == [
+        "the reference fails 1 test (process isolation, the run that collects the tests):",
+        f"  {ids[0]} (failed)",
+    ]
+    all_passed = dict.fromkeys(ids, "passed")
+    assert _collected_failures(ch, ExpectedTests(ids, set(), all_passed)) == []

@@ -36,6 +36,7 @@ def _service(ch: Challenge) -> dict[str, Any] | None:
         per_language[name] = {
             "start": svc.start.get(name, lang.service_start),
             "build": svc.build.get(name, lang.service_build),
+            "env": dict(lang.service_env),
             "libraries": list(lang.service_libraries),
         }
     return {"port": svc.port, "ready": svc.ready, "ready_seconds": svc.ready_seconds,

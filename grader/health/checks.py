@@ -86,11 +86,14 @@ def check(ctx: Context, *, reference_passes: bool = True) -> HealthChecks:
     )
     bad = load_known_bad(ch) if reference_passes else []
     runs = ch.config.health.flaky_runs
-    items: list[tuple[str, Path]] = [("ref", ch.solution_dir)] * runs
-    items += [(name, path) for name, path, _ in bad]
+    items: list[tuple[str, Challenge, Path, Shared]] = [("ref", ch, ch.solution_dir, shared)]
+    items *= runs
+    for name, path, exp in bad:
+        variant = ch.for_language(exp.language) if exp.language else ch
+        items.append((name, variant, path, _shared_for(ctx, variant, ch, shared)))
     reports = _parallel(
         ctx,
-        lambda item: grade_folder(ctx, ch, item[1], shared, skip_expect=item[0] != "ref"),
+        lambda it: grade_folder(ctx, it[1], it[2], it[3], skip_expect=it[0] != "ref"),
         items,
         f"{ch.slug}: reference ×{runs}" + (f" and {len(bad)} known-bad" if bad else ""),
     )
@@ -117,6 +120,19 @@ def check(ctx: Context, *, reference_passes: bool = True) -> HealthChecks:
         time_margins=margins,
         known_bad=known_bad(ch, bad, bad_reports),
         mutation=mutation(ctx, shared, ref_reports, {f.id for f in flaky.flaky}),
+    )
+
+
+def _shared_for(ctx: Context, variant: Challenge, ch: Challenge, shared: Shared) -> Shared:
+    """What grading in ``variant`` (a service challenge in another of its languages)
+    reuses: that language's reference run and figures (cached by validate's own runs)."""
+    if variant.language.name == ch.language.name:
+        return shared
+    return Shared(
+        expected=expected_tests(
+            variant, ctx.runner, cache_dir=ctx.cache_dir, progress=ctx.progress
+        ),
+        reference=reference_complexity(variant, ctx.runner, cache_dir=ctx.cache_dir),
     )
 
 
@@ -254,6 +270,10 @@ class Expect(BaseModel):
     max_correctness: Annotated[float, Field(ge=0, le=100)]
     # The mistake it stands for, for the report.
     description: str = ""
+    # A service challenge's submission: the language it is in (default: the first one).
+    language: str | None = None
+    # The tests it must fail, exactly (tests/test_challenges.py grades it against them).
+    fails: list[str] = []
 
 
 def _parse_expect(path: Path) -> Expect:
@@ -290,7 +310,13 @@ def load_known_bad(ch: Challenge) -> list[tuple[str, Path, Expect]]:
                 f"{expect}: missing (a known-bad submission says the highest correctness "
                 "it may reach: max_correctness = 40)"
             )
-        out.append((folder.name, folder, _parse_expect(expect)))
+        exp = _parse_expect(expect)
+        if exp.language is not None:
+            try:
+                ch.for_language(exp.language)
+            except ChallengeError as exc:
+                raise ChallengeError(f"{expect}: language: {exc}") from None
+        out.append((folder.name, folder, exp))
     return out
 
 

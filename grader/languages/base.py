@@ -245,6 +245,8 @@ class Language:
                 "libraries": list(self.service_libraries),
                 "build": self.service_build,
                 "start": self.service_start,
+                # Beside PORT and the databases' variables (RACK_ENV, PATH, CLASSPATH...).
+                "env": dict(self.service_env),
             },
         }
 

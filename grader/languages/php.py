@@ -38,11 +38,15 @@ class Php(DriverLanguage):
         "PDO with pgsql and mysql drivers",
         "phpredis 6.2",
     )
-    # Every request goes to the front controller (public/index.php or index.php).
+    # Every request goes to the front controller (public/index.php or index.php). -q
+    # drops the server's two log lines per connection (a run's requests would fill the
+    # service's log, bounded by the output limit); error_log() and PHP's errors, which
+    # -q would drop as well, go to stderr instead.
     service_start: ClassVar[str] = (
         "export PHP_CLI_SERVER_WORKERS=4; "
         'for f in public/index.php index.php; do if [ -f "$f" ]; then '
-        'exec php -S "0.0.0.0:$PORT" -t "$(dirname "$f")" "$f"; fi; done; '
+        'exec php -d error_log=/dev/stderr -q -S "0.0.0.0:$PORT" -t "$(dirname "$f")" "$f"; '
+        "fi; done; "
         'echo "grader: no public/index.php or index.php to start" >&2; exit 2'
     )
     markers: ClassVar[tuple[str, ...]] = ("composer.json",)

@@ -184,6 +184,9 @@ class Python(Language):
         "redis-py 8.1",
         "httpx 0.28",
     )
+    # Unbuffered: what the service prints reaches its log (for reviewers) even when a
+    # restart kills it.
+    service_env: ClassVar[dict[str, str]] = {"PYTHONUNBUFFERED": "1"}
     service_start: ClassVar[str] = (
         'for f in app.py main.py server.py; do if [ -f "$f" ]; then exec python3 "$f"; fi; '
         'done; echo "grader: no app.py, main.py or server.py to start" >&2; exit 2'

@@ -35,6 +35,10 @@ class Ruby(DriverLanguage):
         'for f in app.rb server.rb main.rb; do if [ -f "$f" ]; then exec ruby "$f"; fi; done; '
         'echo "grader: no config.ru, app.rb, server.rb or main.rb to start" >&2; exit 2'
     )
+    # Rack's production environment: rackup's development one logs every request
+    # (CommonLogger) and checks each with Rack::Lint, which fills the service's log
+    # (bounded by the challenge's output limit) and slows every answer.
+    service_env: ClassVar[dict[str, str]] = {"RACK_ENV": "production", "APP_ENV": "production"}
     markers: ClassVar[tuple[str, ...]] = ("Gemfile", "config.ru")
     docs: ClassVar[DocRule] = DocRule(
         items=(

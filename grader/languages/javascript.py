@@ -63,7 +63,11 @@ class JavaScript(DriverLanguage):
                 r"^(?:export\s+(?:default\s+)?)?(?:async\s+)?function\s*\*?\s*(?P<name>[\w$]+)",
             ),
             ("class", r"^(?:export\s+(?:default\s+)?)?class\s+(?P<name>[\w$]+)"),
-            ("function", r"^(?:module\.)?exports\.(?P<name>[\w$]+)\s*="),
+            (
+                "function",
+                r"^(?:module\.)?exports\.(?P<name>[\w$]+)\s*=\s*"
+                r"(?:async\s*)?(?:function\b|class\b|\([^)]*\)\s*=>|[\w$]+\s*=>)",
+            ),
             (
                 "function",
                 r"^export\s+const\s+(?P<name>[\w$]+)\s*=\s*(?:async\s*)?(?:function\b|\(|[\w$]+\s*=>)",
@@ -71,6 +75,17 @@ class JavaScript(DriverLanguage):
         ),
         comment="block",
         skip=r"^\s*@",
+        # Only what the module exports counts: `export ...` and `exports.x = ...` where
+        # declared, and the names `module.exports = {...}`, `module.exports = X`,
+        # `exports.x = y`, `export {...}` and `export default X` list.
+        exported=r"^(?:export\b|(?:module\.)?exports\.)",
+        exports=(
+            r"^\s*module\.exports\s*=\s*\{(?P<names>[^}]*)\}",
+            r"^\s*module\.exports\s*=\s*(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+            r"^\s*(?:module\.)?exports\.[\w$]+\s*=\s*(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+            r"^\s*export\s*\{(?P<names>[^}]*)\}",
+            r"^\s*export\s+default\s+(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+        ),
     )
     tamper_patterns: ClassVar[tuple[TamperPattern, ...]] = (
         TamperPattern(r"process\s*\.\s*(exit|reallyExit|abort|kill)\b", "ends the test process"),

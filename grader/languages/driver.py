@@ -181,7 +181,7 @@ class DriverLanguage(Language):
             elem = case.find(tag)
             if elem is not None:
                 outcome = kind
-                message = "\n".join(x for x in (elem.get("message"), elem.text) if x and x.strip())
+                message = _message(elem.get("message"), elem.text)
                 break
         output = "\n".join(
             x for x in (case.findtext("system-out"), case.findtext("system-err")) if x
@@ -271,6 +271,15 @@ class DriverLanguage(Language):
         return lizard.analyse(
             solution, sources, doc_rule=self.docs, lint=lizard.Lint(), complexity=cfg.complexity
         ).complexity
+
+
+def _message(summary: str | None, text: str | None) -> str:
+    """The summary line and the full text, without the summary twice when the text
+    starts with it (as most frameworks' texts do)."""
+    summary, text = (summary or "").strip(), (text or "").strip()
+    if summary and text.startswith(summary):
+        return text
+    return "\n".join(x for x in (summary, text) if x)
 
 
 def _build_failed(xml: bytes | None) -> bool:

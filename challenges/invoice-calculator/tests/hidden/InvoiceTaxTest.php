@@ -67,6 +67,18 @@ final class InvoiceTaxTest extends TestCase
         );
     }
 
+    public function testTotalsOfSeveralLinesAndRates(): void
+    {
+        $invoice = (new Invoice())
+            ->addLine('Hosting', 12, 2999, '20', 15)
+            ->addLine('Domain', 1, 1200, '20')
+            ->addLine('Ebook', 3, 799, '5.5', 50);
+        $this->assertSame([30590, 1200, 1199], array_map(static fn ($l) => $l->net, $invoice->lines()));
+        $this->assertSame(32989, $invoice->netTotal());
+        $this->assertSame(66 + 6358, $invoice->taxTotal());
+        $this->assertSame(32989 + 66 + 6358, $invoice->grossTotal());
+    }
+
     public function testEmptyInvoiceIsAllZero(): void
     {
         $invoice = new Invoice();

@@ -42,6 +42,13 @@ SENTINEL_CLASS = "grader.sentinel"
 BUILD_PROPERTY = "grader_build"
 BUILD_FILE_PROPERTY = "grader_build_file"
 ANOMALY_PROPERTY = "grader_anomaly"
+# A framework process (of several in one run) that ended before its sentinel ran.
+INCOMPLETE_PROPERTY = "grader_incomplete"
+EARLY_END = (
+    "the test process ended before the harness's sentinel check ran (the code exited or "
+    "crashed): tests that finished keep their outcome, the one in progress failed, the "
+    "rest were not reported"
+)
 MAX_TEXT = 8000
 _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -126,8 +133,8 @@ class DriverLanguage(Language):
             token,
             _is_sentinel,
             honest=reported_failing,
-            # A run stopped at a limit, or one whose build failed, ends before the sentinel.
-            require_sentinel=not result.limits_hit and not _build_failed(result.results),
+            # Checked below: a run that ended before its sentinel keeps what it reported.
+            require_sentinel=False,
             token_property=C.TOKEN_PROPERTY,
             writer="the grader's test driver",
         )
@@ -141,6 +148,13 @@ class DriverLanguage(Language):
         root = ET.fromstring(xml)
         for suite in root.iter("testsuite"):
             self._suite(suite, paths, res)
+        # The test process ended early (an exit from the code, a crash): the tests that
+        # finished keep their outcome (the reporter wrote the one in progress as an
+        # error), the rest are not reported. Ending before the sentinel is also how a
+        # rewrite of the outcomes would dodge it, so the run is flagged. A run stopped
+        # at a limit, or whose build failed, ends before the sentinel by design.
+        if not result.limits_hit and not res.build_failed and not _has_sentinel(result.results):
+            _problem(res, EARLY_END)
         return res
 
     def _suite(self, suite: ET.Element, paths: dict[str, str], res: Results) -> None:
@@ -148,9 +162,9 @@ class DriverLanguage(Language):
             p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")
         }
         if props.get(ANOMALY_PROPERTY):
-            anomaly = props[ANOMALY_PROPERTY][:1000]
-            res.problem = f"{res.problem}; {anomaly}" if res.problem else anomaly
-            res.tampered = True
+            _problem(res, props[ANOMALY_PROPERTY][:1000])
+        if props.get(INCOMPLETE_PROPERTY):
+            _problem(res, f"{props[INCOMPLETE_PROPERTY][:300]}: {EARLY_END}")
         if props.get(BUILD_PROPERTY) == "failed":
             log = (suite.findtext("system-err") or "").strip()
             file = props.get(BUILD_FILE_PROPERTY)
@@ -271,6 +285,23 @@ class DriverLanguage(Language):
         return lizard.analyse(
             solution, sources, doc_rule=self.docs, lint=lizard.Lint(), complexity=cfg.complexity
         ).complexity
+
+
+def _problem(res: Results, what: str) -> None:
+    """Record evidence of tampering (results are kept; the report is flagged)."""
+    if res.problem is None:
+        res.problem = what
+    elif what not in res.problem:
+        res.problem = f"{res.problem}; {what}"
+    res.tampered = True
+
+
+def _has_sentinel(raw: bytes | None) -> bool:
+    """Whether the (already verified) results report the harness's sentinel."""
+    if not raw:
+        return False
+    root = ET.fromstring(raw)
+    return any(c.get("classname") == SENTINEL_CLASS for c in root.iter("testcase"))
 
 
 def _message(summary: str | None, text: str | None) -> str:

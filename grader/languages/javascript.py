@@ -97,6 +97,14 @@ class JavaScript(DriverLanguage):
             "replaces the test framework's globals",
         ),
         TamperPattern(r"require\(\s*['\"](jest|@jest|expect)", "loads the test framework"),
+        TamperPattern(
+            r"\bexpect\s*\.\s*(extend|setState)\b|\$\$jest|JEST_STATE",
+            "rewrites the test framework's matchers or state",
+        ),
+        TamperPattern(
+            r"constructor\s*\.\s*constructor|\bFunction\s*\(\s*['\"`]\s*return\b",
+            "reaches out of the test file's sandbox",
+        ),
         TamperPattern(r"grader-reporter|GRADER_", "names the grader's harness"),
     )
     scaffold_entrypoint: ClassVar[str] = "wordcount.js"

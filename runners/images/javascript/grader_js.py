@@ -44,6 +44,7 @@ def jest_config(src: str, test_timeout: float, sentinel: bool) -> dict[str, obje
             [f"{JS}/grader-reporter.js", {"src": src, "sentinel": SENTINEL if sentinel else ""}],
         ],
         "testSequencer": f"{JS}/grader-sequencer.js",
+        "setupFilesAfterEnv": [f"{JS}/grader-setup.js"],
         "cacheDirectory": "/tmp/.grader-jest",
         "watchman": False,
         "testTimeout": int(test_timeout * 1000),
@@ -53,10 +54,35 @@ def jest_config(src: str, test_timeout: float, sentinel: bool) -> dict[str, obje
     }
 
 
+SOURCES = (".js", ".mjs", ".cjs")
+
+
+def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
+    """Parse (never run) every JavaScript file beside the tests that is not a test."""
+    files = []
+    for dirpath, dirs, names in os.walk(src):
+        dirs[:] = sorted(d for d in dirs if d != "node_modules")
+        for name in sorted(names):
+            rel = os.path.relpath(os.path.join(dirpath, name), src)
+            if name.endswith(SOURCES) and rel not in tests:
+                files.append(rel)
+    if not files:
+        return ""
+    p = subprocess.run([NODE, f"{JS}/grader-check.js", src, *files], capture_output=True,
+                       text=True, env={**env, "NODE_PATH": NM}, cwd="/tmp", timeout=120)
+    return "" if p.returncode == 0 else (p.stdout + p.stderr).strip() or "the sources do not parse"
+
+
 def test() -> None:
     ctx = gd.start()
     env = dict(gd.BASE_ENV)
     env.update({"NODE_ENV": "test", "NODE_OPTIONS": "--max-old-space-size=192"})
+    broken = syntax_errors(ctx.src, [os.path.normpath(t) for t in ctx.tests], env)
+    if broken:
+        # The whole submission fails to load: every test errors (build failed).
+        ctx.build_failed("(build)", broken)
+        ctx.finish()
+        sys.exit(2)
     tests = [os.path.join(ctx.src, t) for t in ctx.tests]
     if ctx.sentinel:
         tests.append(SENTINEL)

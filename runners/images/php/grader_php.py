@@ -65,14 +65,18 @@ def test() -> None:
         # say): run each file on its own, so one file costs only its own tests.
         print("grader-test: PHPUnit reported nothing; running each test file alone",
               file=sys.stderr)
-        for i, (f, t) in enumerate(zip(files, ctx.tests, strict=True)):
+        for f, t in zip(files, ctx.tests, strict=True):
             n = len(ctx.suites)
-            ctx.run_framework("phpunit", _phpunit([f] + (sentinel if i == len(files) - 1 else [])),
-                              env=env, cwd=f"{HOME}/empty", timeout=ctx.timeout)
+            # The sentinel goes with every file (each process loads candidate code).
+            ctx.run_framework("phpunit", _phpunit([f, *sentinel]), env=env,
+                              cwd=f"{HOME}/empty", timeout=ctx.timeout)
             if len(ctx.suites) == n:
                 s = ctx.suite(t, grader_build="failed", grader_build_file=t)
                 s.append(gd.ET.Element("system-err"))
                 s[-1].text = "PHPUnit stopped while loading or running this file (see its output)"
+            elif sentinel and not any(c.get("classname") == gd.SENTINEL_CLASS
+                                      for x in ctx.suites[n:] for c in x.iter("testcase")):
+                ctx.suite("grader.driver", grader_incomplete=f"phpunit ({t})")
     ctx.finish()
     sys.exit(1 if code else 0)
 

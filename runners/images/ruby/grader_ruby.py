@@ -35,8 +35,36 @@ def ruby_env(src: str) -> dict[str, str]:
     return env
 
 
+def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
+    """``ruby -c`` (parses, runs nothing, not even BEGIN blocks) of every Ruby file
+    beside the tests that is not a test."""
+    log = []
+    for dirpath, dirs, names in os.walk(src):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            if not name.endswith(".rb") or os.path.relpath(path, src) in tests:
+                continue
+            p = subprocess.run([RUBY, "--disable-gems", "-c", path], capture_output=True,
+                               text=True, env=env, cwd=EMPTY, timeout=60)
+            if p.returncode != 0:
+                log.append(p.stderr.replace(src + "/", "").strip() or f"{name}: does not parse")
+    return "\n".join(log)
+
+
+def _has_sentinel(suites: list[gd.ET.Element]) -> bool:
+    return any(c.get("classname") == gd.SENTINEL_CLASS for s in suites for c in s.iter("testcase"))
+
+
 def test() -> None:
     ctx = gd.start()
+    env = ruby_env(ctx.src)
+    broken = syntax_errors(ctx.src, [os.path.normpath(t) for t in ctx.tests], env)
+    if broken:
+        # The whole submission fails to load: every test errors (build failed).
+        ctx.build_failed("(build)", broken)
+        ctx.finish()
+        sys.exit(2)
     groups: dict[str, list[str]] = {"minitest": [], "rspec": []}
     for t in ctx.tests:
         groups["rspec" if t.endswith("_spec.rb") else "minitest"].append(os.path.join(ctx.src, t))
@@ -48,8 +76,13 @@ def test() -> None:
         if ctx.sentinel:
             files = files + [SENTINELS[name]]
         script = f"{LIB}/grader_{name}.rb"
+        before = len(ctx.suites)
         rc = ctx.run_framework(name, [RUBY, *load_path, script, *files],
-                               env=ruby_env(ctx.src), cwd=EMPTY, timeout=ctx.timeout)
+                               env=env, cwd=EMPTY, timeout=ctx.timeout)
+        if ctx.sentinel and not _has_sentinel(ctx.suites[before:]):
+            # This process ended early (exit, exit!, a crash): what it reported stands,
+            # and the host is told, since the other process's sentinel did run.
+            ctx.suite("grader.driver", grader_incomplete=f"{name} (Ruby)")
         code = code or rc
     ctx.finish()
     sys.exit(1 if code else 0)

@@ -76,6 +76,31 @@ options = RSpec::Core::ConfigurationOptions.new(
 )
 runner = RSpec::Core::Runner.new(options)
 runner.setup($stderr, $stdout)
+
+# Before and after every example, expectations must still fail on what is false: code
+# that rewrote them (to pass everything) fails every example it ran in from then on.
+module GraderHonesty
+  TAMPERED = "grader: the test framework was tampered with (an expectation passes what is false)"
+  CHECKS = [
+    -> { expect(1).to eq(2) }, -> { expect(true).to be(false) }, -> { expect([1]).to include(2) },
+    -> { expect(1).not_to eq(1) }, -> { expect { nil }.to raise_error(ArgumentError) },
+    -> { expect(nil).to be_truthy }
+  ].freeze
+
+  def self.check!(example)
+    honest = CHECKS.all? do |check|
+      example.instance_exec(&check)
+      false
+    rescue RSpec::Expectations::ExpectationNotMetError
+      true
+    end
+    raise TAMPERED unless honest
+  end
+end
+RSpec.configure do |config|
+  config.before(:each) { GraderHonesty.check!(self) }
+  config.after(:each) { GraderHonesty.check!(self) }
+end
 files.each do |f|
   before = RSpec.world.example_groups.dup
   begin

@@ -106,6 +106,12 @@ class JavaScript(DriverLanguage):
             "reaches out of the test file's sandbox",
         ),
         TamperPattern(r"grader-reporter|GRADER_", "names the grader's harness"),
+        TamperPattern(r"['\"`]/grader(/|['\"`])", "names the sandbox's grader folder"),
+        TamperPattern(
+            r"\b(Object|Array|String|Number|JSON|Reflect|Promise|Symbol|Function)\s*\."
+            r"\s*(prototype\s*\.\s*)?\w+\s*=(?!=)",
+            "replaces a built-in the test framework relies on",
+        ),
     )
     scaffold_entrypoint: ClassVar[str] = "wordcount.js"
     scaffold_weighted_test: ClassVar[str] = (

@@ -38,6 +38,7 @@ class Ruby(DriverLanguage):
         TamperPattern(r"ObjectSpace", "walks every object of the process"),
         TamperPattern(r"Grader\w*", "names the grader's harness"),
         TamperPattern(r"IO\.for_fd|/dev/fd|/proc/self", "opens the harness's pipes"),
+        TamperPattern(r"['\"`]/grader(/|['\"`])", "names the sandbox's grader folder"),
         TamperPattern(r"\b(Minitest|RSpec)\b", "names the test framework"),
         TamperPattern(r"\bFiddle\b|\bsyscall\b", "reaches past the language"),
     )

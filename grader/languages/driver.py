@@ -146,25 +146,42 @@ class DriverLanguage(Language):
             return res
         paths = app_paths(test_files)
         root = ET.fromstring(xml)
+        anomalies: list[str] = []
+        incomplete: list[str] = []
         for suite in root.iter("testsuite"):
-            self._suite(suite, paths, res)
-        # The test process ended early (an exit from the code, a crash): the tests that
+            self._suite(suite, paths, res, anomalies, incomplete)
+        for anomaly in anomalies:
+            _problem(res, anomaly)
+        # A test process ended early (an exit from the code, a crash): the tests that
         # finished keep their outcome (the reporter wrote the one in progress as an
         # error), the rest are not reported. Ending before the sentinel is also how a
-        # rewrite of the outcomes would dodge it, so the run is flagged. A run stopped
-        # at a limit, or whose build failed, ends before the sentinel by design.
-        if not result.limits_hit and not res.build_failed and not _has_sentinel(result.results):
-            _problem(res, EARLY_END)
+        # rewrite of the outcomes would dodge it, so the run is flagged; and when the
+        # driver also saw forged or conflicting output, nothing of the run is kept. A
+        # run stopped at a limit, or whose build failed, ends before the sentinel.
+        if not result.limits_hit and not res.build_failed:
+            if not _has_sentinel(result.results):
+                incomplete.append("")
+            if incomplete and anomalies:
+                return Results(problem=f"{res.problem}; {EARLY_END}", tampered=True)
+            for which in incomplete:
+                _problem(res, f"{which}: {EARLY_END}" if which else EARLY_END)
         return res
 
-    def _suite(self, suite: ET.Element, paths: dict[str, str], res: Results) -> None:
+    def _suite(
+        self,
+        suite: ET.Element,
+        paths: dict[str, str],
+        res: Results,
+        anomalies: list[str],
+        incomplete: list[str],
+    ) -> None:
         props = {
             p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")
         }
         if props.get(ANOMALY_PROPERTY):
-            _problem(res, props[ANOMALY_PROPERTY][:1000])
+            anomalies.append(props[ANOMALY_PROPERTY][:1000])
         if props.get(INCOMPLETE_PROPERTY):
-            _problem(res, f"{props[INCOMPLETE_PROPERTY][:300]}: {EARLY_END}")
+            incomplete.append(props[INCOMPLETE_PROPERTY][:300])
         if props.get(BUILD_PROPERTY) == "failed":
             log = (suite.findtext("system-err") or "").strip()
             file = props.get(BUILD_FILE_PROPERTY)

@@ -55,8 +55,7 @@ module Minitest
                else :failed
                end
       failure = result.failures.first
-      message = failure ? "#{failure.class}: #{failure.message}" : ""
-      detail = failure ? [failure.message, *Array(failure.backtrace).first(20)].join("\n") : ""
+      message, detail = failure ? GraderResults.describe(failure) : ["", ""]
       rel = GraderResults.relative(file)
       classname = rel == "<sentinel>" ? "grader.sentinel" : result.klass
       GraderMinitest.cases << GraderResults::Case.new(rel, classname, result.name, status,

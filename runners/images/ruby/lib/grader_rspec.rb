@@ -52,8 +52,8 @@ class GraderFormatter
     status = ex.is_a?(RSpec::Expectations::ExpectationNotMetError) ? :failed : :error
     status = :failed if defined?(RSpec::Expectations::MultipleExpectationsNotMetError) &&
                         ex.is_a?(RSpec::Expectations::MultipleExpectationsNotMetError)
-    detail = [ex.message, *Array(ex.backtrace).first(20)].join("\n")
-    self.class.add(notification.example, status, "#{ex.class}: #{ex.message}", detail)
+    message, detail = GraderResults.describe(ex)
+    self.class.add(notification.example, status, message, detail)
   end
 
   def example_pending(notification)
@@ -88,6 +88,9 @@ module GraderHonesty
   ].freeze
 
   def self.check!(example)
+    # Raise on failure even where the example aggregates failures (:aggregate_failures).
+    saved = RSpec::Support.failure_notifier
+    RSpec::Support.failure_notifier = RSpec::Support::DEFAULT_FAILURE_NOTIFIER
     honest = CHECKS.all? do |check|
       example.instance_exec(&check)
       false
@@ -95,6 +98,8 @@ module GraderHonesty
       true
     end
     raise TAMPERED unless honest
+  ensure
+    RSpec::Support.failure_notifier = saved
   end
 end
 RSpec.configure do |config|

@@ -86,7 +86,8 @@ def flags(report: Report, code: str) -> list[str]:
 
 
 def weighted_share(report: Report, passing: set[str]) -> float:
-    """The correctness a report should have when exactly ``passing`` pass (unrounded)."""
+    """The correctness a report should have when exactly ``passing`` pass, unrounded
+    (the report rounds to one decimal: compare with ``abs=0.051``)."""
     counted = [t for t in report.tests if t.counted]
     total = sum(t.weight for t in counted)
     return 100 * sum(t.weight for t in counted if t.id in passing) / total

@@ -144,7 +144,7 @@ def test_typical_bugs_lose_exactly_their_tests(
     assert failing(rep) == lost
     assert {outcomes(rep)[i] for i in lost} == {"failed"}
     passing = {t.id for t in rep.tests if t.counted} - lost
-    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passing), abs=0.05)
+    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passing), abs=0.051)
     assert not flags(rep, "tamper-suspect")
 
 
@@ -159,7 +159,7 @@ def test_weights_and_visibility_come_from_the_challenge(
     assert {t.visibility for t in rep.tests if t.id.startswith("tests/public/")} == {"public"}
     assert {t.visibility for t in rep.tests if t.id.startswith("tests/hidden/")} == {"hidden"}
     # 16 counted weight units, 7 of them lost (2 + 3 + 1 + 1).
-    assert rep.scores.correctness == pytest.approx(100 * 9 / 16, abs=0.05)
+    assert rep.scores.correctness == pytest.approx(100 * 9 / 16, abs=0.051)
 
 
 def test_candidate_view_hides_hidden_tests(
@@ -225,7 +225,7 @@ def test_exit_mid_run_fails_the_test_in_progress_and_keeps_finished_ones(
     assert any("sentinel" in m for m in flags(rep, "tamper-suspect"))
     assert any("ends the test process" in m for m in flags(rep, "tamper-suspect"))
     assert rep.scores.correctness == pytest.approx(
-        weighted_share(rep, {MATH + "mean of a small list"}), abs=0.05
+        weighted_share(rep, {MATH + "mean of a small list"}), abs=0.051
     )
 
 

@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.docker]
 CHALLENGE = REPO / "challenges" / "conformance-ruby"
 MT = "tests/public/calc_test.rb::CalcTest::"
 SPEC = "tests/hidden/calc_spec.rb::"
-EDGE = "tests/hidden/test_slug_edges.rb::SlugEdgesTest::"
+EDGES = "tests/hidden/test_slug_edges.rb::"
+EDGE = EDGES + "SlugEdgesTest::"
 
 EXPECTED_IDS = {
     MT + "test_add",
@@ -39,6 +40,7 @@ EXPECTED_IDS = {
     MT + "test_divide_by_zero",
     MT + "test_skipped_by_the_author",
     SPEC + "Calc .mean::averages",
+    SPEC + "Calc .mean::averages several lists",
     SPEC + "Calc .mean::is skipped by the author",
     SPEC + "Calc .mean with an empty array::raises ArgumentError",
     SPEC + "Calc .add::is disabled by the author",
@@ -47,6 +49,7 @@ EXPECTED_IDS = {
     SPEC + 'Slug::makes "ünïcödé-straße-2"',
     EDGE + "test_punctuation_only",
     EDGE + "test_digits_are_kept",
+    EDGES + "Slug::test_0001_is idempotent (Minitest spec style)",
 }
 AUTHOR_SKIPPED = {
     MT + "test_skipped_by_the_author",
@@ -173,7 +176,7 @@ def test_typical_bugs_lose_exactly_their_tests(
     assert failing(rep) == lost
     assert {outcomes(rep)[i] for i in lost} == {"failed"}
     passing = {t.id for t in rep.tests if t.counted} - lost
-    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passing), abs=0.05)
+    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passing), abs=0.051)
     by_id = {t.id: t for t in rep.tests}
     assert by_id[MT + "test_divide_by_zero"].weight == 2
     assert by_id[SPEC + "Calc .mean with an empty array::raises ArgumentError"].weight == 3
@@ -188,7 +191,7 @@ def test_candidate_view_hides_hidden_tests(
     view = candidate_view(rep, challenge.config.feedback)
     text = json.dumps(view, ensure_ascii=False)
     assert "makes" not in text and "calc_spec" not in text and "punctuation" not in text
-    assert (view["hidden_tests"]["passed"], view["hidden_tests"]["total"]) == (4, 7)
+    assert (view["hidden_tests"]["passed"], view["hidden_tests"]["total"]) == (6, 9)
     public = {t["id"]: t["outcome"] for t in view["public_tests"]["tests"]}
     assert public == {
         MT + "test_add": "passed",
@@ -214,7 +217,7 @@ def test_a_file_that_does_not_load_costs_only_its_tests(
 ) -> None:
     rep = report(graded, "missing_lib")
     errored = {t.id for t in rep.tests if t.outcome == "error"}
-    assert errored == {i for i in EXPECTED_IDS if i.startswith((SPEC, EDGE))}
+    assert errored == {i for i in EXPECTED_IDS if i.startswith((SPEC, EDGES))}
     assert all("LoadError" in (t.message or "") for t in rep.tests if t.id in errored)
     assert {outcomes(rep)[i] for i in EXPECTED_IDS if i.startswith(MT)} == {"passed", "skipped"}
     assert not flags(rep, "build-failed")
@@ -239,7 +242,7 @@ def test_exit_in_either_framework_fails_the_test_in_progress_only(
     early = [m for m in flags(rep, "tamper-suspect") if "sentinel" in m]
     assert any("minitest" in m for m in early) and any("rspec" in m for m in early)
     passed = {i for i, o in got.items() if o == "passed"}
-    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passed), abs=0.05)
+    assert rep.scores.correctness == pytest.approx(weighted_share(rep, passed), abs=0.051)
 
 
 def test_style_findings_come_with_file_line_and_rule(

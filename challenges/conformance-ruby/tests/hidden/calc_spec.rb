@@ -19,6 +19,12 @@ RSpec.describe Calc do
       end
     end
 
+    it 'averages several lists', :aggregate_failures do
+      expect(described_class.mean([2])).to eq(2.0)
+      expect(described_class.mean([1, 2])).to eq(1.5)
+      expect(double('numbers', to_a: numbers).to_a.sum).to eq(10)
+    end
+
     it 'is skipped by the author' do
       skip 'not graded'
     end

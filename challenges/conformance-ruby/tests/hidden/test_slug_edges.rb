@@ -13,3 +13,9 @@ class SlugEdgesTest < Minitest::Test
     assert_equal 'route-66', Slug.make('Route 66')
   end
 end
+
+describe Slug do
+  it 'is idempotent (Minitest spec style)' do
+    _(Slug.make(Slug.make('A  b'))).must_equal 'a-b'
+  end
+end

@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import errors, ui
 from api.auth import secret_problem
 from api.errors import ApiError
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import challenges, ops, submissions, tokens
+from api.routes import challenges, ops, reviews, submissions, tokens
 from api.services import Services
 from grader import __version__
 from grader.settings import Settings
@@ -107,8 +107,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = svc
     app.state.metrics = Metrics(svc)
     errors.install(app)
-    for module in (challenges, submissions, tokens, ops):
+    for module in (challenges, submissions, reviews, tokens, ops):
         app.include_router(module.router)
+    ui.install(app)
+    app.include_router(challenges.languages_router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import ROLES, Token
+from api.models import ROLES, Invitation, Token
 
 TOKEN_PREFIX = "grd_"
 # Roles that may read what reviewers read (admins may do everything a reviewer does).
@@ -29,6 +29,8 @@ class Principal:
     token_id: int
     role: str
     name: str
+    # An invited candidate's token reaches this one challenge only (``api.invitations``).
+    challenge: str | None = None
 
     @property
     def is_reviewer(self) -> bool:
@@ -59,7 +61,8 @@ def authenticate(session: Session, token: str) -> Principal | None:
     row = session.scalar(select(Token).where(Token.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         return None
-    return Principal(token_id=row.id, role=row.role, name=row.name)
+    bound = session.scalar(select(Invitation.challenge_slug).where(Invitation.token_id == row.id))
+    return Principal(token_id=row.id, role=row.role, name=row.name, challenge=bound)
 
 
 def revoke_token(session: Session, token_id: int) -> Token | None:

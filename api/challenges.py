@@ -57,7 +57,9 @@ def statement(challenge: Challenge) -> str:
 
 
 def _starter_files(challenge: Challenge) -> list[tuple[str, Path]]:
-    root = challenge.starter_dir
+    # A service challenge with no language chosen: every language's starter folder.
+    everything = challenge.is_service and challenge.chosen is None
+    root = challenge.root / "starter" if everything else challenge.starter_dir
     files = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)

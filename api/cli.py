@@ -175,9 +175,11 @@ def _total(state: dict[str, Any]) -> float | None:
 @click.option("--timeout", type=click.FloatRange(1), default=900, show_default=True,
               help="seconds to wait for the result")
 @click.option("--no-wait", is_flag=True, help="print the submission id and return at once")
+@click.option("--language", default=None, help="a service challenge's language of the "
+              "submission (default: recognised from its files)")
 def submit(url: str, token: str, challenge: str, path: Path, fmt: str,
            fail_under: float | None, callback_url: str | None, timeout: float,
-           no_wait: bool) -> None:
+           no_wait: bool, language: str | None) -> None:
     """Upload PATH (a file, a .zip/.tar.gz, or a folder) as a solution of CHALLENGE and wait
     for the result. Exit 0 graded, 1 below --fail-under, 2 bad input, 3 server error."""
     from api.client import Client, ClientError, ServerError, pack
@@ -186,7 +188,8 @@ def submit(url: str, token: str, challenge: str, path: Path, fmt: str,
     try:
         with _Progress() as progress:
             payload = pack(path)
-            created = client.upload(challenge, payload, callback_url=callback_url)
+            created = client.upload(challenge, payload, callback_url=callback_url,
+                                    language=language)
             if no_wait:
                 click.echo(created["id"])
                 return

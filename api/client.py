@@ -80,11 +80,14 @@ class Client:
         return resp
 
     def upload(self, challenge: str, payload: Payload, *, callback_url: str | None = None,
-               idempotency_key: str | None = None, retries: int = 3) -> dict[str, Any]:
+               idempotency_key: str | None = None, retries: int = 3,
+               language: str | None = None) -> dict[str, Any]:
         """POST the upload; network failures are retried with the same Idempotency-Key, so
-        a retry never makes a second submission."""
+        a retry never makes a second submission. ``language``: a service challenge's
+        language of the submission (the service recognises it from the files otherwise)."""
         key = idempotency_key or uuid.uuid4().hex
-        data = {"callback_url": callback_url} if callback_url else None
+        fields = {"callback_url": callback_url, "language": language}
+        data = {k: v for k, v in fields.items() if v} or None
         for attempt in range(retries + 1):
             try:
                 resp = self._request(

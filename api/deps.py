@@ -60,8 +60,10 @@ ReviewerDep = Annotated[Principal, Depends(get_reviewer)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
 
 
-def challenge_or_404(svc: Services, slug: str) -> Challenge:
+def challenge_or_404(svc: Services, slug: str, principal: Principal | None = None) -> Challenge:
+    """The challenge ``slug``; 404 when there is none, or when ``principal`` is an invited
+    candidate bound to another challenge."""
     challenge = find(svc.settings.challenges_dir, slug)
-    if challenge is None:
+    if challenge is None or (principal is not None and principal.challenge not in (None, slug)):
         raise ApiError(404, "not-found", f"no challenge {slug[:100]!r}")
     return challenge

@@ -14,17 +14,19 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from api import invitations, similarity
 from api.challenges import SLUG
 from api.db import utcnow
 from api.models import Submission, Token
 from api.queue import enqueue_grade, enqueue_webhook
 from api.services import Services
-from api.storage import ArchiveStore
+from api.storage import challenge_folder, fetch_upload
 from api.webhooks import create_delivery, payload
 from grader.challenge import Challenge, load_challenge
 from grader.engine import grade
 from grader.errors import ChallengeError, SandboxError, SubmissionError
 from grader.report import ChallengeRef, ErrorInfo, Report, SubmissionRef
+from grader.service import detect_language
 from grader.submission import open_submission
 from runners import make_runner
 
@@ -54,10 +56,11 @@ class Claim:
     filename: str
     created_at: datetime
     started_at: datetime
-
-
-def heartbeat_interval(stuck_after_s: float) -> float:
-    return max(0.5, min(10.0, stuck_after_s / 4))
+    # The worker holding the claim (its sandboxes carry its name: see api.sweep).
+    worker: str = ""
+    language: str | None = None
+    # The challenge bundle to grade against (None: rows from before bundles existed).
+    challenge_hash: str | None = None
 
 
 def retry_delay(attempt: int) -> float:
@@ -90,6 +93,8 @@ def grade_submission(svc: Services, submission_id: str, *, worker: str = "") -> 
     finally:
         beat.stop()
     outcome = _store_report(svc, claim, report)
+    if outcome == "graded":
+        similarity.index_quietly(svc, claim.id)
     bound.info("graded" if outcome == "graded" else "result dropped", outcome=outcome,
                total=report.scores.total)
     return outcome
@@ -123,7 +128,8 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
         return "claimed-elsewhere"
     return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
                  slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
-                 created_at=row.created_at, started_at=now)
+                 created_at=row.created_at, started_at=now, worker=worker[:200],
+                 language=row.language, challenge_hash=row.challenge_hash)
 
 
 def _give_up(svc: Services, row: Submission) -> str:
@@ -145,31 +151,41 @@ def _give_up(svc: Services, row: Submission) -> str:
     return "gave-up"
 
 
-def _load_challenge(svc: Services, slug: str) -> Challenge:
+def _load_challenge(svc: Services, slug: str, bundle_hash: str | None) -> Challenge:
+    """The challenge as the submission is to be graded: this machine's folder, or the
+    bundle the API published (a worker on another machine has no challenges folder)."""
     if not SLUG.match(slug):
         raise _Permanent("challenge-unavailable", f"no challenge {slug!r}")
     try:
-        return load_challenge(svc.settings.challenges_dir / slug)
+        folder = challenge_folder(svc, slug, bundle_hash)
+        if folder is None:
+            raise _Permanent("challenge-unavailable",
+                             f"no challenge {slug!r} here nor in the database")
+        return load_challenge(folder)
     except ChallengeError as exc:
         raise _Permanent("challenge-unavailable", str(exc)) from None
 
 
 def _run(svc: Services, claim: Claim) -> Report:
     settings = svc.settings
-    challenge = _load_challenge(svc, claim.slug)
-    archive = ArchiveStore(settings.data_dir).path(claim.sha256)
-    if not archive.is_file():
-        raise SandboxError(f"the stored upload {archive} is missing (is the data folder shared "
-                           "between the API and the workers?)")
+    challenge = _load_challenge(svc, claim.slug, claim.challenge_hash)
+    archive = fetch_upload(svc, claim.sha256)
+    if archive is None:
+        raise SandboxError(f"the upload {claim.sha256[:12]} is neither in this worker's data "
+                           "folder nor in the database")
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
             sub = open_submission(archive, tmp, settings.upload_limits(),
-                                  filename=claim.filename, ignore=challenge.language.ignores)
+                                  filename=claim.filename, ignore=challenge.ignores)
+            if challenge.is_service:
+                challenge = challenge.for_language(
+                    claim.language if claim.language in challenge.languages
+                    else detect_language(challenge, sub.files))
         except SubmissionError as exc:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:
             raise _Permanent("storage-corrupt", "the stored upload does not match its hash")
-        runner = make_runner("docker")
+        runner = make_runner("docker", owner=claim.worker or None)
         queued_s = (claim.started_at - claim.created_at).total_seconds()
         return grade(challenge, sub, runner, submission_id=claim.id, label=claim.id,
                      queued_s=max(0.0, queued_s), cache_dir=settings.cache_dir)
@@ -271,7 +287,8 @@ def _owed_webhook(db: Session, svc: Services, submission_id: str) -> int | None:
         except ChallengeError:
             challenge = None
     body = payload(row, uploader_role=token.role if token is not None else "candidate",
-                   feedback=challenge.config.feedback if challenge is not None else None)
+                   feedback=(invitations.feedback_for(db, row.token_id, challenge)
+                             if challenge is not None else None))
     return create_delivery(db, row, body).id
 
 
@@ -294,7 +311,7 @@ class _Heartbeat:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        interval = heartbeat_interval(self._svc.settings.stuck_after_seconds)
+        interval = self._svc.settings.heartbeat_every()
         while not self._stop.wait(interval):
             try:
                 with self._svc.session() as db:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.db import utcnow
 from api.schemas import CheckOut, HealthOut
 from api.services import Services
-from api.sweep import WORKER_KEY, docker_status
+from api.sweep import WORKER_KEY, docker_status, presence_ttl
 
 CHECK_TIMEOUT_S = 3.0
 DOCKER_SOCKET = Path("/var/run/docker.sock")
@@ -36,14 +36,10 @@ def engine_reachable_here() -> bool:
     return bool(os.environ.get("DOCKER_HOST")) or DOCKER_SOCKET.exists()
 
 
-def _docker(svc: Services) -> CheckOut:
-    """Ask the engine directly where this process can reach it; otherwise (the API
-    container has no Docker socket) trust the workers' recent reports."""
-    if engine_reachable_here():
-        ok, detail = docker_status()
-        return CheckOut(ok=ok, detail=detail)
-    fresh_after = utcnow() - timedelta(seconds=max(30, 3 * svc.settings.sweep_interval_seconds))
-    seen, healthy = 0, 0
+def live_workers(svc: Services) -> list[dict[str, object]]:
+    """The workers that announced themselves within their last three heartbeats."""
+    fresh_after = utcnow() - timedelta(seconds=presence_ttl(svc.settings.heartbeat_every()))
+    found: dict[str, dict[str, object]] = {}
     for key in svc.redis.scan_iter(match=WORKER_KEY + "*", count=100):
         raw = svc.redis.get(key)
         try:
@@ -51,14 +47,27 @@ def _docker(svc: Services) -> CheckOut:
             at = datetime.fromisoformat(record["at"])
         except (ValueError, KeyError, TypeError):
             continue
-        if at < fresh_after:
-            continue
-        seen += 1
-        healthy += bool(record.get("docker"))
-    if not seen:
+        if at >= fresh_after:
+            found[str(record.get("hostname", key))] = record
+    return list(found.values())
+
+
+def _docker(svc: Services) -> CheckOut:
+    """Ask the engine directly where this process can reach it; otherwise (the API
+    container has no Docker socket) trust the live workers' reports."""
+    if engine_reachable_here():
+        ok, detail = docker_status()
+        return CheckOut(ok=ok, detail=detail)
+    workers = live_workers(svc)
+    if not workers:
         return CheckOut(ok=False, detail="no worker has reported in (is a worker running?)")
+    healthy = sum(bool(w.get("docker")) for w in workers)
     return CheckOut(ok=healthy > 0,
-                    detail=f"{healthy} of {seen} workers reach the Docker engine")
+                    detail=f"{healthy} of {len(workers)} workers reach the Docker engine")
+
+
+def _workers(svc: Services) -> int:
+    return len(live_workers(svc))
 
 
 async def _run(check: Callable[[Services], CheckOut], svc: Services) -> CheckOut:
@@ -76,4 +85,10 @@ async def check_all(svc: Services) -> HealthOut:
     results = await asyncio.gather(*(_run(c, svc) for c in (_database, _redis, _docker)))
     checks = dict(zip(names, results, strict=True))
     ok = all(c.ok for c in checks.values())
-    return HealthOut(status="ok" if ok else "unavailable", checks=checks)
+    try:
+        workers: int | None = await asyncio.wait_for(
+            run_in_threadpool(_workers, svc), CHECK_TIMEOUT_S
+        )
+    except Exception:  # noqa: BLE001 - Redis is down: its check says so
+        workers = None
+    return HealthOut(status="ok" if ok else "unavailable", checks=checks, workers=workers)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -100,11 +101,29 @@ class Submission(Base):
     grading_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     callback_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # The language it is graded in (a service challenge offers several).
+    language: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The challenge bundle (grader.bundle) it is to be graded against, by content hash: a
+    # worker without the challenges folder fetches it from the blobs table.
+    challenge_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Blob(Base):
+    """Bytes by content hash, for workers on other machines: uploads and challenge
+    bundles. Written once (an existing row wins), verified by the reader."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookDelivery(Base):
@@ -124,3 +143,103 @@ class WebhookDelivery(Base):
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# --- reviewers in a browser: sessions, reviews, audit, invitations, similarity ---------------
+
+DECISIONS = ("advance", "hold", "reject")
+
+
+class UiSession(Base):
+    """A browser session of ``/ui/``: only the SHA-256 of the cookie's secret is stored."""
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    seed: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Review(Base):
+    """A reviewer's note and/or decision on a submission; the newest decision counts."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author_token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One reviewer action (sign-in, decision, note, re-grade, export, invitation, ...)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    challenge_slug: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    submission_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class Invitation(Base):
+    """A candidate token bound to one challenge, with a time window and an attempt cap."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id"), unique=True)
+    challenge_slug: Mapped[str] = mapped_column(String(100), index=True)
+    candidate_name: Mapped[str] = mapped_column(String(200))
+    window_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_attempts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("tokens.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SimilarityIndex(Base):
+    """A submission's fingerprints (``grader.similarity.Fingerprints`` as JSON)."""
+
+    __tablename__ = "similarity_index"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    challenge_slug: Mapped[str] = mapped_column(String(100), index=True)
+    token_id: Mapped[int] = mapped_column(Integer)
+    tag: Mapped[str] = mapped_column(String(40))
+    # The kept hashes alone: every later submission reads them, so they are cheap to load.
+    hashes: Mapped[list[int]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SimilarityPair(Base):
+    """Two submissions of a challenge and how alike they are (``a_id`` < ``b_id``)."""
+
+    __tablename__ = "similarity_pairs"
+    __table_args__ = (
+        UniqueConstraint("a_id", "b_id", name="uq_similarity_pairs_ab"),
+        Index("ix_similarity_pairs_challenge_score", "challenge_slug", "score"),
+        Index("ix_similarity_pairs_b", "b_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_slug: Mapped[str] = mapped_column(String(100))
+    a_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    b_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    score: Mapped[float] = mapped_column(Float)
+    regions: Mapped[list[Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,7 +15,11 @@ class ChallengeSummary(BaseModel):
     slug: str
     title: str
     version: int
-    language: str
+    language: str = Field(description="the language (a service challenge: its first)")
+    kind: Literal["tests", "service"] = "tests"
+    languages: list[str] = Field(
+        default_factory=list, description="every language a submission may be in"
+    )
 
 
 class ChallengeDetail(ChallengeSummary):
@@ -26,10 +30,21 @@ class ChallengeDetail(ChallengeSummary):
     limits: dict[str, Any]
     feedback: dict[str, Any] = Field(description="what a candidate sees of their result")
     starter: dict[str, str] = Field(description="download links of the starter files")
+    service: dict[str, Any] | None = Field(
+        None,
+        description="a service challenge: port, readiness, databases, and per language "
+        "its start command and libraries",
+    )
 
 
 class ChallengeList(BaseModel):
     items: list[ChallengeSummary]
+
+
+class LanguageList(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        description="each language as `grader languages --format json` shows it"
+    )
 
 
 class ChallengeRefOut(BaseModel):
@@ -126,3 +141,58 @@ class CheckOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, CheckOut]
+    # Workers that announced themselves within their last three heartbeats (None: unknown).
+    workers: int | None = None
+
+
+class InvitationCreate(BaseModel):
+    challenge: str = Field(max_length=100)
+    candidate_name: str = Field(min_length=1, max_length=200)
+    window_minutes: int | None = Field(
+        None, ge=1, description="how long the candidate has, from the first starter download")
+    max_attempts: int | None = Field(None, ge=1, description="graded attempts allowed")
+
+
+class InvitationOut(BaseModel):
+    id: int
+    challenge: str
+    candidate_name: str
+    token_id: int
+    token_prefix: str
+    window_minutes: int | None
+    max_attempts: int | None
+    created_at: datetime
+    started_at: datetime | None
+    revoked: bool
+
+
+class InvitationCreated(InvitationOut):
+    token: str = Field(description="the candidate's bearer token; shown once")
+    link: str = Field(description="the candidate's page; the link carries the token")
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationOut]
+
+
+class SimilaritySpan(BaseModel):
+    file: str
+    start: int
+    end: int
+
+
+class SimilarityRegion(BaseModel):
+    a: SimilaritySpan
+    b: SimilaritySpan
+
+
+class SimilarityPairOut(BaseModel):
+    a: str
+    b: str
+    score: float = Field(ge=0, le=1)
+    regions: list[SimilarityRegion]
+
+
+class SimilarityOut(BaseModel):
+    threshold: float
+    pairs: list[SimilarityPairOut]

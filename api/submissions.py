@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.challenges import find
 from api.db import utcnow
 from api.errors import ApiError
 from api.models import Submission, Token
@@ -29,11 +30,12 @@ from api.schemas import (
     SubmissionOut,
 )
 from api.services import Services
-from api.storage import ArchiveStore
+from api.storage import ArchiveStore, put_blob
 from api.uploads import Upload
 from grader.challenge import Challenge, Feedback
 from grader.errors import SubmissionError
 from grader.report import Report
+from grader.service import detect_language
 from grader.submission import open_submission
 from grader.views import candidate_view
 
@@ -111,13 +113,21 @@ def accept_upload(
     *,
     idempotency_key: str | None,
     callback_url: str | None,
+    language: str | None = None,
 ) -> Accepted:
     """Check the upload like the CLI does, store it by hash, record it as queued.
 
     A refused upload leaves nothing behind. With an ``Idempotency-Key`` a retry of the
     same upload (same token, same bytes) returns the submission made the first time.
+    A service challenge's submission is in one of its languages: ``language``, or the
+    one its files show.
     """
     settings = svc.settings
+    if language is not None and language not in challenge.languages:
+        upload.discard()
+        raise ApiError(422, "invalid-request",
+                       f"language {language[:32]!r}: {challenge.slug} is in "
+                       f"{', '.join(challenge.languages)}")
     try:
         if idempotency_key is not None:
             with svc.session() as db:
@@ -128,13 +138,17 @@ def accept_upload(
             _check_pending_limit(db, principal, settings.max_pending_per_candidate)
         with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
             try:
-                open_submission(upload.path, tmp, settings.upload_limits(),
-                                filename=upload.filename, ignore=challenge.language.ignores)
+                sub = open_submission(upload.path, tmp, settings.upload_limits(),
+                                      filename=upload.filename, ignore=challenge.ignores)
+                if challenge.is_service and language is None:
+                    language = detect_language(challenge, sub.files)
             except SubmissionError as exc:
                 raise ApiError(422, "invalid-submission", str(exc)) from None
+        archive = upload.path.read_bytes()
         ArchiveStore(settings.data_dir).put(upload.path, upload.sha256)
     finally:
         upload.discard()
+    bundle_hash = publish(svc, challenge, upload_sha256=upload.sha256, upload=archive)
 
     now = utcnow()
     row = Submission(
@@ -142,7 +156,8 @@ def accept_upload(
         token_id=principal.token_id, sha256=upload.sha256, filename=upload.filename,
         size_bytes=upload.size, status="queued", attempts=0, generation=0, stale=False,
         idempotency_key=idempotency_key, callback_url=callback_url, created_at=now,
-        enqueued_at=now,
+        language=language if challenge.is_service else challenge.config.language,
+        enqueued_at=now, challenge_hash=bundle_hash,
     )
     try:
         with svc.session() as db:
@@ -160,6 +175,20 @@ def accept_upload(
              sha256=row.sha256, size=row.size_bytes)
     publish_or_flag(svc, row.id)
     return Accepted(row, replayed=False)
+
+
+def publish(svc: Services, challenge: Challenge, *, upload_sha256: str | None = None,
+            upload: bytes | None = None) -> str:
+    """Put the challenge's bundle (and an upload) where every worker can reach it: the
+    database, by content hash. Returns the bundle's hash."""
+    from grader import bundle
+
+    bundle_hash, data = bundle.pack(challenge.root)
+    with svc.session() as db:
+        put_blob(db, bundle_hash, "challenge", data)
+        if upload is not None and upload_sha256 is not None:
+            put_blob(db, upload_sha256, "upload", upload)
+    return bundle_hash
 
 
 def publish_or_flag(svc: Services, submission_id: str) -> None:
@@ -231,10 +260,13 @@ def report_links(submission_id: str) -> dict[str, str]:
 
 
 def submission_out(row: Submission, principal: Principal, challenge: Challenge | None,
-                   token_name: str = "") -> SubmissionOut:
-    """What ``principal`` may see: the candidate view always, the review part for reviewers."""
+                   token_name: str = "", *, policy: Feedback | None = None) -> SubmissionOut:
+    """What ``principal`` may see: the candidate view always, the review part for reviewers.
+    ``policy`` overrides the challenge's feedback policy (``api.invitations.feedback_for``)."""
     report = load_report(row) if row.status in FINISHED else None
     feedback_policy = challenge.config.feedback if challenge is not None else _NOTHING
+    if policy is not None:
+        feedback_policy = policy
     feedback = candidate_view(report, feedback_policy) if report is not None else None
     review = None
     if principal.is_reviewer:
@@ -307,8 +339,9 @@ def ranked(db: Session, challenge: Challenge, *, status: str | None, limit: int,
 # --- re-grading ------------------------------------------------------------------------------
 
 
-def _requeue(db: Session, ids: list[str]) -> list[str]:
-    """Move finished submissions back to queued (attempts start over); returns those moved."""
+def _requeue(db: Session, ids: list[str], bundle_hash: str | None) -> list[str]:
+    """Move finished submissions back to queued (attempts start over), to be graded against
+    the challenge's bundle ``bundle_hash`` (its current content); returns those moved."""
     if not ids:
         return []
     now = utcnow()
@@ -318,7 +351,8 @@ def _requeue(db: Session, ids: list[str]) -> list[str]:
             update(Submission)
             .where(Submission.id == sub_id, Submission.status.in_(FINISHED))
             .values(status="queued", attempts=0, error=None, enqueued_at=now,
-                    started_at=None, heartbeat_at=None, worker=None)
+                    started_at=None, heartbeat_at=None, worker=None,
+                    challenge_hash=bundle_hash)
         )
         if res.rowcount == 1:
             moved.append(sub_id)
@@ -330,8 +364,10 @@ def regrade_one(svc: Services, row: Submission) -> None:
         raise ApiError(409, "conflict", "the submission is being graded right now")
     if row.status == "queued":
         return
+    challenge = find(svc.settings.challenges_dir, row.challenge_slug)
+    bundle_hash = publish(svc, challenge) if challenge is not None else row.challenge_hash
     with svc.session() as db:
-        moved = _requeue(db, [row.id])
+        moved = _requeue(db, [row.id], bundle_hash)
     if not moved:
         raise ApiError(409, "conflict", "the submission changed state; try again")
     for sub_id in moved:
@@ -346,7 +382,7 @@ def regrade_challenge(svc: Services, challenge: Challenge, *, stale_only: bool) 
     with svc.session() as db:
         rows = db.execute(select(Submission.id, Submission.status).where(*where)).all()
         candidates = [r.id for r in rows if r.status in FINISHED]
-        moved = _requeue(db, candidates)
+        moved = _requeue(db, candidates, publish(svc, challenge))
     for sub_id in moved:
         publish_or_flag(svc, sub_id)
     log.info("re-grade of a challenge requested", challenge=challenge.slug, queued=len(moved))

@@ -3,9 +3,9 @@
 #   grader-service:latest   the API and the workers (deploy/Dockerfile)
 #   grader-redis:latest     Debian's redis-server   (deploy/redis/Dockerfile)
 #   grader-postgres:latest  Debian's PostgreSQL 15  (deploy/postgres/Dockerfile)
-# all FROM the local base that `grader images build` makes when no registry answers
-# (grader-base:bookworm-python, debootstrapped), or python:3.11-slim when that is present.
-# The runner image the workers start sandboxes from is built (or found) first.
+# all FROM the Python runner image (Debian 13 with python3 and venv, built by
+# `grader images build python` on the shared base, debootstrapped when no registry
+# answers). That runner image, which the workers start sandboxes from, is built first.
 # Python packages come from a wheelhouse downloaded on the host: the service build
 # runs with no network; the redis and postgres builds fetch Debian packages with apt.
 # Usage: deploy/build.sh [--no-cache]
@@ -18,14 +18,9 @@ extra=()
 [ "${1:-}" = "--no-cache" ] && extra+=(--no-cache)
 
 log "runner image (and the local base, when no registry answers)"
-"$PY" -m api.cli images build python >/dev/null
-
-if docker image inspect grader-base:bookworm-python >/dev/null 2>&1; then
-    BASE=grader-base:bookworm-python
-elif docker image inspect python:3.11-slim >/dev/null 2>&1; then
-    BASE=python:3.11-slim
-else
-    log "no base image: neither grader-base:bookworm-python nor python:3.11-slim is present"
+BASE=$("$PY" -m api.cli images build python | tail -n 1)
+if ! docker image inspect "$BASE" >/dev/null 2>&1; then
+    log "no base image: building the Python runner image did not give one ($BASE)"
     exit 1
 fi
 pyver=$(docker run --rm --network none --entrypoint python3 "$BASE" -c \
@@ -36,7 +31,8 @@ log "base: $BASE (Python $pyver)"
 # exact Python version (markers such as python_full_version < "3.11.3" depend on it).
 key=$( (cat pyproject.toml constraints.txt; echo "$pyver") | sha256sum | cut -c1-12)
 deps="$CACHE/wheelhouse/service-$key"
-# Debian bookworm has glibc 2.36: any manylinux wheel up to 2_36 runs on the base.
+abi="cp$(echo "$pyver" | cut -d. -f1,2 | tr -d .)"
+# Debian 13 has glibc 2.41: any manylinux wheel up to 2_36 (the newest we ask for) runs.
 PLATFORMS=(--platform any)
 for v in 2014 _2_17 _2_24 _2_27 _2_28 _2_31 _2_34 _2_35 _2_36; do
     PLATFORMS+=(--platform "manylinux${v}_x86_64")
@@ -50,7 +46,7 @@ for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
     print(dep)
 PY
     "$PY" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-        --python-version "$pyver" --implementation cp --abi cp311 \
+        --python-version "$pyver" --implementation cp --abi "$abi" \
         "${PLATFORMS[@]}" \
         -c constraints.txt -r "$deps.tmp/requirements.txt" -d "$deps.tmp"
     # Markers are evaluated against the host's Python by `pip download`; let the base's own
@@ -71,7 +67,7 @@ PY
         fi
         log "adding $missing (the base's Python needs it)"
         "$PY" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-            --python-version "$pyver" --implementation cp --abi cp311 \
+            --python-version "$pyver" --implementation cp --abi "$abi" \
             "${PLATFORMS[@]}" \
             -c constraints.txt "$missing" -d "$deps.tmp"
     done

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -88,6 +88,22 @@ class Feedback(_Strict):
     public_tests: Literal["full", "pass-fail", "none"] = "full"
     hidden_tests: Literal["count", "pass-fail", "none"] = "count"
     score: bool = False
+    # While an invited candidate's time window is open, show nothing of the hidden tests
+    # (nor the score, which holds them): resubmissions cannot probe them.
+    hide_hidden_until_deadline: bool = False
+
+
+class SimilarityConfig(_Strict):
+    """When two submissions count as alike (``grader.similarity``)."""
+
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.4
+    enabled: bool = True
+
+
+class RankingConfig(_Strict):
+    """How rankings pick one row per candidate."""
+
+    per_candidate: Literal["best", "last"] = "best"
 
 
 class Isolation(StrEnum):
@@ -103,11 +119,90 @@ class TestsConfig(_Strict):
     weights: dict[str, Annotated[float, Field(gt=0, le=1000)]] = Field(default_factory=dict)
 
 
+# Ports of a service run's loopback the service cannot take: the launcher's control
+# port and the databases'.
+RESERVED_PORTS = frozenset({7412, 5432, 3306, 6379})
+SERVICE_LANGUAGE_KEYS = "[service.start] and [service.build]"
+
+
+class ServiceConfig(_Strict):
+    """``[service]``: where the service listens and how it is started, per language."""
+
+    port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+    # Polled until it answers 2xx; None: until the port accepts connections.
+    ready: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    ready_seconds: Annotated[float, Field(gt=0, le=600)] = 30
+    # Shell commands per language (run by sh -c in the submission's folder); a language
+    # left out gets its default (see ``grader.languages``). build = "" skips the build.
+    start: dict[str, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=dict
+    )
+    build: dict[str, Annotated[str, Field(max_length=2000)]] = Field(default_factory=dict)
+
+    @field_validator("port")
+    @classmethod
+    def _port_is_free(cls, value: int) -> int:
+        if value in RESERVED_PORTS:
+            taken = ", ".join(str(p) for p in sorted(RESERVED_PORTS))
+            raise ValueError(f"port {value} is taken by the run (reserved: {taken})")
+        return value
+
+    @field_validator("ready")
+    @classmethod
+    def _ready_is_a_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or any(c.isspace() for c in value)):
+            raise ValueError("ready must be a URL path starting with / (e.g. /healthz)")
+        return value
+
+
+class DatabaseConfig(_Strict):
+    """A SQL database of a service run; ``schema`` (a file of the challenge) is loaded
+    before the service starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_file: str | None = Field(default=None, alias="schema")
+    memory_mb: Annotated[int, Field(ge=64, le=4096)] = 256
+
+    @field_validator("schema_file")
+    @classmethod
+    def _relative(cls, value: str | None) -> str | None:
+        if value is not None:
+            p = Path(value)
+            if p.is_absolute() or ".." in p.parts or not value.strip():
+                raise ValueError("schema must be a relative path inside the challenge folder")
+        return value
+
+
+class RedisConfig(_Strict):
+    """Redis for a service run (in memory, empty at start)."""
+
+    memory_mb: Annotated[int, Field(ge=32, le=4096)] = 128
+
+
+class Databases(_Strict):
+    """``[databases]``: each one fresh per run, private to it, with random credentials."""
+
+    postgres: DatabaseConfig | None = None
+    mysql: DatabaseConfig | None = None
+    redis: RedisConfig | None = None
+
+    def names(self) -> list[str]:
+        return [n for n in ("postgres", "mysql", "redis") if getattr(self, n) is not None]
+
+
 class ChallengeConfig(_Strict):
     """The parsed ``challenge.toml``."""
 
     title: Annotated[str, Field(min_length=1, max_length=200)]
-    language: str
+    # "tests": the tests import the candidate's code; "service": they reach the
+    # candidate's HTTP service (see docs: Service challenges).
+    kind: Literal["tests", "service"] = "tests"
+    # A tests challenge's language; a service challenge names ``languages`` instead.
+    language: str | None = None
+    languages: list[str] | None = None
+    service: ServiceConfig | None = None
+    databases: Databases = Field(default_factory=Databases)
     version: Annotated[int, Field(ge=1)] = 1
     entrypoint: str | None = None
     # None: the language's default (process isolation for Python).
@@ -118,14 +213,58 @@ class ChallengeConfig(_Strict):
     complexity: ComplexityConfig = Field(default_factory=ComplexityConfig)
     tests: TestsConfig = Field(default_factory=TestsConfig)
     feedback: Feedback = Field(default_factory=Feedback)
+    similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
 
     @field_validator("language")
     @classmethod
-    def _language_is_known(cls, value: str) -> str:
-        if value not in languages.LANGUAGES:
+    def _language_is_known(cls, value: str | None) -> str | None:
+        if value is not None and value not in languages.LANGUAGES:
             known = ", ".join(languages.names())
             raise ValueError(f"unknown language {value!r} (known: {known})")
         return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_are_known(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("name at least one language")
+        known = ", ".join(languages.names())
+        for name in value:
+            if name not in languages.LANGUAGES:
+                raise ValueError(f"unknown language {name!r} (known: {known})")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> ChallengeConfig:
+        if self.kind == "tests":
+            if self.language is None:
+                raise ValueError("language: Field required (the challenge's language, e.g. python)")
+            for key, value in (("languages", self.languages), ("service", self.service)):
+                if value is not None:
+                    raise ValueError(f'{key}: only a service challenge (kind = "service") has it')
+            if self.databases.names():
+                raise ValueError('databases: only a service challenge (kind = "service") has them')
+            return self
+        if self.language is not None:
+            raise ValueError("language: a service challenge names languages = [...] instead")
+        if self.languages is None:
+            raise ValueError('languages: Field required (e.g. languages = ["python", "go"])')
+        if self.isolation is not None:
+            raise ValueError("isolation: a service challenge's tests always run apart from it")
+        svc = self.service or ServiceConfig()
+        for table, commands in (("start", svc.start), ("build", svc.build)):
+            for name in commands:
+                if name not in self.languages:
+                    raise ValueError(
+                        f"service.{table}.{name}: {name} is not in languages "
+                        f"({', '.join(self.languages)})"
+                    )
+        return self
 
     @field_validator("isolation")
     @classmethod
@@ -133,7 +272,7 @@ class ChallengeConfig(_Strict):
         cls, value: Isolation | None, info: ValidationInfo
     ) -> Isolation | None:
         language = info.data.get("language")
-        if value is None or language not in languages.LANGUAGES:
+        if value is None or not isinstance(language, str) or language not in languages.LANGUAGES:
             return value
         modes = languages.get(language).isolation_modes
         if value.value not in modes:
@@ -153,19 +292,68 @@ class ChallengeConfig(_Strict):
 
 @dataclass(frozen=True)
 class Challenge:
-    """A loaded, validated challenge folder."""
+    """A loaded, validated challenge folder.
+
+    A service challenge is graded in one of its ``languages`` at a time: ``chosen``
+    (see :meth:`for_language`; the first listed until one is chosen) decides the
+    starter, the reference, the image and the analysis; its tests are always pytest.
+    """
 
     slug: str
     root: Path
     config: ChallengeConfig
+    chosen: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.config.kind == "service"
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language a submission may be in."""
+        if self.config.languages is not None:
+            return list(self.config.languages)
+        return [self.config.language] if self.config.language else []
 
     @property
     def language(self) -> Language:
-        return languages.get(self.config.language)
+        """The submission's language (a service challenge's chosen one)."""
+        if self.is_service:
+            return languages.get(self.chosen or self.languages[0])
+        return languages.get(self.config.language or "")
+
+    @property
+    def tests_language(self) -> Language:
+        """The language of the test files: a service challenge's tests are pytest."""
+        return languages.get("python") if self.is_service else self.language
+
+    @property
+    def service(self) -> ServiceConfig:
+        return self.config.service or ServiceConfig()
+
+    def for_language(self, name: str) -> Challenge:
+        """This challenge graded in ``name`` (one of its languages)."""
+        if name not in self.languages:
+            raise ChallengeError(
+                f"{self.slug} is not offered in {name!r} (languages: {', '.join(self.languages)})"
+            )
+        if not self.is_service:
+            return self
+        return replace(self, chosen=name)
+
+    def ignores(self, rel_path: str) -> bool:
+        """A submitted file that never reaches the sandbox: a service's own configuration
+        (package.json, go.mod, pyproject.toml) is its business, as its tests run apart."""
+        from grader.languages.base import is_os_metadata
+
+        return is_os_metadata(rel_path) if self.is_service else self.language.ignores(rel_path)
 
     @property
     def isolation(self) -> str:
-        """The isolation mode runs use: the challenge's, or its language's default."""
+        """The isolation mode runs use: the challenge's, or its language's default
+        (a service: "service", its tests reach it over HTTP from their own container)."""
+        if self.is_service:
+            return "service"
         chosen = self.config.isolation
         return chosen.value if chosen is not None else self.language.default_isolation()
 
@@ -187,11 +375,13 @@ class Challenge:
 
     @property
     def starter_dir(self) -> Path:
-        return self.root / "starter"
+        base = self.root / "starter"
+        return base / self.language.name if self.is_service else base
 
     @property
     def solution_dir(self) -> Path:
-        return self.root / "solution"
+        base = self.root / "solution"
+        return base / self.language.name if self.is_service else base
 
     @property
     def tests_dir(self) -> Path:
@@ -200,7 +390,7 @@ class Challenge:
     def test_files(self) -> list[str]:
         """Relative paths (``tests/public/test_a.py``) of every test file: public ones
         first, each side sorted; which files are tests is the language's rule."""
-        return self.language.test_files(self.root)
+        return self.tests_language.test_files(self.root)
 
     def visibility(self, test_id: str) -> Literal["public", "hidden"]:
         """Which side a test id belongs to; anything not under tests/public is hidden."""
@@ -228,7 +418,8 @@ def parse_config(text: str, path: Path) -> ChallengeConfig:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
-            problems.append(f"{_format_loc(err['loc'])}: {msg}")
+            # A check of the whole file names its key itself.
+            problems.append(f"{_format_loc(err['loc'])}: {msg}" if err["loc"] else msg)
         raise ChallengeError(f"{path}: " + "; ".join(problems)) from None
 
 
@@ -254,11 +445,28 @@ def load_challenge(path: str | Path) -> Challenge:
 
 
 def _check_layout(ch: Challenge) -> None:
+    for problem in ch.language.layout_problems(ch.root):
+        raise ChallengeError(f"{ch.root / problem.split(':', 1)[0]}: {problem.split(': ', 1)[1]}")
     for sub in ("solution", "starter"):
         if not (ch.root / sub).is_dir():
             raise ChallengeError(f"{ch.root / sub}: missing folder ({sub}/ is required)")
+        if ch.is_service:
+            for name in ch.languages:
+                if not (ch.root / sub / name).is_dir():
+                    raise ChallengeError(
+                        f"{ch.root / sub / name}: missing folder (a service challenge has "
+                        f"{sub}/<language>/ for each of its languages)"
+                    )
+    toml_path = ch.root / "challenge.toml"
+    for name in ("postgres", "mysql"):
+        db = getattr(ch.config.databases, name)
+        if db is not None and db.schema_file and not (ch.root / db.schema_file).is_file():
+            raise ChallengeError(
+                f"{toml_path}: databases.{name}.schema: {db.schema_file} is not a file "
+                "of the challenge"
+            )
     if not ch.test_files():
-        patterns = " or ".join(ch.language.test_patterns)
+        patterns = " or ".join(ch.tests_language.test_patterns)
         raise ChallengeError(
             f"{ch.tests_dir}: no test files (expected files named {patterns} "
             "under tests/public/ or tests/hidden/)"
@@ -270,7 +478,8 @@ def _check_layout(ch: Challenge) -> None:
                 f'{ch.root / "challenge.toml"}: tests.weights."{key}": no such test file '
                 f"(keys look like tests/hidden/test_x.py::test_name)"
             )
-    if ch.config.entrypoint and not (ch.solution_dir / ch.config.entrypoint).is_file():
-        raise ChallengeError(
-            f"{ch.root / 'challenge.toml'}: entrypoint: {ch.config.entrypoint} is not in solution/"
-        )
+    entry = ch.config.entrypoint
+    for variant in [ch.for_language(n) for n in ch.languages] if ch.is_service else [ch]:
+        if entry and not (variant.solution_dir / entry).is_file():
+            where = variant.solution_dir.relative_to(ch.root).as_posix()
+            raise ChallengeError(f"{toml_path}: entrypoint: {entry} is not in {where}/")

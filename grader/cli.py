@@ -1,4 +1,4 @@
-"""The ``grader`` command: run, validate, new, images build.
+"""The ``grader`` command: run, validate, new, images build, similarity.
 
 Exit codes: 0 graded (at or above ``--fail-under``), 1 graded below it (or a
 validation failed), 2 bad input (challenge, submission, usage), 3 our own
@@ -20,11 +20,11 @@ import click
 
 from grader import __version__
 from grader.errors import USER_ERRORS, GraderError, RunnerError
-from grader.settings import Settings
 
 if TYPE_CHECKING:
     from grader.challenge import Challenge
     from grader.report import Report
+    from grader.settings import Settings
     from runners.base import Runner
 
 EXIT_OK, EXIT_BELOW, EXIT_INPUT, EXIT_INFRA = 0, 1, 2, 3
@@ -108,6 +108,11 @@ def cli() -> None:
     show_default=True,
     help="candidate: only what the challenge's feedback allows.",
 )
+@click.option(
+    "--language",
+    default=None,
+    help="A service challenge's language of the submission (default: recognised from its files).",
+)
 def run(
     challenge: Path,
     submission: Path,
@@ -116,12 +121,15 @@ def run(
     output: Path | None,
     fail_under: float | None,
     view: str,
+    language: str | None,
 ) -> None:
     """Grade SUBMISSION (folder, file, .zip or .tar.gz) against CHALLENGE (a folder)."""
+    from grader.settings import Settings
+
     settings = Settings()
     progress = _Progress()
     try:
-        report, ch = _grade(challenge, submission, runner_name, settings, progress)
+        report, ch = _grade(challenge, submission, runner_name, settings, progress, language)
         text = _render(report, ch, fmt, view)
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
@@ -144,19 +152,23 @@ def _grade(
     runner_name: str,
     settings: Settings,
     progress: _Progress,
+    language: str | None = None,
 ) -> tuple[Report, Challenge]:
     from grader.challenge import load_challenge
     from grader.engine import grade
+    from grader.service import detect_language
     from grader.submission import open_submission
 
     ch = load_challenge(challenge_path)
+    if language is not None and language not in ch.languages:
+        raise GraderError(f"--language {language}: {ch.slug} is in {', '.join(ch.languages)}")
     if not submission_path.exists():
         raise GraderError(f"{submission_path}: no such file or folder")
     runner = _runner(runner_name, progress)
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        sub = open_submission(
-            submission_path, tmp, settings.upload_limits(), ignore=ch.language.ignores
-        )
+        sub = open_submission(submission_path, tmp, settings.upload_limits(), ignore=ch.ignores)
+        if ch.is_service:
+            ch = ch.for_language(language or detect_language(ch, sub.files))
         with progress.running(f"grading {submission_path} against {ch.slug}"):
             report = grade(ch, sub, runner, progress=progress, cache_dir=settings.cache_dir)
     return report, ch
@@ -166,6 +178,8 @@ def _runner(name: str, progress: _Progress) -> Runner:
     from runners import make_runner
 
     if name == "docker":
+        from grader.settings import Settings
+
         return make_runner("docker", progress=progress, name_prefix=Settings().container_prefix)
     return make_runner(name)
 
@@ -197,6 +211,7 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
 def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
     """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
     from grader.challenge import load_challenge
+    from grader.settings import Settings
     from grader.validate import validate_challenge
 
     settings = Settings()
@@ -221,7 +236,7 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
                 for problem in problems:
                     click.echo(f"  {problem}".replace("\n", "\n  "))
             else:
-                click.echo(f"ok   {ch.slug}: {summary}")
+                click.echo(f"ok   {ch.slug}: {summary}".replace("\n", "\n       "))
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
     sys.exit(EXIT_BELOW if failed else EXIT_OK)
@@ -257,6 +272,8 @@ def new(slug: str, parent: Path | None, language: str) -> None:
         _fail(
             f"{slug!r}: a slug is lower-case words joined by '-', e.g. 'rate-limiter'", EXIT_INPUT
         )
+    from grader.settings import Settings
+
     parent = parent or Settings().challenges_dir
     dest = parent / slug
     if dest.exists():
@@ -278,27 +295,67 @@ def images() -> None:
 @click.argument("languages", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when up to date.")
 def images_build(languages: tuple[str, ...], force: bool) -> None:
-    """Build the runner images of LANGUAGES (Python's by default; `all` for every one)."""
+    """Build the runner images of LANGUAGES (Python's by default; `all` for every one and
+    the databases of service challenges; `databases` for those: postgres, mariadb, redis)."""
     from grader.languages import LANGUAGES
-    from runners.images import build
+    from runners.images import DATABASE_IMAGES, build
 
     if languages == ("all",):
-        languages = tuple(LANGUAGES)
+        languages = tuple(LANGUAGES) + DATABASE_IMAGES
+    elif languages == ("databases",):
+        languages = DATABASE_IMAGES
 
-    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    unknown = [lang for lang in languages if lang not in LANGUAGES and lang not in DATABASE_IMAGES]
     if unknown:
         _fail(
-            f"no language {unknown[0]!r} (known: {', '.join(LANGUAGES)})",
+            f"no language or database image {unknown[0]!r} (known: {', '.join(LANGUAGES)}; "
+            f"{', '.join(DATABASE_IMAGES)})",
             EXIT_INPUT,
         )
     progress = _Progress()
     try:
         for name in languages or ("python",):
-            with progress.running(f"building the {name} runner image"):
-                tag = build(LANGUAGES[name].image, force=force, progress=progress)
+            recipe = LANGUAGES[name].image if name in LANGUAGES else name
+            with progress.running(f"building the {name} image"):
+                tag = build(recipe, force=force, progress=progress)
             click.echo(tag)
     except RunnerError as exc:
         _fail(str(exc), EXIT_INFRA)
+
+
+@cli.command()
+@click.argument("challenge", type=click.Path(path_type=Path))
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="List only pairs scoring at least this.")
+def similarity(challenge: Path, submissions: tuple[Path, ...], fmt: str,
+               min_score: float) -> None:
+    """Score every pair of SUBMISSIONS (folders, files, .zip, .tar.gz) for likeness; the
+    starter and the reference solution of CHALLENGE are left out. Ids are the paths."""
+    import json
+
+    from grader import similarity as sim
+    from grader.challenge import load_challenge
+    from grader.settings import Settings
+
+    try:
+        ch = load_challenge(challenge)
+        base = sim.base_of(ch.root)
+        prints = {str(p): sim.fingerprint_upload(p, Settings().upload_limits())
+                  for p in submissions}
+    except USER_ERRORS as exc:
+        _fail(str(exc), _exit_code_for(exc))
+    pairs = sim.all_pairs(prints, base=base, min_score=min_score)
+    if fmt == "json":
+        click.echo(json.dumps({"pairs": [p.to_json() for p in pairs]}, indent=2))
+        return
+    threshold = ch.config.similarity.threshold
+    for p in pairs:
+        mark = "ALIKE" if p.score >= threshold else "     "
+        click.echo(f"{mark} {p.score:.2f}  {p.a}  {p.b}  ({len(p.regions)} regions)")
+    click.echo(f"{len(pairs)} pairs; threshold {threshold:g}")
 
 
 @cli.command("languages")

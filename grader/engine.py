@@ -11,10 +11,12 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from grader import scoring, tamper
+from grader import scoring, service, tamper
 from grader.challenge import Challenge
 from grader.errors import ChallengeError
 from grader.junit import CaseResult
@@ -26,6 +28,7 @@ from grader.report import (
     Portability,
     Report,
     RunInfo,
+    SchemaInfo,
     SubmissionRef,
     TestResult,
     Timings,
@@ -38,6 +41,7 @@ from runners.images import content_hash as image_hash
 from runners.sandbox_io import harness_files
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 # Bumped when what the caches hold (expected tests, reference complexity) changes shape.
 CACHE_FORMAT = 2
 
@@ -57,6 +61,8 @@ class ExpectedTests:
     ids: list[str]
     author_skipped: set[str] = field(default_factory=set)
     reference_outcomes: dict[str, str] = field(default_factory=dict)
+    # A service challenge: the schema the reference's service left (one per SQL database).
+    reference_schemas: list[SchemaInfo] | None = None
 
 
 def challenge_hash(challenge: Challenge) -> str:
@@ -74,12 +80,22 @@ def challenge_hash(challenge: Challenge) -> str:
         if p.is_file():
             h.update(str(p.relative_to(p.parents[1])).encode() + b"\0" + p.read_bytes() + b"\0")
     h.update(image_hash(challenge.language.image).encode())
+    if challenge.is_service:
+        # Each language's reference gives its own expected results and schema.
+        h.update(f"service:{challenge.language.name}".encode())
+        h.update(image_hash(challenge.tests_language.image).encode())
+        for name in challenge.config.databases.names():
+            h.update(image_hash(service.ENGINES[name].image).encode())
+        db_dir = challenge.root / "db"
+        for p in sorted(db_dir.rglob("*")) if db_dir.is_dir() else []:
+            if p.is_file():
+                h.update(p.read_bytes())
     h.update(f"cache-format-{CACHE_FORMAT}".encode())
     return h.hexdigest()[:16]
 
 
 def _submission_files(challenge: Challenge, files: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f for f in files if not challenge.language.ignores(f))
+    return tuple(f for f in files if not challenge.ignores(f))
 
 
 def _run(
@@ -88,9 +104,13 @@ def _run(
     """Run the challenge's tests against the code in ``root``; the checked results."""
     lang = challenge.language
     token = lang.new_token()
-    job = lang.job(challenge, root, _submission_files(challenge, files), token=token, label=label)
+    kept = _submission_files(challenge, files)
+    if challenge.is_service:
+        job = service.job(challenge, root, kept, token=token, label=label)
+    else:
+        job = lang.job(challenge, root, kept, token=token, label=label)
     result = runner.run(job)
-    return result, lang.read_results(result, token, challenge.test_files())
+    return result, challenge.tests_language.read_results(result, token, challenge.test_files())
 
 
 def expected_tests(
@@ -112,8 +132,12 @@ def expected_tests(
     if cached.is_file():
         try:
             data = json.loads(cached.read_text())
+            kept = data.get("reference_schemas")
             return ExpectedTests(
-                data["ids"], set(data["author_skipped"]), dict(data.get("reference_outcomes", {}))
+                data["ids"],
+                set(data["author_skipped"]),
+                dict(data.get("reference_outcomes", {})),
+                [SchemaInfo.model_validate(x) for x in kept] if kept is not None else None,
             )
         except (ValueError, KeyError, TypeError):
             pass
@@ -131,6 +155,17 @@ def expected_tests(
         raise ChallengeError(f"{where}: the reference does not build: {_last(log)}")
     if res.problem is not None:
         raise ChallengeError(f"{where}: {res.problem}")
+    schemas: list[SchemaInfo] | None = None
+    if challenge.is_service:
+        lang = challenge.solution_dir.name
+        where = f"{challenge.root}: running the tests against {lang}'s reference"
+        sec, _ = service.section(challenge, result)
+        if not sec.ready:
+            raise ChallengeError(
+                f"{where}: the reference service was not ready ({sec.cause}: {sec.message}); "
+                f"its log ends: {_last(sec.log, 5)}"
+            )
+        schemas = service.schemas(result)
     if res.file_errors:
         file, msg = next(iter(res.file_errors.items()))
         raise ChallengeError(f"{challenge.root / file}: cannot be collected: {msg[-300:]}")
@@ -148,6 +183,7 @@ def expected_tests(
         ids=list(collected),
         author_skipped={i for i, o in outcomes.items() if o == "skipped"},
         reference_outcomes=outcomes,
+        reference_schemas=schemas,
     )
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
@@ -157,6 +193,9 @@ def expected_tests(
                 "ids": expected.ids,
                 "author_skipped": sorted(expected.author_skipped),
                 "reference_outcomes": outcomes,
+                "reference_schemas": [x.model_dump() for x in schemas]
+                if schemas is not None
+                else None,
             }
         )
     )
@@ -183,6 +222,11 @@ def _portability(case: CaseResult) -> list[Portability]:
         if note not in notes:
             notes.append(note)
     return notes[:5]
+
+
+def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
+    started = time.monotonic()
+    return fn(*args), time.monotonic() - started
 
 
 def _last(text: str, lines: int = 3) -> str:
@@ -267,6 +311,8 @@ def grade(
     infrastructure failures raise (``SandboxError``).
     """
     t0 = time.monotonic()
+    if challenge.is_service and challenge.chosen is None:
+        challenge = challenge.for_language(service.detect_language(challenge, submission.files))
     # Both caches below are keyed by the challenge's content: hash its files once.
     content = challenge_hash(challenge) if expected is None or reference is None else None
     if expected is None:
@@ -280,18 +326,23 @@ def grade(
     label = label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}"
     progress(f"running {len(expected.ids)} tests ({challenge.isolation} isolation)")
     t_run = time.monotonic()
-    result, res = _run(challenge, submission.root, submission.files, runner, label)
-    run_s = time.monotonic() - t_run
+    # Static analysis needs nothing of the run: it goes on (in its own limited
+    # subprocesses) while the sandbox runs.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
+        analysing = pool.submit(
+            _timed, lang.analyse, challenge, submission.root, submission.files, runner
+        )
+        result, res = _run(challenge, submission.root, submission.files, runner, label)
+        run_s = time.monotonic() - t_run
+        progress("analysing style, complexity and docs")
+        static, analysis_s = analysing.result()
     tests = test_results(challenge, expected, result, res)
     stopped = per_test_timeouts(res)
     limits_hit = list(result.limits_hit)
     if stopped and "timeout" not in limits_hit:
         limits_hit.insert(0, "timeout")
 
-    progress("analysing style, complexity and docs")
-    t_an = time.monotonic()
-    analysis = lang.analyse(challenge, submission.root, submission.files, runner, result)
-    analysis_s = time.monotonic() - t_an
+    analysis = lang.with_run(challenge, static, result)
     if reference is None:
         reference = reference_complexity(
             challenge, runner, cache_dir=cache_dir, content_hash=content
@@ -321,6 +372,11 @@ def grade(
         ),
     )
     report.flags = _flags(challenge, submission, result, res, report, stopped, analysis.flags)
+    if challenge.is_service:
+        report.language = challenge.language.name
+        report.service, service_flags = service.section(challenge, result)
+        report.flags = service_flags + report.flags
+        report.database = service.database_section(result, expected.reference_schemas)
     scoring.apply_scores(report, cfg, reference)
     bound(report)
     report.timings = Timings(

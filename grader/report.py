@@ -175,6 +175,83 @@ class RunInfo(_Model):
     build_log: str = ""
 
 
+class ServiceExit(_Model):
+    """The service ended by itself (a restart the tests asked for is not one)."""
+
+    code: int | None = None
+    signal: str | None = None
+    at_s: float | None = None
+
+
+class ServiceSection(_Model):
+    """A service challenge's run: how the candidate's service behaved (reviewers only)."""
+
+    language: str
+    port: int
+    ready: bool = False
+    # Seconds from the service's start to its first ready answer.
+    ready_s: float | None = None
+    ready_seconds: float = 30.0
+    # Why it was not ready: service-not-ready, service-crashed, build-failed.
+    cause: str | None = None
+    message: str | None = None
+    starts: int = 0
+    restarts: int = 0
+    exits: list[ServiceExit] = Field(default_factory=list)
+    # The service's log (stdout and stderr; its first and last bytes when long).
+    log: str = ""
+    log_bytes: int = 0
+    databases: list[str] = Field(default_factory=list)
+
+
+class ColumnInfo(_Model):
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+
+
+class ForeignKeyInfo(_Model):
+    name: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    references_table: str | None = None
+    references_columns: list[str] = Field(default_factory=list)
+
+
+class IndexInfo(_Model):
+    name: str
+    columns: list[str] = Field(default_factory=list)
+    unique: bool = False
+    primary: bool = False
+    definition: str | None = None
+
+
+class TableInfo(_Model):
+    name: str
+    columns: list[ColumnInfo] = Field(default_factory=list)
+    primary_key: list[str] = Field(default_factory=list)
+    foreign_keys: list[ForeignKeyInfo] = Field(default_factory=list)
+    unique: list[list[str]] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+    indexes: list[IndexInfo] = Field(default_factory=list)
+
+
+class SchemaInfo(_Model):
+    """The schema a database held after the tests: tables, columns, keys, indexes."""
+
+    engine: str
+    tables: list[TableInfo] = Field(default_factory=list)
+    truncated: bool = False
+    problem: str | None = None
+
+
+class DatabaseSection(_Model):
+    """The database design the candidate's service left, beside the reference's."""
+
+    schemas: list[SchemaInfo] = Field(default_factory=list)
+    reference: list[SchemaInfo] | None = None
+
+
 class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     grader_version: str = __version__
@@ -194,6 +271,10 @@ class Report(_Model):
     timings: Timings = Field(default_factory=Timings)
     run: RunInfo | None = None
     sources: list[SourceFile] = Field(default_factory=list)
+    # The submission's language (set for service challenges, graded in one of several).
+    language: str | None = None
+    service: ServiceSection | None = None
+    database: DatabaseSection | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
@@ -211,6 +292,7 @@ MAX_SOURCE_CHARS = 256 * 1024
 MAX_TEST_TEXT = 4000
 MAX_TESTS_TEXT = 256 * 1024
 MAX_TAIL = 16 * 1024
+MAX_SERVICE_LOG = 32 * 1024
 
 
 def _clip(text: str | None, limit: int) -> str | None:
@@ -257,6 +339,10 @@ def bound(report: Report) -> Report:
             text = getattr(run, name)
             if len(text) > MAX_TAIL:
                 setattr(run, name, "…" + text[-MAX_TAIL:])
+    if report.service is not None:
+        report.service.log = _clip(report.service.log, MAX_SERVICE_LOG) or ""
+        report.service.message = _clip(report.service.message, MAX_FLAG_CHARS)
+        report.service.exits = report.service.exits[-MAX_FLAGS:]
     left = MAX_SOURCE_CHARS
     for src in report.sources:
         if len(src.text) > left:

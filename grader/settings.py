@@ -40,9 +40,20 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     log_json: bool = True
     task_max_attempts: int = 3
+    # A queued submission nobody picked up in this time is sent again.
     stuck_after_seconds: int = 900
+    # A running grading's worker touches its row this often; a row silent for
+    # heartbeat_timeout_seconds (or stuck_after_seconds, if shorter) belongs to a dead
+    # worker and is queued again. Workers announce themselves (for /healthz) as often.
+    heartbeat_seconds: float = 5.0
+    heartbeat_timeout_seconds: float = 30.0
+    # A sandbox whose worker is dead is removed by the sweep once this old.
+    orphan_grace_seconds: float = 60.0
     # The service (api/): sweep period, per-worker concurrency, webhooks, upload guard.
-    sweep_interval_seconds: float = 30.0
+    sweep_interval_seconds: float = 15.0
+    # Sandbox containers, networks and volumes (org.grader.job labels) older than this
+    # are what a killed worker left behind: the sweep removes them. Longer than any run.
+    sandbox_leftovers_after_seconds: int = 7200
     worker_concurrency: int = 1
     webhook_max_attempts: int = 5
     webhook_timeout_seconds: float = 10.0
@@ -50,6 +61,18 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     # Queued or running submissions one candidate token may have at once (0: no limit).
     max_pending_per_candidate: int = 5
+    # Candidate tokens without an invitation may submit to any challenge (as before
+    # invitations existed); set false to admit invited candidates only.
+    open_candidate_tokens: bool = True
+    # Browser sessions of /ui/ last this long.
+    ui_session_hours: float = 8.0
+
+    def dead_worker_after(self) -> float:
+        """Seconds without a heartbeat after which a running grading's worker is dead."""
+        return float(min(self.heartbeat_timeout_seconds, self.stuck_after_seconds))
+
+    def heartbeat_every(self) -> float:
+        return max(0.5, min(self.heartbeat_seconds, self.dead_worker_after() / 4))
 
     def upload_limits(self) -> UploadLimits:
         return UploadLimits(

@@ -70,7 +70,7 @@ def explain_failures(
         config = challenge.config.model_copy(update={"isolation": Isolation.IN_PROCESS})
         variant = dataclasses.replace(challenge, config=config)
         with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
-            sub = open_submission(challenge.solution_dir, tmp, ignore=challenge.language.ignores)
+            sub = open_submission(challenge.solution_dir, tmp, ignore=challenge.ignores)
             again = grade(variant, sub, runner, expected=expected, cache_dir=cache_dir)
         in_process = {t.id: t.outcome for t in again.tests}
     for t in unexplained:
@@ -95,7 +95,30 @@ def validate_challenge(
 ) -> tuple[list[str], str]:
     """Return (problems, summary). No problems means the challenge is sound:
     the reference scores 100 on correctness, the starter less, and every weighted
-    test exists. A problem may span several lines (the explanation per test)."""
+    test exists. A problem may span several lines (the explanation per test).
+    A service challenge is proven in each of its languages."""
+    if not challenge.is_service:
+        return _validate_one(challenge, runner, cache_dir=cache_dir, progress=progress)
+    problems: list[str] = []
+    summaries: list[str] = []
+    for name in challenge.languages:
+        progress(f"validating {challenge.slug} in {name}")
+        found, summary = _validate_one(
+            challenge.for_language(name), runner, cache_dir=cache_dir, progress=progress
+        )
+        problems += [f"[{name}] {p}" for p in found]
+        if summary:
+            summaries.append(f"{name}: {summary}")
+    return problems, "\n".join(summaries)
+
+
+def _validate_one(
+    challenge: Challenge,
+    runner: Runner,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> tuple[list[str], str]:
     problems: list[str] = []
     try:
         expected = expected_tests(challenge, runner, cache_dir=cache_dir, progress=progress)
@@ -105,7 +128,7 @@ def validate_challenge(
     for key in challenge.config.tests.weights:
         if key not in ids:
             problems.append(f"tests.weights: {key!r} matches no test")
-    ignore = challenge.language.ignores
+    ignore = challenge.ignores
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
         progress(f"grading the reference of {challenge.slug}")
         ref = grade(

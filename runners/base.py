@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-IsolationMode = Literal["process", "in-process"]
+IsolationMode = Literal["process", "in-process", "service"]
 
 # The container roles of a run. "tests" always runs; "candidate" (the submission's
 # own process, reached over loopback from the tests) only under process isolation.
 TESTS_ROLE = "tests"
 CANDIDATE_ROLE = "candidate"
+# A service run's databases are roles too ("db-postgres"...): one container each.
+DATABASE_ROLE_PREFIX = "db-"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,55 @@ class Command:
     code: bool = True
     # Where the command runs: "" is the writable work folder; a job's app_dir otherwise.
     cwd: str = ""
+    # The image recipe of this role's container ("" is the job's image): a service run's
+    # candidate runs in its language's image, its tests in Python's.
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database container of a service run (started fresh, private to the run).
+
+    ``image`` is its recipe (``runners/images/<image>``); ``env`` its credentials; the
+    files go in before it starts (``/grader-db/schema.sql``). It is ready when its
+    entrypoint prints ``ready_line``; it listens on ``port`` on the run's loopback.
+    """
+
+    name: str
+    image: str
+    port: int
+    env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    memory_mb: int = 256
+    ready_line: str = "GRADER-DB-READY"
+    ready_seconds: float = 60.0
+    # Seconds after which the database stops by itself (0: never).
+    lifetime_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ServiceRun:
+    """What makes a job a service run: the candidate's command is a service, reached over
+    the run's private loopback on ``port``; the databases start (and are ready) first.
+
+    Every container of the run shares one network namespace with no interface but the
+    loopback: nothing of the run has a route anywhere, and no two runs share one.
+    ``control_port``: where the candidate container's launcher takes the tests' requests
+    (status, restart, logs), given ``control_token``. ``tests_limits``: the tests
+    container's own limits (the challenge's limits bind the candidate).
+    """
+
+    port: int
+    ready_path: str | None = None
+    ready_seconds: float = 30.0
+    databases: tuple[Database, ...] = ()
+    control_port: int = 7412
+    control_token: str = ""
+    tests_limits: RunLimits = field(
+        default_factory=lambda: RunLimits(memory_mb=512, pids=128, disk_mb=64)
+    )
+    # Host names the run's loopback answers to (e.g. "postgres"), besides 127.0.0.1.
+    host_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +132,8 @@ class Job:
     app_dir: str = ""
     # Files added to the app folder by the grader itself (name → text), e.g. a sentinel.
     extra_files: Mapping[str, str] = field(default_factory=dict)
+    # Set for a service run (see ServiceRun).
+    service: ServiceRun | None = None
 
     @property
     def has_candidate_process(self) -> bool:
@@ -117,6 +170,11 @@ class RunResult:
     events: list[dict[str, str]] = field(default_factory=list)
     candidate_stdout_tail: str = ""
     candidate_stderr_tail: str = ""
+    # A service run: what the candidate container's launcher reported of the service
+    # (starts, exits, restarts, its bounded log) and the tests container's files
+    # beyond the results (``service.json``, ``schema.json``), unverified JSON.
+    service: dict[str, object] | None = None
+    extra: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def limits_hit(self) -> list[str]:

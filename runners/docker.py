@@ -19,10 +19,23 @@ import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
 
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Job, RunResult
+from runners.base import (
+    CANDIDATE_ROLE,
+    DATABASE_ROLE_PREFIX,
+    TESTS_ROLE,
+    Database,
+    Job,
+    RunResult,
+)
 from runners.errors import ImageError, SandboxError
 from runners.harness import grader_contract as C
-from runners.sandbox_io import MAX_RESULT_BYTES, build_archive, read_results, run_result
+from runners.sandbox_io import (
+    MAX_RESULT_BYTES,
+    build_archive,
+    database_archive,
+    read_results,
+    run_result,
+)
 
 _HTTP_ERRORS = requests.exceptions.RequestException
 # Directories of the image that are world-writable but are not size-bounded tmpfs:
@@ -34,6 +47,9 @@ MASKED_DIRS = ("/var/tmp", "/run/lock")
 HOST_GRACE_S = 15.0
 LABEL = "org.grader.job"
 ROLE_LABEL = "org.grader.role"
+# Who started a container (a worker's name): the sweep removes the containers of owners
+# that are no longer alive (a worker killed mid-grade leaves its sandbox behind).
+OWNER_LABEL = "org.grader.owner"
 
 ProgressFn = Callable[[str], None]
 
@@ -80,6 +96,10 @@ class ContainerSpec:
     name_prefix: str = "grader"
     extra_labels: dict[str, str] = field(default_factory=dict)
     token: str | None = None
+    # A service's /tmp allows exec (a build writes its binary there); /work always does.
+    tmp_exec: bool = False
+    # Host names of the run's loopback (only the container that owns the namespace).
+    host_aliases: tuple[str, ...] = ()
 
     def create_kwargs(self) -> dict[str, Any]:
         mem = f"{self.memory_mb}m"
@@ -104,7 +124,8 @@ class ContainerSpec:
             "shm_size": f"{max(1, min(self.disk_mb, 64))}m",
             "tmpfs": {
                 "/work": f"rw,exec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
-                "/tmp": f"rw,noexec,nosuid,nodev,size={self.disk_mb}m,nr_inodes=8192,mode=1777",
+                "/tmp": f"rw,{'exec' if self.tmp_exec else 'noexec'},nosuid,nodev,"
+                f"size={self.disk_mb}m,nr_inodes=8192,mode=1777",
                 **{d: "ro,noexec,nosuid,nodev,size=16k,nr_inodes=16,mode=755" for d in MASKED_DIRS},
             },
             "ulimits": [
@@ -122,7 +143,53 @@ class ContainerSpec:
         if not self.network_mode.startswith("container:"):
             # A container that joins another's network namespace takes its hostname.
             kwargs["hostname"] = "sandbox"
+            if self.host_aliases:
+                kwargs["extra_hosts"] = {name: "127.0.0.1" for name in self.host_aliases}
         return kwargs
+
+
+def database_kwargs(
+    db: Database, image: str, label: str, network_mode: str, name_prefix: str,
+    host_aliases: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A service run's database container: the image's own entrypoint and user, its data
+    in a bounded tmpfs, no capabilities, no new privileges. (Its root file system stays
+    writable: the schema goes in through the Docker API before it starts.)"""
+    mem = f"{db.memory_mb}m"
+    kwargs: dict[str, Any] = {
+        "image": image,
+        "name": f"{name_prefix}-{label[:40]}-db-{db.name}-{secrets.token_hex(4)}",
+        "environment": {
+            **db.env,
+            "DB_PORT": str(db.port),
+            "HOME": "/tmp",
+            **({"DB_LIFETIME": str(int(db.lifetime_s))} if db.lifetime_s else {}),
+        },
+        "labels": {LABEL: label, ROLE_LABEL: f"{DATABASE_ROLE_PREFIX}{db.name}"},
+        "network_mode": network_mode,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "mem_limit": mem,
+        "memswap_limit": mem,
+        "pids_limit": 128,
+        "nano_cpus": int(1e9),
+        "shm_size": "64m",
+        "tmpfs": {
+            "/dbdata": "rw,noexec,nosuid,nodev,size=256m,mode=1777",
+            "/tmp": "rw,noexec,nosuid,nodev,size=64m,mode=1777",
+            "/run": "rw,noexec,nosuid,nodev,size=1m,mode=1777",
+        },
+        "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)],
+        "log_config": docker.types.LogConfig(
+            type="json-file", config={"max-size": "256k", "max-file": "1"}
+        ),
+        "detach": True,
+    }
+    if not network_mode.startswith("container:"):
+        kwargs["hostname"] = "sandbox"
+        if host_aliases:
+            kwargs["extra_hosts"] = {name: "127.0.0.1" for name in host_aliases}
+    return kwargs
 
 
 class DockerRunner:
@@ -137,11 +204,13 @@ class DockerRunner:
         image_for: Callable[[str], str] | None = None,
         progress: ProgressFn | None = None,
         name_prefix: str = "grader",
+        owner: str | None = None,
     ) -> None:
         self._client = client
         self._image_for = image_for
         self.progress = progress or _noop
         self.name_prefix = name_prefix
+        self.owner = owner
 
     @property
     def client(self) -> docker.DockerClient:
@@ -172,6 +241,8 @@ class DockerRunner:
         self.remove_leftovers(job.label)
         sandboxes: list[_Sandbox] = []
         try:
+            if job.service is not None:
+                return self._run_service(job, image, sandboxes)
             return self._run(job, image, sandboxes)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise SandboxError(f"Docker engine error: {exc.__class__.__name__}: {exc}") from None
@@ -191,6 +262,7 @@ class DockerRunner:
             pids=lim.pids,
             disk_mb=lim.disk_mb,
             name_prefix=self.name_prefix,
+            extra_labels={OWNER_LABEL: self.owner} if self.owner else {},
             **extra,
         )
 
@@ -239,6 +311,112 @@ class DockerRunner:
             oom_seen=oom,
             problems=problems,
         )
+
+    def _run_service(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:
+        """Databases first (each ready), then the candidate's service, then the tests.
+
+        The first container owns the run's network namespace (loopback only) and the
+        others join it: the run's containers reach each other on 127.0.0.1 and nothing
+        else, and no two runs share a namespace.
+        """
+        svc = job.service
+        assert svc is not None
+        owner: list[Container] = []
+
+        def net() -> str:
+            return f"container:{owner[0].id}" if owner else "none"
+
+        def aliases() -> tuple[str, ...]:
+            return () if owner else svc.host_aliases
+
+        self.progress("starting the databases")
+        databases: list[tuple[Database, Container]] = []
+        for db in svc.databases:
+            kwargs = database_kwargs(
+                db, self.image(db.image), job.label, net(), self.name_prefix, aliases()
+            )
+            container = self.client.containers.create(**kwargs)
+            sandboxes.append(_Sandbox(role=f"{DATABASE_ROLE_PREFIX}{db.name}",
+                                      container=container, uid=0))
+            if db.files:
+                container.put_archive("/", database_archive(db))
+            container.start()
+            owner = owner or [container]
+            databases.append((db, container))
+        for db, container in databases:
+            self._wait_ready(db, container)
+        cand_cmd = job.commands[CANDIDATE_ROLE]
+        cand_image = self.image(cand_cmd.image) if cand_cmd.image else image
+        self.progress("starting the service")
+        cand = self._start(
+            self._spec(job, cand_image, CANDIDATE_ROLE, C.CANDIDATE_UID, network_mode=net(),
+                       token=svc.control_token or None, tmp_exec=True,
+                       host_aliases=aliases()),
+            job,
+            sandboxes,
+        )
+        owner = owner or [cand.container]
+        started = time.monotonic()
+        tl = svc.tests_limits
+        tests_spec = ContainerSpec(
+            image=image, role=TESTS_ROLE, uid=C.TESTER_UID, label=job.label,
+            memory_mb=tl.memory_mb, cpus=tl.cpus, pids=tl.pids, disk_mb=tl.disk_mb,
+            network_mode=net(), name_prefix=self.name_prefix, token=job.token or None,
+        )
+        tests = self._start(tests_spec, job, sandboxes)
+        self.progress("running tests")
+        killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
+        duration = time.monotonic() - started
+        # SIGTERM: the launcher stops the service and writes its report.
+        with contextlib.suppress(docker.errors.APIError):
+            cand.container.stop(timeout=10)
+        self.progress("collecting results")
+        out, problems = self._fetch_results(tests.container)
+        cand_out, cand_problems = self._fetch_results(cand.container)
+        problems += [f"candidate container: {p}" for p in cand_problems]
+        oom = self._oom_killed(tests.container) or self._oom_killed(cand.container)
+        result = run_result(
+            job, self.name, out, cand_out, duration_s=duration, killed_by_host=killed,
+            oom_seen=oom, problems=problems,
+        )
+        for db, container in databases:
+            container.reload()
+            if container.status != "running":
+                tail = self._log_tail(container)
+                result.events.append({
+                    "code": "database-stopped",
+                    "message": f"the {db.name} container stopped during the run "
+                               f"(out of memory: {self._oom_killed(container)}): {tail}",
+                })
+        return result
+
+    def _log_tail(self, container: Container, limit: int = 2000) -> str:
+        try:
+            raw = container.logs(stdout=True, stderr=True, tail=40)
+        except docker.errors.APIError:
+            return ""
+        return bytes(raw)[-limit:].decode("utf-8", errors="replace").strip()
+
+    def _wait_ready(self, db: Database, container: Container) -> None:
+        """Wait for the database's ready line; SandboxError (with its log) otherwise."""
+        deadline = time.monotonic() + db.ready_seconds
+        marker = db.ready_line.encode()
+        delay = 0.02
+        while True:
+            if marker in bytes(container.logs(stdout=True, stderr=False)):
+                return
+            container.reload()
+            if container.status not in ("created", "running"):
+                raise SandboxError(
+                    f"the {db.name} database did not start: {self._log_tail(container)}"
+                )
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"the {db.name} database was not ready within {db.ready_seconds:g} s: "
+                    f"{self._log_tail(container)}"
+                )
+            time.sleep(delay)
+            delay = min(0.2, delay * 1.5)
 
     @staticmethod
     def _oom_killed(container: Container) -> bool:
@@ -298,12 +476,34 @@ class DockerRunner:
         if label == "adhoc":
             return 0
         try:
-            found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={label}"})
+            # sparse: no inspect per container, so one that goes away meanwhile is no error
+            found = self.client.containers.list(
+                all=True, filters={"label": f"{LABEL}={label}"}, sparse=True
+            )
         except docker.errors.APIError as exc:
             raise SandboxError(f"Docker engine error listing containers: {exc}") from None
         for c in found:
             self._remove(c)
         return len(found)
+
+    def remove_orphans(self, live_owners: set[str], *, older_than_s: float = 60.0) -> list[str]:
+        """Remove sandbox containers whose owner is not among ``live_owners`` (it died),
+        once they are ``older_than_s`` old; returns their names."""
+        try:
+            found = self.client.containers.list(
+                all=True, filters={"label": OWNER_LABEL}, sparse=True
+            )
+        except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+            raise SandboxError(f"Docker engine error listing containers: {exc}") from None
+        removed = []
+        now = time.time()
+        for c in found:
+            owner = (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
+            if owner in live_owners or now - float(c.attrs.get("Created", now)) < older_than_s:
+                continue
+            self._remove(c)
+            removed.append(str((c.attrs.get("Names") or [c.id])[0]).lstrip("/"))
+        return removed
 
     def self_test(self) -> str:
         info = self.client.version()
@@ -365,3 +565,89 @@ class Engine:
     def tag(self, ref: str, new_ref: str) -> None:
         repo, _, tag = new_ref.partition(":")
         self.client.images.get(ref).tag(repo, tag or None)
+
+
+@dataclass
+class SweepReport:
+    """What a sweep removed (names), and what it could not."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.containers) + len(self.networks) + len(self.volumes)
+
+
+def _age_s(created: object, now: float) -> float:
+    """Seconds since a Docker timestamp (``2024-05-01T10:00:00.123456789Z``); 0 if unreadable."""
+    from datetime import datetime
+
+    text = str(created or "")
+    try:
+        when = datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00" if "T" in text else text)
+    except ValueError:
+        return 0.0
+    return now - when.timestamp()
+
+
+def sweep_leftovers(
+    older_than_s: float,
+    *,
+    client: docker.DockerClient | None = None,
+    name_prefix: str | None = None,
+) -> SweepReport:
+    """Remove what runs left behind (a worker killed mid-run): containers, networks and
+    volumes labelled ``org.grader.job`` and created more than ``older_than_s`` ago.
+
+    ``older_than_s`` must exceed the longest run: a younger one may belong to a run still
+    in progress on another worker. ``name_prefix`` limits it to containers so named.
+    """
+    client = client or connect()
+    report = SweepReport()
+    now = time.time()
+    flt: dict[str, str | list[str] | bool] = {"label": LABEL}
+    try:
+        # The list endpoint alone (no inspect per container: one may go meanwhile).
+        containers = client.api.containers(all=True, filters=flt)
+        networks = client.networks.list(filters=flt)
+        volumes = client.volumes.list(filters=flt)
+    except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+        raise SandboxError(f"Docker engine error listing leftovers: {exc}") from None
+    for c in containers:
+        name = str((c.get("Names") or ["?"])[0]).lstrip("/")
+        if name_prefix and not name.startswith(name_prefix):
+            continue
+        created = c.get("Created")
+        if isinstance(created, int | float) and now - created < older_than_s:
+            continue
+        try:
+            client.api.remove_container(c["Id"], force=True, v=True)
+            report.containers.append(name)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+            report.failed.append(f"container {name}: {exc}")
+    for n in networks:
+        if _age_s(n.attrs.get("Created"), now) < older_than_s:
+            continue
+        try:
+            n.remove()
+            report.networks.append(str(n.name))
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+            report.failed.append(f"network {n.name}: {exc}")
+    for v in volumes:
+        if _age_s(v.attrs.get("CreatedAt"), now) < older_than_s:
+            continue
+        try:
+            v.remove(force=True)
+            report.volumes.append(str(v.name))
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, _HTTP_ERRORS) as exc:
+            report.failed.append(f"volume {v.name}: {exc}")
+    return report

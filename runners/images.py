@@ -22,9 +22,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runners import docker as dk
 from runners.errors import ImageError
+
+if TYPE_CHECKING:
+    from runners import docker as dk
 
 IMAGES_DIR = Path(__file__).parent / "images"
 CACHE_DIR = Path(os.environ.get("GRADER_CACHE_DIR", Path.home() / ".cache" / "grader"))
@@ -62,7 +65,12 @@ LANGUAGE_IMAGES: dict[str, LanguageImage] = {
     "javascript": LanguageImage("javascript", "grader-javascript", assets=("npm",)),
     "ruby": LanguageImage("ruby", "grader-ruby"),
     "php": LanguageImage("php", "grader-php"),
+    # Databases of service challenges (one fresh container per run), on the same base.
+    "postgres": LanguageImage("postgres", "grader-db-postgres"),
+    "mariadb": LanguageImage("mariadb", "grader-db-mariadb"),
+    "redis": LanguageImage("redis", "grader-db-redis"),
 }
+DATABASE_IMAGES: tuple[str, ...] = ("postgres", "mariadb", "redis")
 # What `grader images build` with no language builds (the others build on demand).
 DEFAULT_LANGUAGES: tuple[str, ...] = ("python",)
 
@@ -291,6 +299,8 @@ def build(language: str, *, force: bool = False, progress: Progress | None = Non
     say = progress or (lambda _m: None)
     spec = _spec(language)
     tag = image_tag(language)
+    from runners import docker as dk  # the SDK only when something is built
+
     engine = dk.Engine()
     if not force and not cold and engine.image_exists(tag):
         say(f"{tag} is up to date")

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from runners.base import CANDIDATE_ROLE, Command, Job, RunResult
+from runners.base import CANDIDATE_ROLE, Command, Database, Job, RunResult
 from runners.harness import grader_contract as C
 
 HARNESS_DIR = Path(__file__).parent / "harness"
 MAX_RESULT_BYTES = C.MAX_RESULTS_BYTES
 # Bytes of /grader/out read back at most; the rest of a larger archive is not read.
 MAX_RESULT_ARCHIVE_BYTES = 4 * MAX_RESULT_BYTES
+# A service run's candidate container outlives its tests by at most this much.
+SERVICE_WALL_EXTRA_S = 60.0
 _SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 
 
@@ -42,6 +44,14 @@ def job_document(job: Job, role: str, port: int) -> dict[str, Any]:
     """The ``job.json`` of one container of ``job``."""
     cmd = job.commands[role]
     limits = job.limits
+    wall = limits.wall_seconds
+    service: dict[str, Any] | None = None
+    if job.service is not None:
+        port = job.service.port
+        if role == CANDIDATE_ROLE:
+            # The host stops the service once the tests are done; this is a backstop.
+            wall += SERVICE_WALL_EXTRA_S
+            service = {"port": port, "control_port": job.service.control_port}
     return {
         "role": role,
         "argv": list(cmd.argv),
@@ -52,8 +62,9 @@ def job_document(job: Job, role: str, port: int) -> dict[str, Any]:
         "code": cmd.code and not job.app_dir,
         "cwd": cmd.cwd,
         "port": port,
+        "service": service,
         "limits": {
-            "wall_seconds": limits.wall_seconds,
+            "wall_seconds": wall,
             "test_seconds": limits.test_seconds,
             "output_kb": limits.output_kb,
         },
@@ -181,6 +192,17 @@ def build_archive(job: Job, role: str, uid: int, port: int) -> bytes:
                 _submission_tree(job).write(tar, f"{root}/{C.SUBMISSION_DIR}")
         else:
             app_tree(job).write(tar, f"{root}/{job.app_dir}")
+    return buf.getvalue()
+
+
+def database_archive(db: Database) -> bytes:
+    """The tar put into a database container before it starts: ``/grader-db/<files>``
+    (root-owned, readable)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _add_dir(tar, "grader-db")
+        for name, data in sorted(db.files.items()):
+            _add_bytes(tar, f"grader-db/{name}", data)
     return buf.getvalue()
 
 
@@ -324,6 +346,23 @@ def run_result(
         rr.events.append({"code": "no-result", "message": "the sandbox wrote no result file"})
     for problem in problems:
         rr.events.append({"code": "results-unreadable", "message": problem})
+    if job.service is not None and candidate_out is not None:
+        # The build, the lint step and the service ran in the candidate's container.
+        rr.build_failed = bool(cand.get("build_failed"))
+        rr.build_log = str(cand.get("build_log", ""))
+        rr.lint = candidate_out.get(C.LINT_FILE) or None
+        service = cand.get("service")
+        rr.service = service if isinstance(service, dict) else None
+        rr.extra = {
+            name: tests_out[name] for name in (C.SERVICE_FILE, C.SCHEMA_FILE) if tests_out.get(name)
+        }
+        for ev in cand.get("events") or []:
+            if isinstance(ev, dict):
+                rr.events.append({"code": str(ev.get("code")), "message": str(ev.get("message"))})
+        if not cand:
+            rr.events.append(
+                {"code": "no-service-result", "message": "the service container wrote no result"}
+            )
     if candidate_out is not None:
         rr.candidate_stdout_tail = str(cand.get("stdout_tail", ""))
         rr.candidate_stderr_tail = str(cand.get("stderr_tail", ""))

@@ -9,12 +9,13 @@ still reading its results); at the end, every container of this session goes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import datetime
 
+import docker.errors
 import pytest
 
 from runners.docker import DockerRunner, connect
@@ -27,23 +28,17 @@ os.environ["GRADER_CONTAINER_PREFIX"] = TEST_PREFIX
 STALE_AFTER_S = 600
 
 
-def _created_age_s(attrs: dict[str, object]) -> float:
-    created = str(attrs.get("Created", ""))
-    try:
-        when = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00")
-    except ValueError:
-        return 0.0
-    return time.time() - when.timestamp()
-
-
 def remove_test_containers(*, only_this_session: bool) -> int:
     client = connect()
     removed = 0
-    for c in client.containers.list(all=True, filters={"name": "grader-test-"}):
-        mine = c.name.startswith(TEST_PREFIX + "-")
-        stale = _created_age_s(c.attrs) > STALE_AFTER_S
+    # sparse: no inspect per container, so one another session removes meanwhile is no error
+    for c in client.containers.list(all=True, filters={"name": "grader-test-"}, sparse=True):
+        name = c.attrs["Names"][0].lstrip("/")
+        mine = name.startswith(TEST_PREFIX + "-")
+        stale = time.time() - float(c.attrs.get("Created", 0)) > STALE_AFTER_S
         if mine or (not only_this_session and stale):
-            c.remove(force=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                c.remove(force=True)
             removed += 1
     return removed
 

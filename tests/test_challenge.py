@@ -147,6 +147,38 @@ def test_both_test_file_patterns_and_nested_folders_are_found(tmp_path: Path) ->
     ]
 
 
+def test_review_keys_default_and_parse(tmp_path: Path) -> None:
+    """[similarity], [ranking] and the deadline feedback rule: defaults, then set."""
+    cfg = load_challenge(make(tmp_path, 'title = "T"\nlanguage = "python"\n')).config
+    assert (cfg.similarity.threshold, cfg.similarity.enabled) == (0.4, True)
+    assert cfg.ranking.per_candidate == "best"
+    assert cfg.feedback.hide_hidden_until_deadline is False
+    set_ = load_challenge(make(tmp_path / "b", (
+        'title = "T"\nlanguage = "python"\n[similarity]\nthreshold = 0.7\nenabled = false\n'
+        '[ranking]\nper_candidate = "last"\n[feedback]\nhide_hidden_until_deadline = true\n'
+    ))).config
+    assert (set_.similarity.threshold, set_.similarity.enabled) == (0.7, False)
+    assert set_.ranking.per_candidate == "last"
+    assert set_.feedback.hide_hidden_until_deadline is True
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[similarity]\nthreshold = 1.5\n", "similarity.threshold"),
+        ("[similarity]\nthresold = 0.5\n", "similarity.thresold: unknown key"),
+        ('[ranking]\nper_candidate = "worst"\n', "ranking.per_candidate"),
+        ('[feedback]\nhide_hidden_until_deadline = "soon"\n',
+         "feedback.hide_hidden_until_deadline"),
+    ],
+)
+def test_invalid_review_keys_name_the_key(tmp_path: Path, toml: str, expected: str) -> None:
+    root = make(tmp_path, 'title = "T"\nlanguage = "python"\n' + toml)
+    with pytest.raises(ChallengeError) as info:
+        load_challenge(root)
+    assert expected in str(info.value)
+
+
 def test_isolation_must_be_one_the_language_supports(tmp_path: Path) -> None:
     ch = load_challenge(
         make(tmp_path, 'title = "T"\nlanguage = "python"\nisolation = "in-process"\n')
@@ -156,3 +188,101 @@ def test_isolation_must_be_one_the_language_supports(tmp_path: Path) -> None:
         load_challenge(
             make(tmp_path / "x", 'title = "T"\nlanguage = "python"\nisolation = "shared"\n')
         )
+
+
+def test_side_by_side_languages_refuse_a_test_file_in_both_public_and_hidden(
+    tmp_path: Path,
+) -> None:
+    root = make(tmp_path, 'title = "T"\nlanguage = "go"\n')
+    for vis in ("public", "hidden"):
+        (root / "tests" / vis).mkdir(parents=True, exist_ok=True)
+        (root / "tests" / vis / "x_test.go").write_text("package x\n")
+    with pytest.raises(ChallengeError, match="has the same path; Go runs public and hidden"):
+        load_challenge(root)
+
+
+def test_the_engine_imports_no_docker_module() -> None:
+    """The engine reaches the sandbox only through a runner it is given."""
+    import subprocess
+    import sys
+
+    code = "import sys, grader.engine, grader.validate; print(sorted(m for m in sys.modules " \
+        "if m == 'docker' or m.startswith(('docker.', 'runners.docker'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+# --- service challenges -------------------------------------------------------------------
+
+SERVICE_FILES = {
+    "solution/python/app.py": "X = 1\n",
+    "solution/go/main.go": "package main\n",
+    "starter/python/app.py": "X = 0\n",
+    "starter/go/main.go": "package main\n",
+    "tests/public/test_a.py": "def test_a(http):\n    pass\n",
+    "db/schema.sql": "CREATE TABLE t (id int);\n",
+}
+SERVICE_TOML = """\
+title = "S"
+kind = "service"
+languages = ["python", "go"]
+[service]
+port = 9000
+ready = "/healthz"
+[service.start]
+go = "exec ./app"
+[databases]
+postgres = { schema = "db/schema.sql" }
+redis = {}
+"""
+
+
+def test_a_service_challenge_loads_per_language(tmp_path: Path) -> None:
+    ch = load_challenge(make(tmp_path, SERVICE_TOML, files=SERVICE_FILES))
+    assert ch.is_service and ch.languages == ["python", "go"]
+    assert ch.isolation == "service"
+    assert ch.config.databases.names() == ["postgres", "redis"]
+    assert ch.service.port == 9000 and ch.service.start == {"go": "exec ./app"}
+    go = ch.for_language("go")
+    assert go.language.name == "go" and go.solution_dir == ch.root / "solution" / "go"
+    assert go.starter_dir == ch.root / "starter" / "go"
+    # The tests are pytest whatever the language; a service's own config files are kept.
+    assert go.test_files() == ["tests/public/test_a.py"]
+    assert not go.ignores("go.mod") and not ch.ignores("pyproject.toml")
+    assert ch.ignores("__MACOSX/x")
+    with pytest.raises(ChallengeError, match="not offered in 'ruby'"):
+        ch.for_language("ruby")
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('title = "S"\nkind = "service"\n', "languages: Field required"),
+        ('title = "S"\nkind = "service"\nlanguage = "python"\nlanguages = ["python"]\n',
+         "names languages = [...] instead"),
+        ('title = "S"\nkind = "service"\nlanguages = ["cobol"]\n', "unknown language 'cobol'"),
+        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nport = 5432\n',
+         "service.port: Value error, port 5432 is taken"),
+        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nready = "healthz"\n',
+         "service.ready: Value error, ready must be a URL path"),
+        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service.start]\ngo = "x"\n',
+         "service.start.go: go is not in languages"),
+        ('title = "S"\nlanguage = "python"\n[databases]\nredis = {}\n',
+         "databases: only a service challenge"),
+        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[databases]\nsqlite = {}\n',
+         "databases.sqlite: unknown key"),
+    ],
+)
+def test_a_bad_service_toml_names_the_key(tmp_path: Path, toml: str, expected: str) -> None:
+    with pytest.raises(ChallengeError) as info:
+        load_challenge(make(tmp_path, toml, files=SERVICE_FILES))
+    assert str(tmp_path / "demo" / "challenge.toml") in str(info.value)
+    assert expected.replace("Value error, ", "") in str(info.value)
+
+
+def test_a_service_challenge_needs_each_languages_folders_and_its_schema(tmp_path: Path) -> None:
+    files = {k: v for k, v in SERVICE_FILES.items() if k != "solution/go/main.go"}
+    with pytest.raises(ChallengeError, match=r"solution/go: missing folder"):
+        load_challenge(make(tmp_path, SERVICE_TOML, files=files))
+    files = {k: v for k, v in SERVICE_FILES.items() if k != "db/schema.sql"}
+    with pytest.raises(ChallengeError, match="databases.postgres.schema: db/schema.sql"):
+        load_challenge(make(tmp_path / "b", SERVICE_TOML, files=files))

@@ -108,3 +108,14 @@ def test_the_command_holds_the_results_on_3_the_token_on_4_and_nothing_else(
     assert fds.strip("[]").split(", ")[:5] == ["0", "1", "2", "3", "4"]
     assert len(fds.split(",")) <= 6
     assert token == "t0k"
+
+
+def test_code_that_rewrites_the_lint_report_changes_nothing(tmp_path: Path) -> None:
+    cmd = Command(
+        argv=sh("echo forged > {root}/out/lint; echo done > {results}"),
+        lint=sh("echo '[real finding]'"),
+        results=True,
+    )
+    res = LocalRunner().run(job(tmp_path, cmd))
+    assert res.results == b"done\n"
+    assert res.lint == b"[real finding]\n"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api import invitations, reviews
 from api import submissions as subs
 from api.challenges import find
 from api.deps import PrincipalDep, ReviewerDep, ServicesDep, challenge_or_404
@@ -29,6 +30,9 @@ _UPLOAD_BODY = {
                      "description": "a .zip, a .tar.gz or a single source file"},
             "callback_url": {"type": "string", "maxLength": 2048,
                              "description": "POSTed a signed summary when grading finishes"},
+            "language": {"type": "string", "maxLength": 32,
+                         "description": "a service challenge's language of the submission "
+                                        "(default: recognised from its files)"},
         },
     }}},
 }
@@ -59,7 +63,8 @@ async def create_submission(
     """Upload a solution (multipart field ``file``); it is checked like ``grader run`` checks
     it, stored, and queued. A retry with the same ``Idempotency-Key`` returns the same
     submission."""
-    challenge = challenge_or_404(svc, slug)
+    challenge = challenge_or_404(svc, slug, principal)
+    await run_in_threadpool(invitations.check_submit, svc, principal, challenge)
     key = subs.check_idempotency_key(idempotency_key)
     settings = svc.settings
     upload = await receive_upload(request, ArchiveStore(settings.data_dir),
@@ -70,9 +75,10 @@ async def create_submission(
     except ApiError:
         upload.discard()
         raise
+    language = upload.fields.get("language") or None
     accepted = await run_in_threadpool(
         subs.accept_upload, svc, principal, challenge, upload, idempotency_key=key,
-        callback_url=callback)
+        callback_url=callback, language=language)
     out = subs.submission_out(accepted.submission, principal, challenge, principal.name)
     headers = {"Location": f"/v1/submissions/{out.id}"}
     if accepted.replayed:
@@ -86,11 +92,14 @@ def get_submission(submission_id: str, svc: ServicesDep,
                    principal: PrincipalDep) -> SubmissionOut:
     """Status, and the feedback this caller may see (a candidate: only their own, only what
     the challenge's policy shows)."""
+    challenge = None
     with svc.session() as db:
         row = subs.get_visible(db, principal, submission_id)
         name = subs.token_name(db, row.token_id) if principal.is_reviewer else ""
-    return subs.submission_out(row, principal, find(svc.settings.challenges_dir,
-                                                    row.challenge_slug), name)
+        challenge = find(svc.settings.challenges_dir, row.challenge_slug)
+        policy = (invitations.feedback_for(db, row.token_id, challenge)
+                  if challenge is not None else None)
+    return subs.submission_out(row, principal, challenge, name, policy=policy)
 
 
 def _report(svc: ServicesDep, principal: ReviewerDep, submission_id: str, fmt: str) -> Response:
@@ -141,9 +150,14 @@ def list_submissions(
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    rows: Literal["submissions", "candidates"] = "submissions",
 ) -> RankedList:
-    """A challenge's submissions, best graded total first (reviewers)."""
+    """A challenge's submissions, best graded total first (reviewers). ``rows=candidates``:
+    one row per candidate, their best or last submission as the challenge's
+    ``[ranking] per_candidate`` says."""
     challenge = challenge_or_404(svc, slug)
+    if rows == "candidates":
+        return reviews.ranked_list(svc, challenge, status=status, limit=limit, offset=offset)
     with svc.session() as db:
         return subs.ranked(db, challenge, status=status, limit=limit, offset=offset)
 

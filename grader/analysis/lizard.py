@@ -29,7 +29,7 @@ from grader.analysis.files import (
     section_reason,
 )
 from grader.languages.base import DocRule
-from grader.report import FileProblem, Flag, StyleFinding, StyleSection
+from grader.report import ComplexitySection, FileProblem, Flag, StyleFinding, StyleSection
 
 if TYPE_CHECKING:
     from grader.challenge import ComplexityConfig
@@ -52,8 +52,8 @@ def analyse(
     sources: Sequence[str],
     *,
     doc_rule: DocRule,
-    lint: Lint,
     complexity: ComplexityConfig,
+    lint: Lint | None = None,
     shown: Sequence[str] | None = None,
     tamper: Sequence[tuple[str, str]] = (),
     timeout_s: float = 60,
@@ -103,9 +103,10 @@ def analyse(
         for r in ok
         for line, what in r.get("tamper", [])
     ]
+    cx = complexity_section(ok, bad, complexity)
     return Analysis(
-        style=_style(ok, bad, lint),
-        complexity=complexity_section(ok, bad, complexity),
+        style=style_section(cx, lint or Lint(problem="the linter has not reported yet")),
+        complexity=cx,
         docs=docs_section(ok, bad),
         sources=kept,
         duration_s=round(time.monotonic() - started, 3),
@@ -113,10 +114,13 @@ def analyse(
     )
 
 
-def _style(ok: list[dict[str, Any]], bad: list[FileProblem], lint: Lint) -> StyleSection:
+def style_section(complexity: ComplexitySection, lint: Lint) -> StyleSection:
+    """Style from the linter's findings over the files lizard could read (their source
+    lines are the denominator; files it could not read count as in the others)."""
+    bad = list(complexity.unanalysable)
     if lint.problem is not None:
         return StyleSection(analysable=False, reason=lint.problem, unanalysable=bad)
-    analysed = {r["file"] for r in ok}
+    analysed = {f.file for f in complexity.files}
     findings = sorted(
         (f for f in lint.findings if f.file in analysed or not analysed),
         key=lambda f: (f.file, f.line, f.column, f.code),
@@ -124,8 +128,8 @@ def _style(ok: list[dict[str, Any]], bad: list[FileProblem], lint: Lint) -> Styl
     return StyleSection(
         findings=findings[:MAX_FINDINGS_LISTED],
         findings_total=max(lint.total, len(findings)),
-        lines_of_code=sum(int(r["sloc"]) for r in ok),
-        analysable=bool(ok),
-        reason=section_reason(ok, bad),
+        lines_of_code=sum(f.sloc for f in complexity.files),
+        analysable=bool(complexity.files),
+        reason=section_reason(complexity.files, bad),
         unanalysable=bad,
     )

@@ -90,6 +90,8 @@ class Language:
     # The runner image's recipe (a folder under runners/images/).
     image: ClassVar[str]
     source_suffixes: ClassVar[tuple[str, ...]]
+    # The Pygments lexer of its sources (similarity, syntax highlighting).
+    pygments_lexer: ClassVar[str] = ""
     # File-name patterns of test files (fnmatch, on the name alone).
     test_patterns: ClassVar[tuple[str, ...]]
     # Names (any path component) a submission may not bring: they would configure the
@@ -103,6 +105,20 @@ class Language:
     doc_rule: ClassVar[str]
     # Libraries the image carries for submissions (beyond the standard library).
     libraries: ClassVar[tuple[str, ...]] = ()
+
+    # -- service challenges -------------------------------------------------------------
+    # What the image carries for a service (a web framework, the PostgreSQL, MySQL and
+    # Redis clients: Debian's packages, Python's from the wheelhouse), for statements.
+    service_libraries: ClassVar[tuple[str, ...]] = ()
+    # The default build step and start command of a service (``sh -c`` in the
+    # submission's folder, with PORT and the databases' variables set); a challenge's
+    # [service.build] / [service.start] replace them.
+    service_build: ClassVar[str] = ""
+    service_start: ClassVar[str] = ""
+    # Variables the service's build and start need in this image (PATH, CLASSPATH...).
+    service_env: ClassVar[dict[str, str]] = {}
+    # Top-level files that say a submission is in this language (go.mod, package.json).
+    markers: ClassVar[tuple[str, ...]] = ()
 
     # -- files ------------------------------------------------------------------------
 
@@ -138,6 +154,10 @@ class Language:
             out += sorted(p.relative_to(challenge_root).as_posix() for p in found)
         return out
 
+    def layout_problems(self, challenge_root: Path) -> list[str]:
+        """What in a challenge's folders this language cannot run (empty: nothing)."""
+        return []
+
     def source_files(self, files: tuple[str, ...] | list[str]) -> list[str]:
         """The submitted files this language analyses (its sources, not its tests)."""
         return [f for f in files if self.is_source(f) and not self.is_test_file(f)]
@@ -169,16 +189,15 @@ class Language:
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
-        """Style, complexity and docs of the submitted sources (never runs them);
-        ``result`` is the test run's (its lint step's report, where the language has one)."""
+        """Style, complexity and docs of the submitted sources (never runs them). It needs
+        nothing of the test run, so the engine runs it while the sandbox runs."""
         raise NotImplementedError
+
+    def with_run(self, challenge: Challenge, analysis: Analysis, result: RunResult) -> Analysis:
+        """The analysis completed with what the run brought (a sandboxed linter's report)."""
+        return analysis
 
     def reference_complexity(self, challenge: Challenge, runner: Runner) -> ComplexitySection:
         """The reference solution's complexity (to show beside a submission's)."""
@@ -214,4 +233,17 @@ class Language:
             "docs": self.doc_rule,
             "isolation": list(self.isolation_modes),
             "libraries": list(self.libraries),
+            "service": {
+                "libraries": list(self.service_libraries),
+                "build": self.service_build,
+                "start": self.service_start,
+            },
         }
+
+    def detect_score(self, files: tuple[str, ...] | list[str]) -> int:
+        """How strongly ``files`` look like a submission in this language: a marker file
+        at the top counts for many sources."""
+        top = {f for f in files if "/" not in f}
+        markers = sum(1 for m in self.markers if m in top)
+        sources = sum(1 for f in files if f.endswith(self.source_suffixes))
+        return 100 * markers + sources

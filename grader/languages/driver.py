@@ -16,6 +16,7 @@ tampering; the static scan lists what in the source reaches for the harness.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -95,6 +96,25 @@ class DriverLanguage(Language):
     tamper_patterns: ClassVar[tuple[TamperPattern, ...]] = ()
     # Rules of the linter left out by default (a challenge's [style] ignore adds to it).
     lint_ignore: ClassVar[tuple[str, ...]] = ()
+
+    def layout_problems(self, challenge_root: Path) -> list[str]:
+        # Public and hidden tests sit side by side in one folder at run time.
+        seen: dict[str, str] = {}
+        problems = []
+        for vis in ("public", "hidden"):
+            folder = challenge_root / "tests" / vis
+            if not folder.is_dir():
+                continue
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                rel = path.relative_to(folder).as_posix()
+                if rel in seen:
+                    problems.append(
+                        f"tests/{vis}/{rel}: tests/{seen[rel]}/{rel} has the same path; "
+                        f"{self.title} runs public and hidden tests side by side, so names "
+                        "must be unique across both"
+                    )
+                seen[rel] = vis
+        return problems
 
     # -- running ----------------------------------------------------------------------
 
@@ -264,20 +284,10 @@ class DriverLanguage(Language):
         return lint
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
         from grader.analysis import lizard
 
-        cfg = challenge.config
-        style = cfg.style
-        lint = self.parse_lint(
-            result.lint if result is not None else None, list(style.ignore), style.select
-        )
         tests = set(app_paths(challenge.test_files()))
         kept = [f for f in files if not self.ignores(f)]
         sources = [f for f in self.source_files(kept) if f not in tests]
@@ -286,11 +296,19 @@ class DriverLanguage(Language):
             root,
             sources,
             doc_rule=self.docs,
-            lint=lint,
-            complexity=cfg.complexity,
+            complexity=challenge.config.complexity,
             shown=shown,
             tamper=[(p.regex, p.what) for p in self.tamper_patterns],
         )
+
+    def with_run(self, challenge: Challenge, analysis: Analysis, result: RunResult) -> Analysis:
+        from grader.analysis import lizard
+
+        style = challenge.config.style
+        lint = self.parse_lint(result.lint, list(style.ignore), style.select)
+        if analysis.complexity.reason and not analysis.complexity.analysable:
+            return analysis  # nothing could be read: the style section says why already
+        return dataclasses.replace(analysis, style=lizard.style_section(analysis.complexity, lint))
 
     def reference_complexity(self, challenge: Challenge, runner: Runner) -> ComplexitySection:
         from grader.analysis import lizard
@@ -300,7 +318,7 @@ class DriverLanguage(Language):
         sources = self.source_files(sorted(files))
         cfg = challenge.config
         return lizard.analyse(
-            solution, sources, doc_rule=self.docs, lint=lizard.Lint(), complexity=cfg.complexity
+            solution, sources, doc_rule=self.docs, complexity=cfg.complexity
         ).complexity
 
 

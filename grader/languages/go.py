@@ -13,6 +13,7 @@ class Go(DriverLanguage):
     title: ClassVar[str] = "Go"
     versions: ClassVar[str] = "Go 1.26 (GOPATH mode: a go.mod's go line never stops a build)"
     image: ClassVar[str] = "go"
+    pygments_lexer: ClassVar[str] = "go"
     source_suffixes: ClassVar[tuple[str, ...]] = (".go",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*_test.go",)
     framework: ClassVar[str] = "go test -json (subtests are their own tests)"
@@ -27,6 +28,44 @@ class Go(DriverLanguage):
         "github.com/stretchr/testify",
         "github.com/google/go-cmp",
     )
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "net/http (Go 1.22+ routing patterns), database/sql",
+        "github.com/go-chi/chi/v5 (as github.com/go-chi/chi)",
+        "github.com/gorilla/mux",
+        "github.com/lib/pq (PostgreSQL)",
+        "github.com/go-sql-driver/mysql (MySQL/MariaDB)",
+        "github.com/gomodule/redigo/redis (Redis)",
+    )
+    # GOPATH mode (Debian's libraries): the submission is laid out under its go.mod's
+    # module path, and the image's warm build cache is read through a tree of links.
+    service_build: ClassVar[str] = (
+        "set -e; "
+        "mod=$(sed -n 's/^module[[:space:]]*//p' go.mod 2>/dev/null | head -n 1 "
+        "| tr -d '\"[:space:]'); "
+        'case "$mod" in ""|*..*|/*) mod=app;; esac; '
+        'mkdir -p "/tmp/gopath/src/$mod"; cp -R . "/tmp/gopath/src/$mod/"; '
+        'cd "/tmp/gopath/src/$mod"; '
+        "if [ -d /opt/grader/go-cache ] && [ ! -d /tmp/gocache ]; then "
+        "cp -rs /opt/grader/go-cache /tmp/gocache; fi; "
+        "go build -o /tmp/grader-service ."
+    )
+    service_start: ClassVar[str] = "exec /tmp/grader-service"
+    service_env: ClassVar[dict[str, str]] = {
+        "PATH": "/usr/lib/go-1.26/bin:/usr/local/bin:/usr/bin:/bin",
+        "GOPATH": "/tmp/gopath:/usr/share/gocode",
+        "GOCACHE": "/tmp/gocache",
+        "GO111MODULE": "off",
+        "GOFLAGS": "",
+        "GOPROXY": "off",
+        "GOTELEMETRY": "off",
+        "GOTOOLCHAIN": "local",
+        "CGO_ENABLED": "0",
+        # GOPATH mode takes go 1.20's defaults, which keep the old ServeMux: patterns
+        # with methods and wildcards ("GET /items/{id}", Go 1.22) would never match.
+        "GODEBUG": "httpmuxgo121=0",
+    }
+    markers: ClassVar[tuple[str, ...]] = ("go.mod",)
     suite_in_id: ClassVar[bool] = False
     docs: ClassVar[DocRule] = DocRule(
         items=(

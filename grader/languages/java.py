@@ -13,6 +13,7 @@ class Java(DriverLanguage):
     title: ClassVar[str] = "Java"
     versions: ClassVar[str] = "OpenJDK 21, JUnit 5.10, AssertJ 3.26"
     image: ClassVar[str] = "java"
+    pygments_lexer: ClassVar[str] = "java"
     source_suffixes: ClassVar[tuple[str, ...]] = (".java",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*Test.java",)
     config_names: ClassVar[frozenset[str]] = frozenset({"module-info.java"})
@@ -25,6 +26,45 @@ class Java(DriverLanguage):
         "MariaDB Connector/J 2.7",
         "Jackson databind 2.14",
     )
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "com.sun.net.httpserver (the JDK's HTTP server)",
+        "PostgreSQL JDBC 42.7",
+        "MariaDB Connector/J 2.7 (MySQL/MariaDB)",
+        "Jackson 2.14 (databind, core, annotations)",
+        "no Redis client (Debian 13 packages none for Java)",
+    )
+    service_build: ClassVar[str] = (
+        "set -e; mkdir -p /tmp/classes; find . -name '*.java' > /tmp/grader-sources; "
+        'javac -encoding UTF-8 -d /tmp/classes -cp "$CLASSPATH" @/tmp/grader-sources'
+    )
+    # The class with a main method (the first in path order), in its package.
+    service_start: ClassVar[str] = (
+        "main=$(grep -rlE --include='*.java' 'static[[:space:]]+void[[:space:]]+main' . "
+        "| sort | head -n 1); "
+        'if [ -z "$main" ]; then echo "grader: no class with a main method" >&2; exit 2; fi; '
+        'cls=$(basename "$main" .java); '
+        "pkg=$(sed -n "
+        "'s/^[[:space:]]*package[[:space:]]*\\([A-Za-z0-9_.]*\\)[[:space:]]*;.*/\\1/p' "
+        '"$main" | head -n 1); '
+        "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAMPercentage=60 "
+        '-cp "/tmp/classes:$CLASSPATH" "${pkg:+$pkg.}$cls"'
+    )
+    service_env: ClassVar[dict[str, str]] = {
+        "CLASSPATH": ":".join(
+            f"/usr/share/java/{jar}.jar"
+            for jar in (
+                "postgresql",
+                "mariadb-java-client",
+                "jackson-databind",
+                "jackson-core",
+                "jackson-annotations",
+            )
+        ),
+        "JAVA_HOME": "/usr/lib/jvm/java-21-openjdk-amd64",
+        "PATH": "/usr/lib/jvm/java-21-openjdk-amd64/bin:/usr/local/bin:/usr/bin:/bin",
+    }
+    markers: ClassVar[tuple[str, ...]] = ("pom.xml", "build.gradle")
     docs: ClassVar[DocRule] = DocRule(
         items=(
             (

@@ -13,6 +13,7 @@ class JavaScript(DriverLanguage):
     title: ClassVar[str] = "JavaScript (Node.js)"
     versions: ClassVar[str] = "Node.js 20, Jest 30 (babel-jest: require and import both work)"
     image: ClassVar[str] = "javascript"
+    pygments_lexer: ClassVar[str] = "javascript"
     source_suffixes: ClassVar[tuple[str, ...]] = (".js", ".mjs", ".cjs")
     test_patterns: ClassVar[tuple[str, ...]] = (
         "*.test.js",
@@ -56,6 +57,18 @@ class JavaScript(DriverLanguage):
         "a /** JSDoc */ comment above each exported (top-level) function and class"
     )
     libraries: ClassVar[tuple[str, ...]] = ("the Node.js standard library (http, fs...)",)
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "Express 4.21",
+        "pg 8.14 (PostgreSQL)",
+        "mysql 2.18 (MySQL/MariaDB)",
+        "redis 4.5 (node-redis)",
+    )
+    service_start: ClassVar[str] = (
+        'for f in server.js app.js index.js main.js; do if [ -f "$f" ]; then exec node "$f"; '
+        'fi; done; echo "grader: no server.js, app.js, index.js or main.js to start" >&2; exit 2'
+    )
+    markers: ClassVar[tuple[str, ...]] = ("package.json",)
     docs: ClassVar[DocRule] = DocRule(
         items=(
             (

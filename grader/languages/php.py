@@ -13,6 +13,7 @@ class Php(DriverLanguage):
     title: ClassVar[str] = "PHP"
     versions: ClassVar[str] = "PHP 8.4, PHPUnit 11 (runs PHPUnit 9-style tests)"
     image: ClassVar[str] = "php"
+    pygments_lexer: ClassVar[str] = "php"
     source_suffixes: ClassVar[tuple[str, ...]] = (".php",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*Test.php",)
     config_names: ClassVar[frozenset[str]] = frozenset(
@@ -31,6 +32,20 @@ class Php(DriverLanguage):
     linter: ClassVar[str] = "PHP_CodeSniffer, PSR-12"
     doc_rule: ClassVar[str] = "a /** docblock */ above each public function, class and method"
     libraries: ClassVar[tuple[str, ...]] = ("PDO (pgsql, mysql, sqlite)", "phpredis")
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "PHP's built-in web server (php -S, 4 workers)",
+        "PDO with pgsql and mysql drivers",
+        "phpredis 6.2",
+    )
+    # Every request goes to the front controller (public/index.php or index.php).
+    service_start: ClassVar[str] = (
+        "export PHP_CLI_SERVER_WORKERS=4; "
+        'for f in public/index.php index.php; do if [ -f "$f" ]; then '
+        'exec php -S "0.0.0.0:$PORT" -t "$(dirname "$f")" "$f"; fi; done; '
+        'echo "grader: no public/index.php or index.php to start" >&2; exit 2'
+    )
+    markers: ClassVar[tuple[str, ...]] = ("composer.json",)
     # Take-home solutions rarely declare a namespace: PSR-1's rule for it is left out.
     lint_ignore: ClassVar[tuple[str, ...]] = ("PSR1.Classes.ClassDeclaration.MissingNamespace",)
     docs: ClassVar[DocRule] = DocRule(

@@ -97,11 +97,40 @@ def verify(xml: bytes | None, token: str) -> tuple[bytes | None, str | None]:
     )
 
 
+def pytest_command(challenge: Challenge, *, path: str | None) -> list[str]:
+    """The harness's pytest command up to its options (plugins and files come after):
+    the grader's configuration only, JUnit XML into the results pipe with the token.
+    ``path``: where the submission is importable from (in-process isolation only)."""
+    harness = f"{C.ROOT_PLACEHOLDER}/{C.HARNESS_DIR}"
+    root = C.ROOT_PLACEHOLDER
+    boot = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/pytest_boot.py"]
+    if path is not None:
+        boot.append(f"--path={path}")
+    return boot + [
+        f"--token-fd={C.TOKEN_FD_PLACEHOLDER}",
+        f"--collected={root}/{C.OUT_DIR}/{C.COLLECTED_FILE}",
+        "--",
+        "-c",
+        f"{harness}/pytest.ini",
+        f"--rootdir={root}",
+        f"--confcutdir={root}/{C.TESTS_DIR}",
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={C.RESULTS_PLACEHOLDER}",
+        f"--timeout={challenge.config.limits.test_seconds}",
+        "-q",
+        "-rN",
+        "--capture=tee-sys",
+    ]
+
+
 class Python(Language):
     name: ClassVar[str] = "python"
     title: ClassVar[str] = "Python"
     versions: ClassVar[str] = "Python 3, pytest 9"
     image: ClassVar[str] = "python"
+    pygments_lexer: ClassVar[str] = "python"
     source_suffixes: ClassVar[tuple[str, ...]] = (".py",)
     test_patterns: ClassVar[tuple[str, ...]] = ("test_*.py", "*_test.py")
     config_names: ClassVar[frozenset[str]] = frozenset(
@@ -124,6 +153,20 @@ class Python(Language):
     linter: ClassVar[str] = "ruff"
     doc_rule: ClassVar[str] = "docstrings of modules, public classes and public functions"
     libraries: ClassVar[tuple[str, ...]] = ()
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "FastAPI 0.165 + uvicorn 0.54",
+        "Flask 3.1",
+        "psycopg 3.3 (PostgreSQL; psycopg_pool)",
+        "PyMySQL 1.2 (MySQL/MariaDB)",
+        "redis-py 8.1",
+        "httpx 0.28",
+    )
+    service_start: ClassVar[str] = (
+        'for f in app.py main.py server.py; do if [ -f "$f" ]; then exec python3 "$f"; fi; '
+        'done; echo "grader: no app.py, main.py or server.py to start" >&2; exit 2'
+    )
+    markers: ClassVar[tuple[str, ...]] = ("requirements.txt", "pyproject.toml", "Pipfile")
 
     def is_source(self, rel_path: str) -> bool:
         return rel_path.endswith(".py")
@@ -152,27 +195,7 @@ class Python(Language):
         isolation = challenge.isolation
         process = isolation == "process"
         harness = f"{C.ROOT_PLACEHOLDER}/{C.HARNESS_DIR}"
-        root = C.ROOT_PLACEHOLDER
-        boot = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/pytest_boot.py"]
-        if not process:
-            boot.append(f"--path={C.WORK_PLACEHOLDER}")
-        boot += [
-            f"--token-fd={C.TOKEN_FD_PLACEHOLDER}",
-            f"--collected={root}/{C.OUT_DIR}/{C.COLLECTED_FILE}",
-            "--",
-            "-c",
-            f"{harness}/pytest.ini",
-            f"--rootdir={root}",
-            f"--confcutdir={root}/{C.TESTS_DIR}",
-            "--import-mode=importlib",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={C.RESULTS_PLACEHOLDER}",
-            f"--timeout={challenge.config.limits.test_seconds}",
-            "-q",
-            "-rN",
-            "--capture=tee-sys",
-        ]
+        boot = pytest_command(challenge, path=None if process else C.WORK_PLACEHOLDER)
         address = f"127.0.0.1:{C.PORT_PLACEHOLDER}"
         commands = {}
         if process:
@@ -182,7 +205,7 @@ class Python(Language):
             server = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/rpc_server.py"]
             server += ["--listen", address, "--path", C.WORK_PLACEHOLDER]
             commands[CANDIDATE_ROLE] = Command(argv=tuple(server), code=True)
-        boot += [f"{root}/{f}" for f in challenge.test_files()]
+        boot += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.test_files()]
         commands[TESTS_ROLE] = Command(argv=tuple(boot), results=True, code=not process)
         return Job(
             image=self.image,
@@ -213,12 +236,7 @@ class Python(Language):
     # -- analysis -----------------------------------------------------------------------
 
     def analyse(
-        self,
-        challenge: Challenge,
-        root: Path,
-        files: tuple[str, ...],
-        runner: Runner,
-        result: RunResult | None = None,
+        self, challenge: Challenge, root: Path, files: tuple[str, ...], runner: Runner
     ) -> Analysis:
         from grader.analysis import analyse
 

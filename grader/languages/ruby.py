@@ -13,6 +13,7 @@ class Ruby(DriverLanguage):
     title: ClassVar[str] = "Ruby"
     versions: ClassVar[str] = "Ruby 3.3, Minitest 5.25, RSpec 3.13"
     image: ClassVar[str] = "ruby"
+    pygments_lexer: ClassVar[str] = "ruby"
     source_suffixes: ClassVar[tuple[str, ...]] = (".rb",)
     test_patterns: ClassVar[tuple[str, ...]] = ("*_test.rb", "test_*.rb", "*_spec.rb")
     config_names: ClassVar[frozenset[str]] = frozenset(
@@ -22,6 +23,19 @@ class Ruby(DriverLanguage):
     linter: ClassVar[str] = "RuboCop (defaults; documentation and metrics left to the scores)"
     doc_rule: ClassVar[str] = "a # comment above each public method, class and module"
     libraries: ClassVar[tuple[str, ...]] = ("the standard library (webrick, json, set...)",)
+
+    service_libraries: ClassVar[tuple[str, ...]] = (
+        "Sinatra 4.1 (Rack 3, rackup, WEBrick)",
+        "pg 1.5 (PostgreSQL)",
+        "mysql2 0.5 (MySQL/MariaDB)",
+        "redis 5.3",
+    )
+    service_start: ClassVar[str] = (
+        'if [ -f config.ru ]; then exec rackup -o 0.0.0.0 -p "$PORT" config.ru; fi; '
+        'for f in app.rb server.rb main.rb; do if [ -f "$f" ]; then exec ruby "$f"; fi; done; '
+        'echo "grader: no config.ru, app.rb, server.rb or main.rb to start" >&2; exit 2'
+    )
+    markers: ClassVar[tuple[str, ...]] = ("Gemfile", "config.ru")
     docs: ClassVar[DocRule] = DocRule(
         items=(
             ("class", r"^\s*(?:class|module)\s+(?P<name>[A-Z][\w:]*)"),

@@ -8,7 +8,9 @@ from grader.report import (
     ComplexitySection,
     DocsSection,
     Report,
+    SchemaInfo,
     StyleSection,
+    TableInfo,
     TestResult,
 )
 
@@ -130,3 +132,74 @@ def functions_total(report: Report) -> int:
 def more(shown: int, total: int, noun: str) -> str:
     """``and 19,700 more functions`` (empty when nothing was left out)."""
     return f"and {total - shown:,} more {noun}" if total > shown else ""
+
+
+# --- service challenges ----------------------------------------------------------------
+
+
+def service_summary(r: Report) -> str:
+    """One line on how a service challenge's service ran."""
+    s = r.service
+    if s is None:
+        return ""
+    parts = [f"{s.language} on port {s.port}"]
+    if s.ready:
+        parts.append(f"ready in {secs_str(s.ready_s or 0.0)} s (limit {s.ready_seconds:g} s)")
+    else:
+        parts.append(f"not ready ({s.cause or 'unknown'})")
+    parts.append(count(s.restarts, "restart"))
+    if s.exits:
+        shown = ", ".join(
+            f"{'signal ' + e.signal if e.signal else 'code ' + str(e.code)} at {e.at_s} s"
+            for e in s.exits[-3:]
+        )
+        parts.append(f"exited by itself {count(len(s.exits), 'time')} ({shown})")
+    if s.databases:
+        parts.append("databases: " + ", ".join(s.databases))
+    return "; ".join(parts)
+
+
+def table_signature(t: TableInfo) -> str:
+    """A table in one line: ``orders(id bigint PK, note text NULL) FK ...; index ...``."""
+    pk = set(t.primary_key)
+    cols = []
+    for c in t.columns:
+        bits = [c.name, c.type]
+        if c.name in pk and len(pk) == 1:
+            bits.append("PK")
+        elif c.nullable:
+            bits.append("NULL")
+        cols.append(" ".join(bits))
+    text = f"{t.name}({', '.join(cols)})"
+    if len(pk) > 1:
+        text += f" PK({', '.join(t.primary_key)})"
+    for fk in t.foreign_keys:
+        text += (
+            f"; FK ({', '.join(fk.columns)}) → {fk.references_table}"
+            f"({', '.join(fk.references_columns)})"
+        )
+    for u in t.unique:
+        text += f"; UNIQUE({', '.join(u)})"
+    for ix in t.indexes:
+        if ix.primary:
+            continue
+        kind = "unique index" if ix.unique else "index"
+        text += f"; {kind} {ix.name}({', '.join(ix.columns)})"
+    for check in t.checks:
+        text += f"; {check}"
+    return text
+
+
+def schema_lines(schemas: list[SchemaInfo]) -> list[str]:
+    """Every table of every schema, one line each (with the engine when several)."""
+    out: list[str] = []
+    for sc in schemas:
+        if sc.problem:
+            out.append(f"({sc.engine}) {sc.problem}")
+        if not sc.tables and not sc.problem:
+            out.append(f"({sc.engine}) no tables")
+        prefix = f"({sc.engine}) " if len(schemas) > 1 else ""
+        out += [prefix + table_signature(t) for t in sc.tables]
+        if sc.truncated:
+            out.append(f"({sc.engine}) … more tables not listed")
+    return out

@@ -19,6 +19,7 @@ from grader.render.common import (
     score_note,
     score_str,
     secs_str,
+    service_summary,
     tail,
     test_counts,
     title,
@@ -27,6 +28,7 @@ from grader.render.common import (
 from grader.report import (
     FileProblem,
     Report,
+    SchemaInfo,
     StyleFinding,
 )
 
@@ -140,6 +142,8 @@ def render(report: Report) -> str:
             + "</section>"
         )
     out += _html_tests(r)
+    out += _html_service(r)
+    out += _html_database(r)
     out += _html_style(r, where)
     out += _html_complexity(r, where)
     out += _html_docs(r, where)
@@ -212,6 +216,86 @@ def _html_tests(r: Report) -> list[str]:
                     "</pre></details>"
                 )
     out.append("</section>")
+    return out
+
+
+def _html_service(r: Report) -> list[str]:
+    svc = r.service
+    if svc is None:
+        return []
+    out = ['<section id="service"><h2>Service</h2>', f"<p>{_h(service_summary(r))}</p>"]
+    if svc.message:
+        out.append(f'<p class="bad">{_h(svc.message)}</p>')
+    if svc.log:
+        out.append(
+            f"<details><summary>log ({svc.log_bytes:,} bytes; its first and last bytes "
+            f"when long)</summary><pre>{_h(svc.log)}</pre></details>"
+        )
+    out.append("</section>")
+    return out
+
+
+def _html_schema(schemas: list[SchemaInfo]) -> str:
+    parts: list[str] = []
+    for sc in schemas:
+        if sc.problem:
+            parts.append(f'<p class="bad">{_h(sc.engine)}: {_h(sc.problem)}</p>')
+        if not sc.tables:
+            parts.append(f'<p class="muted">{_h(sc.engine)}: no tables</p>')
+        for t in sc.tables:
+            pk = set(t.primary_key)
+            rows = [
+                [
+                    f"<code>{_h(c.name)}</code>" + (" <b>PK</b>" if c.name in pk else ""),
+                    f"<code>{_h(c.type)}</code>",
+                    "" if c.nullable else "not null",
+                    f"<code>{_h(c.default)}</code>" if c.default else "",
+                ]
+                for c in t.columns
+            ]
+            parts.append(
+                f"<h3><code>{_h(t.name)}</code> <span class=muted>({_h(sc.engine)})</span></h3>"
+            )
+            parts.append(_html_table(["column", "type", "null", "default"], rows))
+            notes = []
+            for fk in t.foreign_keys:
+                notes.append(
+                    f"FK ({_h(', '.join(fk.columns))}) → {_h(fk.references_table)}"
+                    f"({_h(', '.join(fk.references_columns))})"
+                )
+            notes += [f"UNIQUE ({_h(', '.join(u))})" for u in t.unique]
+            notes += [
+                f"{'unique index' if ix.unique else 'index'} <code>{_h(ix.name)}</code> "
+                f"({_h(', '.join(ix.columns))})"
+                for ix in t.indexes
+                if not ix.primary
+            ]
+            notes += [f"<code>{_h(c)}</code>" for c in t.checks]
+            if notes:
+                parts.append("<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>")
+        if sc.truncated:
+            parts.append('<p class="muted">more tables not listed</p>')
+    return "".join(parts)
+
+
+def _html_database(r: Report) -> list[str]:
+    db = r.database
+    if db is None:
+        return []
+    mine = _html_schema(db.schemas) or '<p class="muted">no schema was read</p>'
+    out = [
+        '<section id="database"><h2>Database design</h2>',
+        "<p>The schema the service left after the tests"
+        + (", beside the reference's" if db.reference is not None else "")
+        + ".</p>",
+        '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));'
+        'gap:1rem">',
+        f'<div id="schema-submission"><h3>this submission</h3>{mine}</div>',
+    ]
+    if db.reference is not None:
+        ref = _html_schema(db.reference) or '<p class="muted">no tables</p>'
+        out.append(f'<div id="schema-reference"><h3>the reference</h3>{ref}</div>')
+    out += ["</div>", "</section>"]
     return out
 
 

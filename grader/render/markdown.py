@@ -16,8 +16,10 @@ from grader.render.common import (
     is_failed,
     per_100,
     reasons,
+    schema_lines,
     score_str,
     secs_str,
+    service_summary,
     test_counts,
     title,
     undocumented,
@@ -88,6 +90,29 @@ def render(report: Report) -> str:
             f"| {secs_str(t.duration_s)} |"
         )
     out += ["", "</details>", ""]
+    if r.service is not None:
+        out += [f"**Service:** {_md(service_summary(r))}", ""]
+        if r.service.message:
+            out += [f"> {_md(r.service.message)}", ""]
+        if r.service.log.strip():
+            tail = "\n".join(r.service.log.strip().splitlines()[-40:])
+            out += [
+                "<details><summary>Service log (last lines)</summary>",
+                "",
+                "```text",
+                tail.replace("```", "ˋˋˋ"),
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+    if r.database is not None:
+        out += ["**Database design** (after the tests):", ""]
+        out += [f"- `{_md(line)}`" for line in schema_lines(r.database.schemas)]
+        if r.database.reference is not None:
+            out += ["", "The reference's:", ""]
+            out += [f"- `{_md(line)}`" for line in schema_lines(r.database.reference)]
+        out.append("")
 
     total = findings_total(r)
     density = per_100(r)

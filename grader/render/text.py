@@ -21,9 +21,11 @@ from grader.render.common import (
     is_failed,
     per_100,
     reasons,
+    schema_lines,
     score_note,
     score_str,
     secs_str,
+    service_summary,
     test_counts,
     title,
     undocumented,
@@ -119,6 +121,26 @@ def render(report: Report, color: bool) -> str:
         if is_failed(tr):
             why = first_line(tr.message, 200) or tr.outcome.replace("_", " ")
             console.print(t(f"  ✗ {tr.id}: {why}", outcome_style.get(tr.outcome, "")))
+
+    if r.service is not None:
+        console.print()
+        console.print(t(f"Service: {service_summary(r)}", "bold"))
+        if r.service.message:
+            console.print(t(f"  {r.service.message}", "red"))
+        log = r.service.log.strip()
+        if log:
+            console.print(t(f"  log ({r.service.log_bytes} bytes), last lines:"))
+            for line in log.splitlines()[-10:]:
+                console.print(t(f"    {line[:200]}"))
+    if r.database is not None:
+        console.print()
+        console.print(t("Database design (after the tests):", "bold"))
+        for line in schema_lines(r.database.schemas):
+            console.print(t(f"  {line}"))
+        if r.database.reference is not None:
+            console.print(t("  the reference's:"))
+            for line in schema_lines(r.database.reference):
+                console.print(t(f"    {line}"))
 
     total = findings_total(r)
     density = per_100(r)

@@ -37,7 +37,11 @@ RESULTS_FILE = "results"
 COLLECTED_FILE = "collected.json"
 # The linter's report (a job's lint step runs before any submitted code does).
 LINT_FILE = "lint"
-OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE, LINT_FILE)
+# A service run's tests container: what it saw of the service (readiness, restarts) and
+# the database schema the service left (see grader_service.py).
+SERVICE_FILE = "service.json"
+SCHEMA_FILE = "schema.json"
+OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE, LINT_FILE, SERVICE_FILE, SCHEMA_FILE)
 
 # Placeholders in a job's argv, replaced by the launcher.
 ROOT_PLACEHOLDER = "{root}"
@@ -79,6 +83,17 @@ CANDIDATE_UID = 10002
 # Process isolation: the candidate's server listens here, on the loopback interface
 # the two containers share.
 RPC_PORT = 7411
+
+# A service run: the tests container's fixtures read their configuration (base URL,
+# databases, the control channel and its token) as JSON from this variable. The
+# candidate container's launcher answers on the control port (one JSON line in, one
+# out: {"token", "op": "status" | "restart" | "logs"}); its token is the one the host
+# gave that launcher (TOKEN_ENV), never passed to the service.
+SERVICE_ENV = "GRADER_SERVICE"
+CONTROL_OPS = ("status", "restart", "logs")
+# Bytes of a service's log kept: its first and its last bytes.
+SERVICE_LOG_HEAD = 16 * 1024
+SERVICE_LOG_TAIL = 48 * 1024
 
 # Bytes of output kept from each stream, and the largest results document read.
 TAIL_BYTES = 64 * 1024

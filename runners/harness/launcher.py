@@ -122,16 +122,14 @@ def _cwd(job: dict[str, Any]) -> str:
     return os.path.join(ROOT, str(job["cwd"])) if job.get("cwd") else WORK
 
 
-def _lint(job: dict[str, Any], deadline: float, events: list[dict[str, Any]]) -> None:
-    """Run the job's lint step (before any submitted code runs); keep its report."""
+def _lint(job: dict[str, Any], deadline: float, events: list[dict[str, Any]]) -> bytes:
+    """Run the job's lint step (before any submitted code runs): its report, which is
+    written out only once everything the run started is dead (as the results are)."""
     report = bytearray()
     ok, _, code = _step(job, job["lint"], deadline, events, keep=report)
     if not ok and not report:
         events.append({"code": "lint-failed", "message": f"the linter exited with {code}"})
-    try:
-        _write_out(C.LINT_FILE, bytes(report[:MAX_RESULTS_BYTES]))
-    except OSError as exc:
-        events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
+    return bytes(report[:MAX_RESULTS_BYTES])
 
 
 def _build(
@@ -384,19 +382,28 @@ def main() -> int:
             events.append({"code": "copy-failed", "message": str(exc)[:300]})
     deadline = started + float(job["limits"]["wall_seconds"])
     result: dict[str, Any] = {"events": events}
-    if job.get("lint"):
-        _lint(job, deadline, events)
-    if job.get("build"):
-        ok, log, code = _build(job, deadline, events)
-        result["build_log"] = log
-        if not ok:
-            result.update(build_failed=True, exit_code=code)
-    if not result.get("build_failed"):
-        result.update(_run(job, token, deadline, events))
+    lint = _lint(job, deadline, events) if job.get("lint") else None
+    if job.get("service"):
+        served = _serve(job, token, deadline)
+        events += served.pop("events", [])
+        result.update(served)
+    else:
+        if job.get("build"):
+            ok, log, code = _build(job, deadline, events)
+            result["build_log"] = log
+            if not ok:
+                result.update(build_failed=True, exit_code=code)
+        if not result.get("build_failed"):
+            result.update(_run(job, token, deadline, events))
     result["duration_s"] = round(time.monotonic() - started, 4)
     result["stopped"] = _stop_requested
     result["disk_full"] = _disk_full() or result.get("exit_code") == -signal.SIGXFSZ
     result.update(_cgroup_stats())
+    if lint is not None:
+        try:
+            _write_out(C.LINT_FILE, lint)
+        except OSError as exc:
+            events.append({"code": "lint-unwritable", "message": str(exc)[:300]})
     results = result.pop("_results", None)
     if results is not None:
         result["results_bytes"] = len(results)
@@ -406,6 +413,30 @@ def main() -> int:
             events.append({"code": "results-unwritable", "message": str(exc)[:300]})
     _write_out(C.RESULT_FILE, json.dumps(result).encode())
     return 0
+
+
+def _serve(job: dict[str, Any], token: str, deadline: float) -> dict[str, Any]:
+    """Service mode (see launcher_service.py): build, serve, restart on request."""
+    import launcher_service
+
+    values = _placeholders(job, None, None)
+
+    def kill_others() -> None:
+        if os.getpid() == 1:
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+
+    hooks = launcher_service.Hooks(
+        env=_child_env(job, values),
+        cwd=_cwd(job),
+        kill_others=kill_others,
+        stop_requested=lambda: _stop_requested,
+        reap=lambda pid: _reap_orphans(pid) if os.getpid() == 1 else None,
+    )
+    argv = [_substitute(a, values) for a in job["argv"]]
+    build = [_substitute(a, values) for a in job.get("build") or []]
+    served: dict[str, Any] = launcher_service.serve(job, token, deadline, hooks, argv, build)
+    return served
 
 
 def _run(

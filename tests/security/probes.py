@@ -455,7 +455,8 @@ def no_device_files():
 
 
 _WRITABLE_OK = ("/work", "/tmp", "/dev/shm", "/dev/mqueue", "/dev/pts")
-_RESULTS = ("/grader/out/result.json", "/grader/out/results", "/grader/out/collected.json")
+_RESULTS = ("/grader/out/result.json", "/grader/out/results", "/grader/out/collected.json",
+            "/grader/out/lint", "/grader/out/service.json", "/grader/out/schema.json")
 
 
 def nothing_writable_outside_tmpfs():

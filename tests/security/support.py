@@ -212,8 +212,8 @@ class TrackingRunner(DockerRunner):
 
 def containers_left(runner: DockerRunner, label: str, ids: Iterable[str]) -> list[str]:
     """Containers of this job (by label) or of these ids that still exist."""
-    left = [c.name for c in runner.client.containers.list(
-        all=True, filters={"label": f"{LABEL}={label}"})]
+    left = [c.attrs["Names"][0].lstrip("/") for c in runner.client.containers.list(
+        all=True, filters={"label": f"{LABEL}={label}"}, sparse=True)]
     for cid in ids:
         try:
             runner.client.containers.get(cid)

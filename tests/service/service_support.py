@@ -155,6 +155,7 @@ class PostgresServer:
 SETTINGS_ENV = (
     "challenges_dir", "data_dir", "cache_dir", "database_url", "redis_url", "secret_key",
     "task_max_attempts", "stuck_after_seconds", "sweep_interval_seconds", "worker_concurrency",
+    "heartbeat_seconds", "heartbeat_timeout_seconds",
     "webhook_allow_private", "webhook_max_attempts", "max_pending_per_candidate", "log_level",
     "max_upload_bytes",
 )

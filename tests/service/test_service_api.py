@@ -432,7 +432,7 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     detail = client.get("/v1/challenges/rate-limiter").json()
     assert detail["statement"].startswith("# Token-bucket rate limiter")
     assert detail["feedback"] == {"public_tests": "full", "hidden_tests": "count",
-                                  "score": False}
+                                  "score": False, "hide_hidden_until_deadline": False}
     tgz = client.get(detail["starter"]["tar.gz"])
     assert tgz.headers["content-type"] == "application/gzip"
     with tarfile.open(fileobj=io.BytesIO(tgz.content)) as tar:
@@ -443,7 +443,7 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     assert client.get(detail["starter"]["zip"]).content == zipped.content  # reproducible
     listed = client.get("/v1/challenges").json()["items"]
     assert {"slug": "rate-limiter", "title": "Token-bucket rate limiter", "version": 1,
-            "language": "python"} in listed
+            "language": "python", "kind": "tests", "languages": ["python"]} in listed
 
 
 # --- operations --------------------------------------------------------------------------------
@@ -516,7 +516,7 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert run_cli(settings, "token", "revoke", "999").returncode == 2
     assert run_cli(settings, "token", "create", "--role", "root").returncode == 2
     upgraded = run_cli(settings, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0004" in upgraded.stdout
 
 
 def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]
@@ -600,3 +600,54 @@ def test_webhooks_are_not_sent_to_private_addresses_unless_allowed() -> None:
         with pytest.raises(UnsafeTarget):
             check_target(url, allow_private=False)
         check_target(url, allow_private=True)
+
+
+def test_a_service_challenge_lists_its_languages_and_serves_a_starter_per_language(
+        api: Api) -> None:
+    client = api.client("candidate")
+    detail = client.get("/v1/challenges/orders-api").json()
+    assert detail["kind"] == "service" and "go" in detail["languages"]
+    assert detail["service"]["databases"] == ["postgres"]
+    assert "github.com/lib/pq" in " ".join(detail["service"]["languages"]["go"]["libraries"])
+    go = client.get("/v1/challenges/orders-api/starter", params={"language": "go"})
+    with tarfile.open(fileobj=io.BytesIO(go.content)) as tar:
+        assert sorted(tar.getnames()) == ["orders-api/go.mod", "orders-api/main.go"]
+    every = client.get("/v1/challenges/orders-api/starter")
+    with tarfile.open(fileobj=io.BytesIO(every.content)) as tar:
+        names = tar.getnames()
+    assert "orders-api/go/main.go" in names and "orders-api/python/app.py" in names
+    assert not any("tests" in n or "solution" in n for n in names)
+    assert_error(client.get("/v1/challenges/orders-api/starter",
+                            params={"language": "cobol"}), 404)
+
+
+def test_languages_are_listed_with_their_service_libraries(api: Api) -> None:
+    items = api.client("candidate").get("/v1/languages").json()["items"]
+    by_name = {i["name"]: i for i in items}
+    assert set(by_name) == {"python", "go", "java", "javascript", "ruby", "php"}
+    assert any("psycopg" in lib for lib in by_name["python"]["service"]["libraries"])
+    assert by_name["go"]["service"]["start"]
+
+
+def test_a_service_submission_records_its_language_given_or_recognised(
+        api: Api, tmp_path: Path) -> None:
+    client = api.client("candidate")
+    main = tmp_path / "main.go"
+    main.write_text("package main\n\nfunc main() {}\n")
+    given = client.post("/v1/challenges/orders-api/submissions",
+                        files={"file": ("main.go", main.read_bytes())},
+                        data={"language": "go"})
+    assert given.status_code == 202, given.text
+    recognised = client.post("/v1/challenges/orders-api/submissions",
+                             files={"file": ("app.py", b"print('hi')\n")})
+    assert recognised.status_code == 202, recognised.text
+    wrong = client.post("/v1/challenges/orders-api/submissions",
+                        files={"file": ("main.go", main.read_bytes())},
+                        data={"language": "cobol"})
+    assert_error(wrong, 422)
+    with api.services.session() as db:
+        from api.models import Submission
+
+        langs = {row.id: row.language for row in db.query(Submission).all()}
+    assert langs[given.json()["id"]] == "go"
+    assert langs[recognised.json()["id"]] == "python"

@@ -211,3 +211,38 @@ def test_grader_submit_uploads_waits_and_exits_by_the_result(
     down = run_cli(stack.settings, "submit", "--url", "http://127.0.0.1:9", "--token", "x",
                    "rate-limiter", str(SOLUTION))
     assert down.returncode == 3 and "Traceback" not in down.stderr
+
+
+def test_a_candidate_submits_with_the_one_file_client_the_service_serves(
+        start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
+        ) -> None:
+    """No install: the script comes from the service and runs on the standard library
+    alone (-I -S: no site-packages, so no grader, no httpx)."""
+    import subprocess
+    import sys
+
+    stack = start_stack()
+    script = httpx.get(f"{stack.url}/v1/client/grader-submit.py", timeout=30)
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/x-python")
+    path = tmp_path / "grader-submit.py"
+    path.write_bytes(script.content)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "ratelimit.py").write_bytes(SOLUTION.read_bytes())
+
+    def client(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-I", "-S", str(path), "--url", stack.url, *args],
+            capture_output=True, text=True, timeout=300, check=False)
+
+    ok = client("--token", stack.tokens["candidate"], "--json", "rate-limiter", str(folder))
+    assert ok.returncode == 0, ok.stderr
+    state = json.loads(ok.stdout)
+    sandbox_cleanup.append(state["id"])
+    assert state["status"] == "graded"
+    assert state["feedback"]["public_tests"]["passed"] == state["feedback"]["public_tests"]["total"]
+    refused = client("--token", stack.tokens["candidate"], "no-such-challenge", str(folder))
+    assert refused.returncode == 2 and "HTTP 404" in refused.stderr
+    bad_token = client("--token", "nope", "rate-limiter", str(folder))
+    assert bad_token.returncode == 2 and "HTTP 401" in bad_token.stderr

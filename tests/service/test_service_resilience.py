@@ -4,6 +4,7 @@ with backoff and then reported; a claim that was taken over cannot store its res
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from service_support import (
     Api,
@@ -33,7 +35,9 @@ pytestmark = [pytest.mark.service]
 def sandbox_containers(label: str) -> list[Any]:
     from runners.docker import LABEL, connect
 
-    return list(connect().containers.list(all=True, filters={"label": f"{LABEL}={label}"}))
+    return list(
+        connect().containers.list(all=True, filters={"label": f"{LABEL}={label}"}, sparse=True)
+    )
 
 
 def row(api: Api, sub_id: str) -> Submission:
@@ -125,7 +129,7 @@ def test_an_infrastructure_failure_is_retried_with_backoff_then_reported(
     import api.grading as grading
 
     api = live_api(redis_url=own_redis.url, task_max_attempts=3)
-    monkeypatch.setattr(grading, "make_runner", lambda name: _BrokenRunner())
+    monkeypatch.setattr(grading, "make_runner", lambda name, **_: _BrokenRunner())
     solution = Path(__file__).parents[2] / "challenges/rate-limiter/solution/ratelimit.py"
     sub_id = upload(api.client("candidate"), solution).json()["id"]
     for attempt in (1, 2):
@@ -195,3 +199,88 @@ def test_a_submission_whose_worker_died_every_time_is_given_up(
     final = row(api, sub_id)
     assert final.status == "error" and final.error is not None
     assert final.error["code"] == "gave-up"
+
+
+def test_healthz_counts_live_workers_only(
+        live_api: Callable[..., Api], procs: Procs, own_redis: RedisServer) -> None:
+    """A killed worker drops out within three heartbeats; one started in its place is
+    counted once, not twice."""
+    api = live_api(redis_url=own_redis.url, heartbeat_seconds=0.5)
+
+    def workers() -> int | None:
+        return httpx.get(api.url + "/healthz", timeout=10).json()["workers"]
+
+    assert workers() == 0
+    first = procs.worker(api.settings)
+    second = procs.worker(api.settings)
+    wait_until(lambda: workers() == 2, 60, "two workers announcing themselves")
+    first.kill(signal.SIGKILL)
+    first.popen.wait(10)
+    started = time.monotonic()
+    wait_until(lambda: workers() == 1, 30, "the killed worker to drop out")
+    assert time.monotonic() - started < 5  # three heartbeats of 0.5 s, and some slack
+    procs.worker(api.settings)
+    wait_until(lambda: workers() == 2, 60, "the new worker")
+    time.sleep(2)
+    assert workers() == 2
+    second.popen.terminate()  # a warm stop removes its announcement at once
+    second.popen.wait(30)
+    wait_until(lambda: workers() == 1, 5, "the stopped worker's announcement to go")
+
+
+def test_a_running_submission_without_heartbeat_is_queued_again_within_the_timeout(
+        live_api: Callable[..., Api], own_redis: RedisServer) -> None:
+    """Not the 15-minute stuck limit: a silent heartbeat (30 s by default) is what counts."""
+    from api.grading import _claim
+    from api.sweep import sweep
+    from grader.settings import Settings
+
+    assert Settings(secret_key="x" * 32).dead_worker_after() <= 30
+    api = live_api(redis_url=own_redis.url, stuck_after_seconds=900,
+                   heartbeat_timeout_seconds=3)
+    solution = Path(__file__).parents[2] / "challenges/rate-limiter/solution/ratelimit.py"
+    sub_id = upload(api.client("candidate"), solution).json()["id"]
+    claim = _claim(api.services, sub_id, "worker-a")
+    assert not isinstance(claim, str)
+    assert sweep(api.services).reclaimed == []  # it just beat
+    with api.services.session() as db:
+        found = db.get(Submission, sub_id)
+        assert found is not None
+        found.heartbeat_at = utcnow() - timedelta(seconds=4)
+    assert sweep(api.services).reclaimed == [sub_id]
+    assert row(api, sub_id).status == "queued"
+
+
+@pytest.mark.docker
+def test_the_sweep_removes_sandboxes_of_dead_workers_only(
+        live_api: Callable[..., Api], own_redis: RedisServer, runner_image: str) -> None:
+    from api.sweep import Sweeper, remove_orphans
+    from runners.docker import LABEL, OWNER_LABEL, connect
+
+    api = live_api(redis_url=own_redis.url, orphan_grace_seconds=0, heartbeat_seconds=0.5)
+    Sweeper(api.services, hostname="worker-alive").announce()
+    client = connect()
+    made = {
+        owner: client.containers.create(
+            runner_image, command=["true"], name=f"grader-test-orphan-{owner}",
+            labels={OWNER_LABEL: owner, LABEL: f"test-orphan-{owner}"})
+        for owner in ("worker-alive", "worker-dead")
+    }
+    try:
+        # A Redis that just started has not heard from every live worker: no verdict yet.
+        if int(api.services.redis.info("server")["uptime_in_seconds"]) < 4:
+            assert remove_orphans(api.services) == []
+        wait_until(lambda: int(api.services.redis.info("server")["uptime_in_seconds"]) >= 5,
+                   30, "Redis to be up for a few heartbeats")
+        Sweeper(api.services, hostname="worker-alive").announce()
+        removed = remove_orphans(api.services)
+        assert "grader-test-orphan-worker-dead" in removed
+        assert "grader-test-orphan-worker-alive" not in removed
+        names = [c.attrs["Names"][0].lstrip("/") for c in client.containers.list(
+            all=True, filters={"label": OWNER_LABEL}, sparse=True)]
+        assert "grader-test-orphan-worker-alive" in names
+        assert "grader-test-orphan-worker-dead" not in names
+    finally:
+        for c in made.values():
+            with contextlib.suppress(Exception):
+                c.remove(force=True)

@@ -33,11 +33,14 @@ def jest_config(src: str, test_timeout: float, sentinel: bool) -> dict[str, obje
         "testMatch": ["**/*.?([cm])[jt]s?(x)"],
         "testPathIgnorePatterns": ["/node_modules/"],
         "transform": {
-            r"\.[cm]?jsx?$": [f"{NM}/babel-jest", {
-                "babelrc": False,
-                "configFile": False,
-                "plugins": [f"{NM}/@babel/plugin-transform-modules-commonjs"],
-            }],
+            r"\.[cm]?jsx?$": [
+                f"{NM}/babel-jest",
+                {
+                    "babelrc": False,
+                    "configFile": False,
+                    "plugins": [f"{NM}/@babel/plugin-transform-modules-commonjs"],
+                },
+            ],
         },
         "reporters": [
             "default",
@@ -68,8 +71,14 @@ def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
                 files.append(rel)
     if not files:
         return ""
-    p = subprocess.run([NODE, f"{JS}/grader-check.js", src, *files], capture_output=True,
-                       text=True, env={**env, "NODE_PATH": NM}, cwd="/tmp", timeout=120)
+    p = subprocess.run(
+        [NODE, f"{JS}/grader-check.js", src, *files],
+        capture_output=True,
+        text=True,
+        env={**env, "NODE_PATH": NM},
+        cwd="/tmp",
+        timeout=120,
+    )
     return "" if p.returncode == 0 else (p.stdout + p.stderr).strip() or "the sources do not parse"
 
 
@@ -86,10 +95,19 @@ def test() -> None:
     tests = [os.path.join(ctx.src, t) for t in ctx.tests]
     if ctx.sentinel:
         tests.append(SENTINEL)
-    cmd = [NODE, f"{NM}/jest/bin/jest.js",
-           "--config", json.dumps(jest_config(ctx.src, ctx.test_timeout, ctx.sentinel)),
-           "--runInBand", "--ci", "--forceExit", "--no-watchman", "--colors=false",
-           "--runTestsByPath", *tests]
+    cmd = [
+        NODE,
+        f"{NM}/jest/bin/jest.js",
+        "--config",
+        json.dumps(jest_config(ctx.src, ctx.test_timeout, ctx.sentinel)),
+        "--runInBand",
+        "--ci",
+        "--forceExit",
+        "--no-watchman",
+        "--colors=false",
+        "--runTestsByPath",
+        *tests,
+    ]
     code = ctx.run_framework("jest", cmd, env=env, cwd="/tmp")
     ctx.finish()
     sys.exit(code)
@@ -105,10 +123,24 @@ def lint() -> None:
         return
     env = dict(gl.ENV)
     p = subprocess.run(
-        [NODE, f"{NM}/eslint/bin/eslint.js", "--config", f"{JS}/eslint.config.mjs",
-         "--format", "json", "--no-inline-config", "--no-warn-ignored", "--cache=false",
-         *files],
-        capture_output=True, text=True, env=env, cwd=args.src, timeout=300)
+        [
+            NODE,
+            f"{NM}/eslint/bin/eslint.js",
+            "--config",
+            f"{JS}/eslint.config.mjs",
+            "--format",
+            "json",
+            "--no-inline-config",
+            "--no-warn-ignored",
+            "--cache=false",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=args.src,
+        timeout=300,
+    )
     try:
         results = json.loads(p.stdout)
     except ValueError:
@@ -118,6 +150,12 @@ def lint() -> None:
     for r in results:
         rel = gl.relative(args.src, r.get("filePath", ""))
         for m in r.get("messages", []):
-            rep.add(rel, m.get("line"), m.get("column"), m.get("ruleId") or "parse",
-                    m.get("message", ""), "error" if m.get("severity") == 2 else "warning")
+            rep.add(
+                rel,
+                m.get("line"),
+                m.get("column"),
+                m.get("ruleId") or "parse",
+                m.get("message", ""),
+                "error" if m.get("severity") == 2 else "warning",
+            )
     rep.emit()

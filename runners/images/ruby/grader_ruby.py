@@ -22,16 +22,25 @@ import grader_lint as gl  # noqa: E402
 
 RUBY = "/usr/bin/ruby"
 LIB = "/opt/grader/ruby/lib"
-SENTINELS = {"minitest": "/opt/grader/ruby/sentinel/grader_sentinel_test.rb",
-             "rspec": "/opt/grader/ruby/sentinel/grader_sentinel_spec.rb"}
+SENTINELS = {
+    "minitest": "/opt/grader/ruby/sentinel/grader_sentinel_test.rb",
+    "rspec": "/opt/grader/ruby/sentinel/grader_sentinel_spec.rb",
+}
 EMPTY = "/opt/grader/ruby/empty"
 
 
 def ruby_env(src: str) -> dict[str, str]:
     env = dict(gd.BASE_ENV)
-    env.update({"HOME": "/nonexistent", "XDG_CONFIG_HOME": "/nonexistent",
-                "XDG_DATA_HOME": "/nonexistent", "XDG_CACHE_HOME": "/nonexistent",
-                "GRADER_SRC": src, "SEED": "1"})
+    env.update(
+        {
+            "HOME": "/nonexistent",
+            "XDG_CONFIG_HOME": "/nonexistent",
+            "XDG_DATA_HOME": "/nonexistent",
+            "XDG_CACHE_HOME": "/nonexistent",
+            "GRADER_SRC": src,
+            "SEED": "1",
+        }
+    )
     return env
 
 
@@ -45,8 +54,14 @@ def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
             path = os.path.join(dirpath, name)
             if not name.endswith(".rb") or os.path.relpath(path, src) in tests:
                 continue
-            p = subprocess.run([RUBY, "--disable-gems", "-c", path], capture_output=True,
-                               text=True, env=env, cwd=EMPTY, timeout=60)
+            p = subprocess.run(
+                [RUBY, "--disable-gems", "-c", path],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=EMPTY,
+                timeout=60,
+            )
             if p.returncode != 0:
                 log.append(p.stderr.replace(src + "/", "").strip() or f"{name}: does not parse")
     return "\n".join(log)
@@ -77,8 +92,9 @@ def test() -> None:
             files = files + [SENTINELS[name]]
         script = f"{LIB}/grader_{name}.rb"
         before = len(ctx.suites)
-        rc = ctx.run_framework(name, [RUBY, *load_path, script, *files],
-                               env=env, cwd=EMPTY, timeout=ctx.timeout)
+        rc = ctx.run_framework(
+            name, [RUBY, *load_path, script, *files], env=env, cwd=EMPTY, timeout=ctx.timeout
+        )
         if ctx.sentinel and not _has_sentinel(ctx.suites[before:]):
             # This process ended early (exit, exit!, a crash): what it reported stands,
             # and the host is told, since the other process's sentinel did run.
@@ -99,10 +115,24 @@ def lint() -> None:
     if not files:
         rep.emit()
         return
-    p = subprocess.run(["/usr/bin/rubocop", "--config", "/opt/grader/ruby/rubocop.yml",
-                        "--format", "json", "--no-color", "--cache", "false", *files],
-                       capture_output=True, text=True, env=dict(gl.ENV), cwd=args.src,
-                       timeout=300)
+    p = subprocess.run(
+        [
+            "/usr/bin/rubocop",
+            "--config",
+            "/opt/grader/ruby/rubocop.yml",
+            "--format",
+            "json",
+            "--no-color",
+            "--cache",
+            "false",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(gl.ENV),
+        cwd=args.src,
+        timeout=300,
+    )
     try:
         data = json.loads(p.stdout)
     except ValueError:
@@ -114,17 +144,27 @@ def lint() -> None:
         for o in f.get("offenses", []):
             loc = o.get("location", {})
             sev = o.get("severity", "warning")
-            rep.add(rel, loc.get("start_line", loc.get("line")),
-                    loc.get("start_column", loc.get("column")), o.get("cop_name", ""),
-                    o.get("message", ""), "error" if sev in ("error", "fatal") else "warning")
+            rep.add(
+                rel,
+                loc.get("start_line", loc.get("line")),
+                loc.get("start_column", loc.get("column")),
+                o.get("cop_name", ""),
+                o.get("message", ""),
+                "error" if sev in ("error", "fatal") else "warning",
+            )
     for f in files:
         try:
             with open(os.path.join(args.src, f), encoding="utf-8", errors="replace") as fh:
                 for n, line in enumerate(fh, 1):
                     m = DISABLE.search(line)
                     if m:
-                        rep.add(f, n, m.start() + 1, "grader/inline-disable",
-                                "an inline `rubocop:disable` comment (counted as a finding)")
+                        rep.add(
+                            f,
+                            n,
+                            m.start() + 1,
+                            "grader/inline-disable",
+                            "an inline `rubocop:disable` comment (counted as a finding)",
+                        )
         except OSError:
             continue
     rep.emit()

@@ -1,0 +1,1 @@
+"""Echo over HTTP: write it."""

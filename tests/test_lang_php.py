@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from lang_support import (
-    REPO,
+    CHALLENGES,
+    Grader,
     Variant,
+    bad_submissions,
     failing,
     flags,
     grade_variants,
@@ -28,7 +30,7 @@ from runners.docker import DockerRunner
 
 pytestmark = [pytest.mark.docker]
 
-CHALLENGE = REPO / "challenges" / "conformance-php"
+CHALLENGE = CHALLENGES / "conformance-php"
 CALC = "tests/public/CalcTest.php::CalcTest::"
 MEAN = "tests/hidden/MeanTest.php::MeanTest::"
 SLUG = "tests/hidden/SlugTest.php::SlugTest::"
@@ -218,7 +220,8 @@ def test_exit_mid_run_fails_the_test_in_progress_and_keeps_finished_ones(
     )
     assert {got[i] for i in EXPECTED_IDS if i.startswith(SLUG)} == {"not_reported"}
     assert got[MEAN + "testMeanOfNothing"] == "not_reported"
-    assert any("sentinel" in m for m in flags(rep, "tamper-suspect"))
+    stopped = "phpunit stopped during MeanTest.php: MeanTest testMean"
+    assert any(stopped in m for m in flags(rep, "results-missing"))
     assert any("ends the test process" in m for m in flags(rep, "tamper-suspect"))
     passed = {i for i, o in got.items() if o == "passed"}
     assert rep.scores.correctness == pytest.approx(weighted_share(rep, passed), abs=0.051)
@@ -253,8 +256,34 @@ def test_complexity_comes_from_lizard(graded: tuple[ExpectedTests, dict[str, Rep
 
 
 def test_scaffold_validates_through_the_cli(tmp_path: Path, docker_runner: DockerRunner) -> None:
-    made = grader_cli("new", "php-demo", "--language", "php", "--dir", tmp_path, cache=tmp_path)
+    made = grader_cli("new", "php-demo", "--language", "php", "--dir", tmp_path, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    checked = grader_cli("validate", tmp_path / "php-demo", cache=tmp_path)
+    checked = grader_cli("validate", tmp_path / "php-demo", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "reference 100 correctness" in checked.stdout
+
+
+@pytest.fixture(scope="module")
+def bad_reports(
+    docker_runner: DockerRunner, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[float, Report]]:
+    grader = Grader(docker_runner, tmp_path_factory.mktemp("php-bad"))
+    challenge = load_challenge(CHALLENGES / "invoice-calculator")
+    ceilings = bad_submissions("invoice-calculator")
+    jobs = {
+        name: (lambda name=name: grader.grade(challenge, challenge.root / "bad" / name, name))
+        for name in ceilings
+    }
+    graded = grader.grade_all(jobs)
+    return {name: (ceilings[name], graded[name]) for name in ceilings}
+
+
+def test_known_bad_submissions_stay_under_their_ceiling(
+    bad_reports: dict[str, tuple[float, Report]],
+) -> None:
+    """challenges/invoice-calculator/bad/: each typical mistake is caught by the tests (the data
+    `grader validate --strict` checks)."""
+    assert len(bad_reports) == 2
+    for name, (ceiling, rep) in bad_reports.items():
+        assert rep.status == "graded", (name, rep.error)
+        assert 0 < rep.scores.correctness <= ceiling < 100, (name, rep.scores.correctness)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from lang_support import (
-    REPO,
+    CHALLENGES,
+    Grader,
     Variant,
+    bad_submissions,
     failing,
     flags,
     grade_variants,
@@ -28,7 +30,7 @@ from runners.docker import DockerRunner
 
 pytestmark = [pytest.mark.docker]
 
-CHALLENGE = REPO / "challenges" / "conformance-ruby"
+CHALLENGE = CHALLENGES / "conformance-ruby"
 MT = "tests/public/calc_test.rb::CalcTest::"
 SPEC = "tests/hidden/calc_spec.rb::"
 EDGES = "tests/hidden/test_slug_edges.rb::"
@@ -239,8 +241,9 @@ def test_exit_in_either_framework_fails_the_test_in_progress_only(
     # Minitest's order is random (seeded): the other tests finished or never ran.
     for i in (MT + "test_add", MT + "test_divide_by_zero", EDGE + "test_digits_are_kept"):
         assert got[i] in ("passed", "not_reported"), i
-    early = [m for m in flags(rep, "tamper-suspect") if "sentinel" in m]
-    assert any("minitest" in m for m in early) and any("rspec" in m for m in early)
+    stopped = " ".join(flags(rep, "results-missing"))
+    assert "minitest stopped during calc_test.rb: CalcTest test_divide" in stopped
+    assert "rspec stopped during calc_spec.rb: Calc .mean averages" in stopped
     passed = {i for i, o in got.items() if o == "passed"}
     assert rep.scores.correctness == pytest.approx(weighted_share(rep, passed), abs=0.051)
 
@@ -275,8 +278,34 @@ def test_complexity_comes_from_lizard(graded: tuple[ExpectedTests, dict[str, Rep
 
 
 def test_scaffold_validates_through_the_cli(tmp_path: Path, docker_runner: DockerRunner) -> None:
-    made = grader_cli("new", "rb-demo", "--language", "ruby", "--dir", tmp_path, cache=tmp_path)
+    made = grader_cli("new", "rb-demo", "--language", "ruby", "--dir", tmp_path, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    checked = grader_cli("validate", tmp_path / "rb-demo", cache=tmp_path)
+    checked = grader_cli("validate", tmp_path / "rb-demo", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "reference 100 correctness" in checked.stdout
+
+
+@pytest.fixture(scope="module")
+def bad_reports(
+    docker_runner: DockerRunner, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[float, Report]]:
+    grader = Grader(docker_runner, tmp_path_factory.mktemp("rb-bad"))
+    challenge = load_challenge(CHALLENGES / "shopping-cart")
+    ceilings = bad_submissions("shopping-cart")
+    jobs = {
+        name: (lambda name=name: grader.grade(challenge, challenge.root / "bad" / name, name))
+        for name in ceilings
+    }
+    graded = grader.grade_all(jobs)
+    return {name: (ceilings[name], graded[name]) for name in ceilings}
+
+
+def test_known_bad_submissions_stay_under_their_ceiling(
+    bad_reports: dict[str, tuple[float, Report]],
+) -> None:
+    """challenges/shopping-cart/bad/: each typical mistake is caught by the tests (the data
+    `grader validate --strict` checks)."""
+    assert len(bad_reports) == 2
+    for name, (ceiling, rep) in bad_reports.items():
+        assert rep.status == "graded", (name, rep.error)
+        assert 0 < rep.scores.correctness <= ceiling < 100, (name, rep.scores.correctness)

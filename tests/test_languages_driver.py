@@ -1,11 +1,10 @@
 """grader/languages/driver.py: the image driver's JUnit document becomes test results —
-what an early end, a forged suite, a build failure and a limit do to them."""
+what a stopped framework, a forged suite, a build failure and a limit do to them."""
 
 from __future__ import annotations
 
 from grader.languages import get
 from grader.languages.base import Results
-from grader.languages.driver import EARLY_END
 from runners.base import RunResult
 
 TOKEN = "t" * 32
@@ -14,6 +13,7 @@ SENTINEL = (
     '<testcase classname="grader.sentinel" name="grader sentinel" file="&lt;sentinel&gt;">'
     '<failure message="always">always</failure></testcase>'
 )
+STOPPED = "jest stopped during b.test.js: divides (exit status 0); the tests after it did not run"
 
 
 def suite(cases: str, *, token: str = TOKEN, **props: str) -> str:
@@ -34,15 +34,20 @@ def read(*suites: str, timed_out: bool = False) -> Results:
     return get("javascript").read_results(run, TOKEN, FILES)
 
 
+def outcomes(res: Results) -> dict[str, str]:
+    return {k: v.outcome for k, v in res.cases.items()}
+
+
 PASSED_A = case("a.test.js", "adds")
 FAILED_B = case(
     "b.test.js", "divides", '<failure message="Error: nope">Error: nope\n  at x</failure>'
 )
+EXITED_B = case("b.test.js", "divides", '<error message="exited">exited</error>')
 
 
 def test_a_complete_run_keeps_every_outcome_without_a_problem() -> None:
     res = read(suite(PASSED_A + FAILED_B), suite(SENTINEL))
-    assert {k: v.outcome for k, v in res.cases.items()} == {
+    assert outcomes(res) == {
         "tests/public/a.test.js::adds": "passed",
         "tests/hidden/b.test.js::divides": "failed",
     }
@@ -54,34 +59,26 @@ def test_the_summary_line_is_not_repeated_in_the_message() -> None:
     assert res.cases["tests/hidden/b.test.js::divides"].message == "Error: nope\n  at x"
 
 
-def test_an_early_end_keeps_what_finished_and_is_flagged() -> None:
-    in_progress = case("b.test.js", "divides", '<error message="exited">exited</error>')
-    res = read(suite(PASSED_A + in_progress))
-    assert {k: v.outcome for k, v in res.cases.items()} == {
+def test_a_stopped_framework_keeps_what_finished_and_says_where() -> None:
+    res = read(suite(PASSED_A + EXITED_B), suite("", grader_stopped=STOPPED))
+    assert outcomes(res) == {
         "tests/public/a.test.js::adds": "passed",
         "tests/hidden/b.test.js::divides": "error",
     }
-    assert res.tampered and res.problem == EARLY_END
+    assert res.problem == STOPPED and not res.tampered
 
 
-def test_one_of_several_processes_ending_early_is_flagged_by_name() -> None:
-    res = read(suite(PASSED_A), suite(SENTINEL), suite("", grader_incomplete="minitest (Ruby)"))
-    assert res.cases["tests/public/a.test.js::adds"].outcome == "passed"
-    assert res.tampered and res.problem == f"minitest (Ruby): {EARLY_END}"
-
-
-def test_an_early_end_with_forged_output_keeps_nothing() -> None:
-    anomaly = suite("", grader_anomaly="jest: a test suite without the run token was dropped")
-    res = read(suite(PASSED_A), anomaly)
+def test_a_missing_sentinel_without_a_stop_throws_everything_away() -> None:
+    res = read(suite(PASSED_A + EXITED_B))
     assert res.cases == {} and res.tampered
-    assert "without the run token" in res.problem and EARLY_END in res.problem
+    assert res.problem is not None and "sentinel" in res.problem
 
 
-def test_forged_output_in_a_complete_run_is_flagged_and_the_real_results_kept() -> None:
+def test_forged_output_is_flagged_and_the_real_results_kept() -> None:
     anomaly = suite("", grader_anomaly="jest: a test suite without the run token was dropped")
     res = read(suite(PASSED_A), suite(SENTINEL), anomaly)
-    assert res.cases["tests/public/a.test.js::adds"].outcome == "passed"
-    assert res.tampered and "without the run token" in res.problem
+    assert outcomes(res) == {"tests/public/a.test.js::adds": "passed"}
+    assert res.tampered and res.problem is not None and "without the run token" in res.problem
 
 
 def test_a_sentinel_reported_passed_throws_everything_away() -> None:
@@ -95,11 +92,12 @@ def test_a_suite_with_another_token_throws_everything_away() -> None:
     assert res.cases == {} and res.tampered
 
 
-def test_a_build_failure_or_a_limit_is_no_early_end() -> None:
+def test_a_build_failure_or_a_limit_needs_no_sentinel() -> None:
     built = read(suite("", grader_build="failed"))
     assert built.build_failed and built.problem is None
     stopped = read(suite(PASSED_A), timed_out=True)
     assert stopped.problem is None and not stopped.tampered
+    assert outcomes(stopped) == {"tests/public/a.test.js::adds": "passed"}
     one_file = read(
         suite("", grader_build="failed", grader_build_file="b.test.js"), suite(SENTINEL)
     )
@@ -108,9 +106,18 @@ def test_a_build_failure_or_a_limit_is_no_early_end() -> None:
 
 
 def test_the_worst_of_two_reports_of_one_test_counts() -> None:
+    forged_pass = case("a.test.js", "adds")
+    real_fail = case("a.test.js", "adds", '<failure message="x">x</failure>')
+    res = read(suite(forged_pass), suite(real_fail), suite(SENTINEL))
+    assert outcomes(res) == {"tests/public/a.test.js::adds": "failed"}
+
+
+def test_every_stopped_process_is_named() -> None:
+    """Ruby runs Minitest and RSpec in two processes: each may stop on its own."""
+    other = "rspec stopped during a.test.js: adds (exit status 3); the tests after it did not run"
     res = read(
-        suite(PASSED_A),
-        suite(case("a.test.js", "adds", '<failure message="x">x</failure>')),
-        suite(SENTINEL),
+        suite(PASSED_A + EXITED_B),
+        suite("", grader_stopped=STOPPED),
+        suite("", grader_stopped=other),
     )
-    assert res.cases["tests/public/a.test.js::adds"].outcome == "failed"
+    assert res.problem == f"{STOPPED}; {other}"

@@ -43,14 +43,12 @@ SENTINEL_CLASS = "grader.sentinel"
 BUILD_PROPERTY = "grader_build"
 BUILD_FILE_PROPERTY = "grader_build_file"
 ANOMALY_PROPERTY = "grader_anomaly"
-# A framework process (of several in one run) that ended before its sentinel ran.
-INCOMPLETE_PROPERTY = "grader_incomplete"
-EARLY_END = (
-    "the test process ended before the harness's sentinel check ran (the code exited or "
-    "crashed): tests that finished keep their outcome, the one in progress failed, the "
-    "rest were not reported"
-)
+# The framework's process ended before the sentinel ran (an exit or a crash in candidate
+# code): the driver says where; finished tests keep their outcome.
+STOPPED_PROPERTY = "grader_stopped"
 MAX_TEXT = 8000
+# The build log reviewers read (compilers put the first errors first: its head is kept).
+MAX_BUILD_LOG = 16000
 _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
@@ -148,13 +146,18 @@ class DriverLanguage(Language):
         )
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:
+        props = _suite_properties(result.results)
+        stopped = props.get(STOPPED_PROPERTY)
         xml, why = verify_junit(
             result.results,
             token,
             _is_sentinel,
             honest=reported_failing,
-            # Checked below: a run that ended before its sentinel keeps what it reported.
-            require_sentinel=False,
+            # A run stopped at a limit, by an exit or crash, or one whose build failed,
+            # ends before the sentinel.
+            require_sentinel=not result.limits_hit
+            and props.get(BUILD_PROPERTY) != "failed"
+            and stopped is None,
             token_property=C.TOKEN_PROPERTY,
             writer="the grader's test driver",
         )
@@ -164,44 +167,22 @@ class DriverLanguage(Language):
         res = Results()
         if xml is None:
             return res
+        if stopped is not None:
+            res.problem = stopped[:1000]
         paths = app_paths(test_files)
         root = ET.fromstring(xml)
-        anomalies: list[str] = []
-        incomplete: list[str] = []
         for suite in root.iter("testsuite"):
-            self._suite(suite, paths, res, anomalies, incomplete)
-        for anomaly in anomalies:
-            _problem(res, anomaly)
-        # A test process ended early (an exit from the code, a crash): the tests that
-        # finished keep their outcome (the reporter wrote the one in progress as an
-        # error), the rest are not reported. Ending before the sentinel is also how a
-        # rewrite of the outcomes would dodge it, so the run is flagged; and when the
-        # driver also saw forged or conflicting output, nothing of the run is kept. A
-        # run stopped at a limit, or whose build failed, ends before the sentinel.
-        if not result.limits_hit and not res.build_failed:
-            if not _has_sentinel(result.results):
-                incomplete.append("")
-            if incomplete and anomalies:
-                return Results(problem=f"{res.problem}; {EARLY_END}", tampered=True)
-            for which in incomplete:
-                _problem(res, f"{which}: {EARLY_END}" if which else EARLY_END)
+            self._suite(suite, paths, res)
         return res
 
-    def _suite(
-        self,
-        suite: ET.Element,
-        paths: dict[str, str],
-        res: Results,
-        anomalies: list[str],
-        incomplete: list[str],
-    ) -> None:
+    def _suite(self, suite: ET.Element, paths: dict[str, str], res: Results) -> None:
         props = {
             p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")
         }
         if props.get(ANOMALY_PROPERTY):
-            anomalies.append(props[ANOMALY_PROPERTY][:1000])
-        if props.get(INCOMPLETE_PROPERTY):
-            incomplete.append(props[INCOMPLETE_PROPERTY][:300])
+            anomaly = props[ANOMALY_PROPERTY][:1000]
+            res.problem = f"{res.problem}; {anomaly}" if res.problem else anomaly
+            res.tampered = True
         if props.get(BUILD_PROPERTY) == "failed":
             log = (suite.findtext("system-err") or "").strip()
             file = props.get(BUILD_FILE_PROPERTY)
@@ -209,7 +190,7 @@ class DriverLanguage(Language):
                 res.file_errors[paths.get(file, file)] = f"does not build: {log[-3000:]}"
             else:
                 res.build_failed = True
-                res.build_log = log
+                res.build_log = _clip_log(log)
         for case in suite.iter("testcase"):
             found = self._case(case, paths)
             if found is None:
@@ -322,23 +303,6 @@ class DriverLanguage(Language):
         ).complexity
 
 
-def _problem(res: Results, what: str) -> None:
-    """Record evidence of tampering (results are kept; the report is flagged)."""
-    if res.problem is None:
-        res.problem = what
-    elif what not in res.problem:
-        res.problem = f"{res.problem}; {what}"
-    res.tampered = True
-
-
-def _has_sentinel(raw: bytes | None) -> bool:
-    """Whether the (already verified) results report the harness's sentinel."""
-    if not raw:
-        return False
-    root = ET.fromstring(raw)
-    return any(c.get("classname") == SENTINEL_CLASS for c in root.iter("testcase"))
-
-
 def _message(summary: str | None, text: str | None) -> str:
     """The summary line and the full text, without the summary twice when the text
     starts with it (as most frameworks' texts do)."""
@@ -348,10 +312,32 @@ def _message(summary: str | None, text: str | None) -> str:
     return "\n".join(x for x in (summary, text) if x)
 
 
-def _build_failed(xml: bytes | None) -> bool:
-    if not xml:
-        return False
-    return re.search(rb'name="grader_build"\s+value="failed"', xml) is not None
+def _clip_log(log: str) -> str:
+    if len(log) <= MAX_BUILD_LOG:
+        return log
+    head = log[: MAX_BUILD_LOG - 2000]
+    return f"{head}\n…[{len(log) - MAX_BUILD_LOG:,} characters cut]…\n{log[-2000:]}"
+
+
+def _suite_properties(xml: bytes | None) -> dict[str, str]:
+    """The suites' own properties (the first value of each name; every stop), read before
+    the results are verified; candidate text in a test's output never counts as one."""
+    if not xml or re.search(rb"<!(DOCTYPE|ENTITY)", xml[:65536], re.IGNORECASE):
+        return {}
+    try:
+        root = ET.fromstring(xml)
+    except (ET.ParseError, ValueError):
+        return {}
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    out: dict[str, str] = {}
+    for suite in suites:
+        for prop in suite.findall("properties/property"):
+            name, value = prop.get("name", ""), prop.get("value", "")
+            if name == STOPPED_PROPERTY and name in out:
+                out[name] = f"{out[name]}; {value}"  # several framework processes stopped
+            else:
+                out.setdefault(name, value)
+    return out
 
 
 def _int(value: object) -> int:

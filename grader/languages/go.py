@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from grader.languages.base import DocRule
+from grader.languages.base import DocRule, Results
 from grader.languages.driver import DriverLanguage, TamperPattern
+
+if TYPE_CHECKING:
+    from runners.base import RunResult
 
 
 class Go(DriverLanguage):
@@ -85,9 +88,21 @@ class Go(DriverLanguage):
         TamperPattern(r"os\.NewFile\(\s*[34]\b", "opens the harness's file descriptors"),
         TamperPattern(r"---\s*(PASS|FAIL)|===\s*RUN", "prints test-runner output"),
         TamperPattern(r'"testing"', "solution code imports the testing package"),
+        TamperPattern(
+            r"(?:rune|byte)\(\s*(?:22|0x16|0o?26)\s*\)", "makes the test2json framing byte (0x16)"
+        ),
+        TamperPattern(r"/grader\b", "names the sandbox's /grader folder"),
     )
     scaffold_entrypoint: ClassVar[str] = "wordcount.go"
     scaffold_weighted_test: ClassVar[str] = "tests/hidden/wordcount_hidden_test.go::TestLargeInput"
+
+    def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:
+        res = super().read_results(result, token, test_files)
+        if res.tampered:
+            # Go's outcomes come from the test binary's own output, which candidate code
+            # can write to: a stream with evidence of forging is not scored at all.
+            res.cases = {}
+        return res
 
     def scaffold(self, title: str) -> dict[str, str]:
         return dict(_SCAFFOLD)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from grader.languages.base import DocRule
 from grader.languages.driver import DriverLanguage, TamperPattern
+
+if TYPE_CHECKING:
+    from grader.challenge import Challenge
+    from runners.base import Job
 
 
 class Java(DriverLanguage):
@@ -91,11 +96,37 @@ class Java(DriverLanguage):
         TamperPattern(r"/proc/self|/dev/fd|FileDescriptor", "reads its own process's files"),
         TamperPattern(r"org\.junit|org\.opentest4j", "solution code uses the test framework"),
         TamperPattern(r"Runtime\.getRuntime\(\)\.addShutdownHook", "adds a JVM shutdown hook"),
+        TamperPattern(r"/grader\b", "names the sandbox's /grader folder"),
     )
     scaffold_entrypoint: ClassVar[str] = "WordCount.java"
     scaffold_weighted_test: ClassVar[str] = (
         "tests/hidden/WordCountHiddenTest.java::WordCountHiddenTest::largeInput"
     )
+
+    def job(
+        self,
+        challenge: Challenge,
+        submission_dir: Path,
+        submission_files: tuple[str, ...],
+        *,
+        token: str,
+        label: str,
+    ) -> Job:
+        # Only the challenge's tests run: the submission's own tests (and the helpers
+        # beside them) stay out of the sandbox, so one that does not compile, or needs a
+        # library the image lacks, never stops the build.
+        kept = tuple(f for f in submission_files if not self.own_test(f))
+        return super().job(challenge, submission_dir, kept, token=token, label=label)
+
+    def source_files(self, files: tuple[str, ...] | list[str]) -> list[str]:
+        """The submitted sources, without the candidate's own tests and their helpers."""
+        return [f for f in super().source_files(files) if not self.own_test(f)]
+
+    def own_test(self, rel_path: str) -> bool:
+        """A submitted file that belongs to the candidate's own tests."""
+        if rel_path.startswith("src/test/"):
+            return True
+        return self.is_test_file(rel_path) and not rel_path.startswith("src/main/")
 
     def scaffold(self, title: str) -> dict[str, str]:
         return dict(_SCAFFOLD)

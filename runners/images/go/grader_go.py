@@ -152,6 +152,7 @@ class Converter:
         self.build: dict[str, list[str]] = {}
         self.pkg_output: dict[str, list[str]] = {}
         self.failed_build: set[str] = set()
+        self.build_fail_events = False
         self.pkg_done: dict[str, str] = {}
         self.anomalies: list[str] = []
 
@@ -166,10 +167,11 @@ class Converter:
         action = ev.get("Action")
         pkg = str(ev.get("Package") or ev.get("ImportPath") or "")
         if action == "build-output":
+            # Keyed by what failed to build: the package, or a package it imports.
             self.build.setdefault(pkg.split(" ")[0], []).append(str(ev.get("Output", "")))
             return
         if action == "build-fail":
-            self.failed_build.add(pkg.split(" ")[0])
+            self.build_fail_events = True
             return
         test = ev.get("Test")
         if not test:
@@ -178,7 +180,8 @@ class Converter:
             elif action in ("pass", "fail", "skip"):
                 self.pkg_done[pkg] = action
                 if ev.get("FailedBuild"):
-                    self.failed_build.add(str(ev["FailedBuild"]))
+                    # The package, its tests or a package it imports did not build.
+                    self.failed_build.add(pkg)
             return
         key = (pkg, str(test))
         st = self.tests.get(key)
@@ -202,29 +205,58 @@ class Converter:
             st["elapsed"] = float(ev.get("Elapsed") or 0.0)
 
     def finish(self, stderr: str, code: int) -> None:
-        pkgs = list(dict.fromkeys([k[0] for k in self.order] + list(self.pkg_done)
-                                  + sorted(self.failed_build)))
+        pkgs = list(dict.fromkeys([k[0] for k in self.order] + list(self.pkg_done)))
         if not pkgs:
             pkgs = [self.module]
+        every_build_log = "".join("".join(v) for v in self.build.values())
         for pkg in pkgs:
-            build_log = "".join(self.build.get(pkg, [])) + "".join(self.pkg_output.get(pkg, []))
             keys = [k for k in self.order if k[0] == pkg]
-            if pkg in self.failed_build or (not keys and self.pkg_done.get(pkg) == "fail"):
-                self.ctx.build_failed(pkg, build_log + stderr)
+            if pkg in self.failed_build:
+                self.ctx.build_failed(pkg, every_build_log
+                                      + "".join(self.pkg_output.get(pkg, [])) + stderr)
                 continue
             self._suite(pkg, keys, "".join(self.pkg_output.get(pkg, [])))
-        if not self.order and not self.failed_build and code != 0:
-            self.ctx.build_failed(self.module, stderr + "".join(
+        if not self.order and not self.pkg_done and code != 0:
+            # go test itself failed (no events at all): nothing of the package ran.
+            self.ctx.build_failed(self.module, every_build_log + stderr + "".join(
                 "".join(v) for v in self.pkg_output.values()))
+        elif self.build_fail_events and not self.failed_build:
+            self.ctx.build_failed(self.module, every_build_log + stderr)
         if self.sentinel:
-            for pkg, action in self.pkg_done.items():
-                if action == "pass" and any(k[0] == pkg for k in self.order):
-                    # The sentinel always fails: a package that passed did not run it,
-                    # or its output was forged (framing lines printed by candidate code
-                    # followed by an exit that skips the testing package).
-                    self.anomalies.append(f"{pkg} passed although the sentinel always fails")
+            self._check_sentinel()
         if self.anomalies:
             self.ctx.anomaly("; ".join(self.anomalies))
+
+    def _check_sentinel(self) -> None:
+        """The sentinel (in the root package) always fails, and runs last: a root
+        package that passed was forged; one whose sentinel never finished stopped early."""
+        pkg = self.module
+        done = self.pkg_done.get(pkg)
+        if done == "pass":
+            # Framing lines printed by candidate code followed by an exit that skips
+            # the testing package, or an exit(0) before any test ran.
+            self.anomalies.append(f"{pkg} passed although the sentinel always fails")
+            return
+        if pkg in self.failed_build or self.build_fail_events:
+            return
+        if self.tests.get((pkg, self.sentinel), {}).get("status") is not None:
+            return
+        keys = [k for k in self.order if k[0] == pkg and k[1].split("/")[0] != self.sentinel]
+        status = [self.tests[k]["status"] for k in keys]
+        open_ = [k[1] for k in keys if self.tests[k]["status"] is None]
+        innermost = [n for n in open_ if not any(o.startswith(n + "/") for o in open_)]
+        end = _exit_line("".join(self.pkg_output.get(pkg, [])) + "".join(
+            "".join(self.tests[k]["output"]) for k in keys))
+        if keys and not open_ and "fail" not in status:
+            # An honest binary that stops early stops inside a test (exit, crash,
+            # timeout) or after one failed (a panic): not after every test passed.
+            self.anomalies.append(f"{pkg}: the test binary stopped after every test passed, "
+                                  f"before the sentinel ran ({end})")
+            return
+        where = (f"during {', '.join(innermost[:5])}" if innermost
+                 else "after a failing test" if keys else "before any test ran")
+        self.ctx.suite("grader.driver", grader_stopped=gd.bounded(
+            f"the test binary stopped {where} ({end}); the tests after it did not run", 2000))
 
     def _suite(self, pkg: str, keys: list[tuple[str, str]], pkg_out: str) -> None:
         names = [k[1] for k in keys]
@@ -240,6 +272,8 @@ class Converter:
                 kids = [self.tests[k]["status"] for k in keys if k[1].startswith(name + "/")]
                 if status != "fail" and status is not None:
                     continue  # a parent that passed is its subtests
+                if status is None and None in kids:
+                    continue  # stopped inside a subtest: reported there
                 if status == "fail" and "fail" in kids:
                     continue  # its failure is a subtest's, reported there
             top = name.split("/")[0]
@@ -277,6 +311,17 @@ class Converter:
 def _prefixes(name: str) -> list[str]:
     parts = name.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _exit_line(text: str) -> str:
+    """How the binary ended, from its output: the panic and the exit status or signal."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    found = [next((ln for ln in lines if ln.startswith(p)), "")
+             for p in (("panic:", "fatal error:"), ("exit status", "signal:"))]
+    if not any(found):
+        found = [next((ln for ln in reversed(lines) if ln.startswith("FAIL")), "")]
+    said = "; ".join(x for x in found if x)
+    return str(gd.bounded(said, 300)) if said else "no exit status reported"
 
 
 def _last_line(text: str) -> str:

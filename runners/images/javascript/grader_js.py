@@ -82,6 +82,29 @@ def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
     return "" if p.returncode == 0 else (p.stdout + p.stderr).strip() or "the sources do not parse"
 
 
+def note_stopped(ctx: gd.Context, name: str, before: int, code: int) -> None:
+    """After one framework process: when it reported no sentinel, it stopped early (an
+    exit or a crash in candidate code). What it reported stands; a ``grader_stopped``
+    suite says where it stopped (the reporter wrote the test in progress as an error)."""
+    cases = [c for s in ctx.suites[before:] for c in s.iter("testcase")]
+    if not ctx.sentinel or any(c.get("classname") == gd.SENTINEL_CLASS for c in cases):
+        return
+    where = "before any test ran" if not cases else "between two tests"
+    for c in cases:
+        error = c.find("error")
+        if error is not None and "exited while" in (error.get("message") or ""):
+            test = " ".join(x for x in (c.get("classname"), c.get("name")) if x)
+            where = f"during {c.get('file')}: {test}"
+            break
+    status = f"signal {-code}" if code < 0 else f"exit status {code}"
+    ctx.suite(
+        "grader.driver",
+        grader_stopped=gd.bounded(
+            f"{name} stopped {where} ({status}); the tests after it did not run", 2000
+        ),
+    )
+
+
 def test() -> None:
     ctx = gd.start()
     env = dict(gd.BASE_ENV)
@@ -108,7 +131,9 @@ def test() -> None:
         "--runTestsByPath",
         *tests,
     ]
+    before = len(ctx.suites)
     code = ctx.run_framework("jest", cmd, env=env, cwd="/tmp")
+    note_stopped(ctx, "jest", before, code)
     ctx.finish()
     sys.exit(code)
 

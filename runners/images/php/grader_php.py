@@ -70,6 +70,29 @@ def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
     return "\n".join(log)
 
 
+def note_stopped(ctx: gd.Context, name: str, before: int, code: int) -> None:
+    """After one framework process: when it reported no sentinel, it stopped early (an
+    exit or a crash in candidate code). What it reported stands; a ``grader_stopped``
+    suite says where it stopped (the reporter wrote the test in progress as an error)."""
+    cases = [c for s in ctx.suites[before:] for c in s.iter("testcase")]
+    if not ctx.sentinel or any(c.get("classname") == gd.SENTINEL_CLASS for c in cases):
+        return
+    where = "before any test ran" if not cases else "between two tests"
+    for c in cases:
+        error = c.find("error")
+        if error is not None and "exited while" in (error.get("message") or ""):
+            test = " ".join(x for x in (c.get("classname"), c.get("name")) if x)
+            where = f"during {c.get('file')}: {test}"
+            break
+    status = f"signal {-code}" if code < 0 else f"exit status {code}"
+    ctx.suite(
+        "grader.driver",
+        grader_stopped=gd.bounded(
+            f"{name} stopped {where} ({status}); the tests after it did not run", 2000
+        ),
+    )
+
+
 def test() -> None:
     ctx = gd.start()
     env = dict(gd.BASE_ENV)
@@ -85,7 +108,9 @@ def test() -> None:
     code = ctx.run_framework(
         "phpunit", _phpunit(files + sentinel), env=env, cwd=f"{HOME}/empty", timeout=ctx.timeout
     )
-    if code != 0 and len(ctx.suites) == before and len(files) > 1:
+    if code == 0 or len(ctx.suites) > before:
+        note_stopped(ctx, "phpunit", before, code)
+    else:
         # PHPUnit stopped before reporting (a fatal error while loading a test file,
         # say): run each file on its own, so one file costs only its own tests.
         print(
@@ -94,7 +119,7 @@ def test() -> None:
         for f, t in zip(files, ctx.tests, strict=True):
             n = len(ctx.suites)
             # The sentinel goes with every file (each process loads candidate code).
-            ctx.run_framework(
+            rc = ctx.run_framework(
                 "phpunit",
                 _phpunit([f, *sentinel]),
                 env=env,
@@ -105,12 +130,8 @@ def test() -> None:
                 s = ctx.suite(t, grader_build="failed", grader_build_file=t)
                 s.append(gd.ET.Element("system-err"))
                 s[-1].text = "PHPUnit stopped while loading or running this file (see its output)"
-            elif sentinel and not any(
-                c.get("classname") == gd.SENTINEL_CLASS
-                for x in ctx.suites[n:]
-                for c in x.iter("testcase")
-            ):
-                ctx.suite("grader.driver", grader_incomplete=f"phpunit ({t})")
+            else:
+                note_stopped(ctx, f"phpunit ({t})", n, rc)
     ctx.finish()
     sys.exit(1 if code else 0)
 

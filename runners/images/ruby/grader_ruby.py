@@ -67,8 +67,27 @@ def syntax_errors(src: str, tests: list[str], env: dict[str, str]) -> str:
     return "\n".join(log)
 
 
-def _has_sentinel(suites: list[gd.ET.Element]) -> bool:
-    return any(c.get("classname") == gd.SENTINEL_CLASS for s in suites for c in s.iter("testcase"))
+def note_stopped(ctx: gd.Context, name: str, before: int, code: int) -> None:
+    """After one framework process: when it reported no sentinel, it stopped early (an
+    exit or a crash in candidate code). What it reported stands; a ``grader_stopped``
+    suite says where it stopped (the reporter wrote the test in progress as an error)."""
+    cases = [c for s in ctx.suites[before:] for c in s.iter("testcase")]
+    if not ctx.sentinel or any(c.get("classname") == gd.SENTINEL_CLASS for c in cases):
+        return
+    where = "before any test ran" if not cases else "between two tests"
+    for c in cases:
+        error = c.find("error")
+        if error is not None and "exited while" in (error.get("message") or ""):
+            test = " ".join(x for x in (c.get("classname"), c.get("name")) if x)
+            where = f"during {c.get('file')}: {test}"
+            break
+    status = f"signal {-code}" if code < 0 else f"exit status {code}"
+    ctx.suite(
+        "grader.driver",
+        grader_stopped=gd.bounded(
+            f"{name} stopped {where} ({status}); the tests after it did not run", 2000
+        ),
+    )
 
 
 def test() -> None:
@@ -95,10 +114,7 @@ def test() -> None:
         rc = ctx.run_framework(
             name, [RUBY, *load_path, script, *files], env=env, cwd=EMPTY, timeout=ctx.timeout
         )
-        if ctx.sentinel and not _has_sentinel(ctx.suites[before:]):
-            # This process ended early (exit, exit!, a crash): what it reported stands,
-            # and the host is told, since the other process's sentinel did run.
-            ctx.suite("grader.driver", grader_incomplete=f"{name} (Ruby)")
+        note_stopped(ctx, name, before, rc)
         code = code or rc
     ctx.finish()
     sys.exit(1 if code else 0)

@@ -81,10 +81,11 @@ public final class GraderLauncher {
   public static void main(String[] args) throws Exception {
     String token = readAll("/dev/fd/4").trim();
     GraderLauncher g = new GraderLauncher(token);
-    Runtime.getRuntime().addShutdownHook(new Thread(g::writeOnce, "grader-results"));
+    Runtime.getRuntime().addShutdownHook(
+        new Thread(() -> g.writeOnce(true), "grader-results"));
     int code = g.run(Paths.get(args[0]), Paths.get(args[1]), Integer.parseInt(args[2]),
         "1".equals(args[3]), List.of(args).subList(4, args.length));
-    g.writeOnce();
+    g.writeOnce(false);
     System.out.flush();
     Runtime.getRuntime().halt(code);
   }
@@ -110,12 +111,15 @@ public final class GraderLauncher {
     Files.createDirectories(mainOut);
     Set<Path> testPaths = tests.stream().map(t -> src.resolve(t).normalize())
         .collect(Collectors.toSet());
-    List<Path> mainSources;
+    List<Path> mainSources = new ArrayList<>();
+    // Helpers beside the tests in the Maven layout (src/test/..., not test files):
+    // compiled once, on every test file's class path.
+    List<Path> supportSources = new ArrayList<>();
     try (Stream<Path> s = Files.walk(src)) {
-      mainSources = s.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
-          .filter(p -> !testPaths.contains(p.normalize()))
-          .filter(p -> !src.relativize(p).toString().startsWith("src/test/"))
-          .sorted().collect(Collectors.toList());
+      s.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
+          .filter(p -> !testPaths.contains(p.normalize())).sorted()
+          .forEach(p -> (src.relativize(p).toString().startsWith("src/test/")
+              ? supportSources : mainSources).add(p));
     }
     String libs = System.getProperty("java.class.path");
     if (!mainSources.isEmpty()) {
@@ -127,14 +131,28 @@ public final class GraderLauncher {
     }
     List<URL> urls = new ArrayList<>();
     urls.add(mainOut.toUri().toURL());
+    String testPath = mainOut + ":" + libs;
+    String supportLog = "";
+    if (!supportSources.isEmpty()) {
+      Path supportOut = work.resolve("test-support");
+      Files.createDirectories(supportOut);
+      String log = compile(supportSources, supportOut, testPath);
+      if (log == null) {
+        urls.add(supportOut.toUri().toURL());
+        testPath = supportOut + ":" + testPath;
+      } else {
+        supportLog = "the helpers beside the tests do not compile against the submission:\n"
+            + log + "\n";
+      }
+    }
     List<String> testClasses = new ArrayList<>();
     int i = 0;
     for (String t : tests) {
       Path out = work.resolve("test-classes").resolve(Integer.toString(i++));
       Files.createDirectories(out);
-      String log = compile(List.of(src.resolve(t)), out, mainOut + ":" + libs);
+      String log = compile(List.of(src.resolve(t)), out, testPath);
       if (log != null) {
-        buildFailures.add(buildSuite(t, log));
+        buildFailures.add(buildSuite(t, supportLog + log));
         continue;
       }
       urls.add(out.toUri().toURL());
@@ -314,8 +332,11 @@ public final class GraderLauncher {
     return sb.toString();
   }
 
-  /** Writes the results once: at the end, or from the shutdown hook on System.exit. */
-  void writeOnce() {
+  /**
+   * Writes the results once: at the end, or from the shutdown hook on System.exit
+   * ({@code stopped}: the run ended early, which a suite of its own says).
+   */
+  void writeOnce(boolean stopped) {
     if (!written.compareAndSet(false, true)) {
       return;
     }
@@ -324,12 +345,14 @@ public final class GraderLauncher {
       sb.append(b);
     }
     Map<String, List<Case>> byClass = new LinkedHashMap<>();
+    List<String> during = new ArrayList<>();
     synchronized (this) {
       for (Map.Entry<String, Case> e : cases.entrySet()) {
         Case c = e.getValue();
         if (c.status == null && running.contains(e.getKey())) {
           c.status = "error";
           c.message = "the JVM exited while this test ran (System.exit or a crash)";
+          during.add(c.classname + "." + c.name);
         }
         if (c.status != null) {
           byClass.computeIfAbsent(c.classname, k -> new ArrayList<>()).add(c);
@@ -362,6 +385,16 @@ public final class GraderLauncher {
             .append("></testcase>\n");
       }
       sb.append("</testsuite>\n");
+    }
+    if (stopped) {
+      String where = !during.isEmpty() ? "during " + String.join(", ", during)
+          : cases.isEmpty() ? "before any test ran" : "between tests";
+      sb.append("<testsuite name=\"grader.stopped\" tests=\"0\" failures=\"0\" errors=\"0\""
+          + " skipped=\"0\"><properties>");
+      prop(sb, "grader_run", token);
+      prop(sb, "grader_stopped", cut("the JVM exited " + where
+          + "; the tests after it did not run", 2000));
+      sb.append("</properties></testsuite>\n");
     }
     try (OutputStream out = new FileOutputStream("/dev/fd/3")) {
       out.write(sb.toString().getBytes(StandardCharsets.UTF_8));

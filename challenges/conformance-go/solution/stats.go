@@ -1,0 +1,23 @@
+// Package stats computes small statistics of integers.
+package stats
+
+// Sum returns the sum of xs (0 for none).
+func Sum(xs []int) int {
+	total := 0
+	for _, x := range xs {
+		total += x
+	}
+	return total
+}
+
+// Max returns the largest of xs, and false when xs is empty.
+func Max(xs []int) (int, bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	best := xs[0]
+	for _, x := range xs[1:] {
+		best = max(best, x)
+	}
+	return best, true
+}

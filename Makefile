@@ -42,6 +42,7 @@ bench: image
 	$(PY) bench/service_bench.py
 	$(PY) bench/similarity_bench.py
 	$(PY) bench/report_bench.py
+	$(PY) bench/perf_stability_bench.py
 
 ## The composed service (needs .env: cp deploy/.env.example .env and set the secrets).
 stack: image

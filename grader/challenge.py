@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -47,10 +48,12 @@ class Weights(_Strict):
     style: Annotated[float, Field(ge=0, le=100)] = 15
     complexity: Annotated[float, Field(ge=0, le=100)] = 10
     docs: Annotated[float, Field(ge=0, le=100)] = 5
+    # Counted only when weighted: a challenge without tests/perf/ keeps 0.
+    performance: Annotated[float, Field(ge=0, le=100)] = 0
 
     @model_validator(mode="after")
     def _sum_to_100(self) -> Weights:
-        total = self.correctness + self.style + self.complexity + self.docs
+        total = self.correctness + self.style + self.complexity + self.docs + self.performance
         if abs(total - 100) > 1e-9:
             raise ValueError(f"weights must sum to 100, they sum to {total:g}")
         return self
@@ -82,6 +85,30 @@ class ComplexityConfig(_Strict):
     hotspots: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class PerformanceConfig(_Strict):
+    """How the performance cases (``tests/perf/``) are measured and scored.
+
+    A case scores 100 up to ``full_at_ratio`` (candidate time / reference time) and 0
+    from ``zero_at_ratio`` on (see ``grader.scoring``). ``case_seconds`` is each case's
+    time budget, ``repetitions`` the repetitions per input size (both overridable per
+    case), ``min_time_ms`` the least time one measurement takes (calls are repeated
+    within it), ``wall_seconds`` the whole performance run's limit.
+    """
+
+    full_at_ratio: Annotated[float, Field(ge=1.0, le=100)] = 1.2
+    zero_at_ratio: Annotated[float, Field(gt=1.0, le=1000)] = 5.0
+    case_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
+    repetitions: Annotated[int, Field(ge=3, le=31)] = 7
+    min_time_ms: Annotated[float, Field(gt=0, le=10_000)] = 50.0
+    wall_seconds: Annotated[float, Field(gt=0, le=3600)] = 180.0
+
+    @model_validator(mode="after")
+    def _zero_past_full(self) -> PerformanceConfig:
+        if self.zero_at_ratio <= self.full_at_ratio:
+            raise ValueError("zero_at_ratio must be larger than full_at_ratio")
+        return self
+
+
 class Feedback(_Strict):
     """What a candidate sees of their own result."""
 
@@ -104,6 +131,37 @@ class RankingConfig(_Strict):
     """How rankings pick one row per candidate."""
 
     per_candidate: Literal["best", "last"] = "best"
+
+
+_MUTANT_ID = re.compile(r"^[^#\s]+#[0-9a-f]{8}$")
+
+
+class HealthConfig(_Strict):
+    """What ``grader validate --strict`` demands of the challenge's tests."""
+
+    # Share of the reference's mutants the tests must kill (accepted ones left out).
+    min_mutation_score: Annotated[float, Field(ge=0, le=100)] = 80
+    # How many times the reference runs to find tests whose outcome changes.
+    flaky_runs: Annotated[int, Field(ge=2, le=50)] = 5
+    # Below this ratio of limit to time taken, the time margins check warns.
+    min_time_margin: Annotated[float, Field(ge=1, le=1000)] = 3
+    # Known-bad submissions (bad/<name>/ with expect.toml) the challenge must have.
+    min_known_bad: Annotated[int, Field(ge=0, le=100)] = 2
+    # Surviving mutants accepted as equivalent: mutant id (file#hash) → why.
+    accepted: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("accepted")
+    @classmethod
+    def _accepted_ids_and_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, reason in value.items():
+            if not _MUTANT_ID.match(key):
+                raise ValueError(
+                    f"{key!r} is not a mutant id (ids look like solution.py#1a2b3c4d, "
+                    "as grader validate --strict prints them)"
+                )
+            if len(reason.strip()) < 10:
+                raise ValueError(f"{key!r}: give the reason the mutant is accepted (a sentence)")
+        return value
 
 
 class Isolation(StrEnum):
@@ -211,10 +269,12 @@ class ChallengeConfig(_Strict):
     scoring: Weights = Field(default_factory=Weights)
     style: StyleConfig = Field(default_factory=StyleConfig)
     complexity: ComplexityConfig = Field(default_factory=ComplexityConfig)
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
     tests: TestsConfig = Field(default_factory=TestsConfig)
     feedback: Feedback = Field(default_factory=Feedback)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
     @field_validator("language")
     @classmethod
@@ -387,10 +447,30 @@ class Challenge:
     def tests_dir(self) -> Path:
         return self.root / "tests"
 
+    @property
+    def bad_dir(self) -> Path:
+        """Known-bad submissions, one folder each with its ``expect.toml``."""
+        return self.root / "bad"
+
     def test_files(self) -> list[str]:
         """Relative paths (``tests/public/test_a.py``) of every test file: public ones
         first, each side sorted; which files are tests is the language's rule."""
         return self.tests_language.test_files(self.root)
+
+    @property
+    def perf_dir(self) -> Path:
+        return self.root / "tests" / "perf"
+
+    def perf_files(self) -> list[str]:
+        """Relative paths of the performance cases' test files (``tests/perf/``), sorted."""
+        if not self.perf_dir.is_dir():
+            return []
+        found = [
+            p
+            for p in self.perf_dir.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and self.language.is_test_file(p.name)
+        ]
+        return sorted(p.relative_to(self.root).as_posix() for p in found)
 
     def visibility(self, test_id: str) -> Literal["public", "hidden"]:
         """Which side a test id belongs to; anything not under tests/public is hidden."""
@@ -478,8 +558,33 @@ def _check_layout(ch: Challenge) -> None:
                 f'{ch.root / "challenge.toml"}: tests.weights."{key}": no such test file '
                 f"(keys look like tests/hidden/test_x.py::test_name)"
             )
+    _check_performance(ch)
     entry = ch.config.entrypoint
     for variant in [ch.for_language(n) for n in ch.languages] if ch.is_service else [ch]:
         if entry and not (variant.solution_dir / entry).is_file():
             where = variant.solution_dir.relative_to(ch.root).as_posix()
             raise ChallengeError(f"{toml_path}: entrypoint: {entry} is not in {where}/")
+
+
+def _check_performance(ch: Challenge) -> None:
+    """Performance cases need a language that can time its code from outside it."""
+    toml = ch.root / "challenge.toml"
+    weight = ch.config.scoring.performance
+    files = ch.perf_files()
+    if weight > 0 and not files:
+        raise ChallengeError(
+            f"{toml}: scoring.performance is {weight:g} but {ch.perf_dir} holds no test "
+            f"files (expected {' or '.join(ch.language.test_patterns)})"
+        )
+    if not files:
+        return
+    if not ch.language.supports_performance:
+        raise ChallengeError(
+            f"{ch.perf_dir}: performance cases are not available for {ch.language.name} "
+            "challenges (they are for Python, under process isolation)"
+        )
+    if ch.isolation != "process":
+        raise ChallengeError(
+            f'{toml}: isolation: performance cases (tests/perf/) need isolation = "process" '
+            "(in one process the candidate's code could patch the clock that times it)"
+        )

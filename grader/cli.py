@@ -23,6 +23,7 @@ from grader.errors import USER_ERRORS, GraderError, RunnerError
 
 if TYPE_CHECKING:
     from grader.challenge import Challenge
+    from grader.health.model import ChallengeHealth
     from grader.report import Report
     from grader.settings import Settings
     from runners.base import Runner
@@ -208,11 +209,54 @@ def _render(report: Report, ch: Challenge, fmt: str, view: str) -> str:
     default="docker",
     show_default=True,
 )
-def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
-    """Prove each challenge: reference scores 100, starter less, weighted tests exist."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also check the tests' health: mutants of the reference they must kill, "
+    "flaky tests, time margins, known-bad submissions (bad/<name>/).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    envvar="GRADER_HEALTH_JOBS",
+    help="--strict: gradings run at once (each within the challenge's limits).",
+)
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="--strict: grade every mutant even when health.json or the cache is current.",
+)
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="--strict: do not write challenges/<slug>/health.json after grading the mutants.",
+)
+def validate(
+    challenges: tuple[Path, ...],
+    runner_name: str,
+    strict: bool,
+    fmt: str,
+    output: Path | None,
+    jobs: int,
+    recompute: bool,
+    no_record: bool,
+) -> None:
+    """Prove each challenge: reference scores 100, starter less, weighted tests exist;
+    with --strict, that its tests are strong, stable and fair (exit 1 otherwise)."""
     from grader.challenge import load_challenge
+    from grader.health.model import ValidationReport
+    from grader.health.render import render
     from grader.settings import Settings
-    from grader.validate import validate_challenge
 
     settings = Settings()
     paths = list(challenges) or sorted(
@@ -221,25 +265,96 @@ def validate(challenges: tuple[Path, ...], runner_name: str) -> None:
     if not paths:
         _fail(f"{settings.challenges_dir}: no challenges found", EXIT_INPUT)
     progress = _Progress()
-    failed = 0
+    report = ValidationReport(strict=strict)
+    # Text goes out as each challenge is done, unless it goes to a file.
+    stream = fmt == "text" and output is None
     try:
         runner = _runner(runner_name, progress)
         for path in paths:
             ch = load_challenge(path)
             with progress.running(f"validating {ch.slug}"):
-                problems, summary = validate_challenge(
-                    ch, runner, cache_dir=settings.cache_dir, progress=progress
+                result = _validate_one(
+                    ch,
+                    runner,
+                    settings,
+                    progress,
+                    strict=strict,
+                    jobs=jobs,
+                    recompute=recompute,
+                    write_record=not no_record,
                 )
-            if problems:
-                failed += 1
-                click.echo(f"FAIL {ch.slug}:")
-                for problem in problems:
-                    click.echo(f"  {problem}".replace("\n", "\n  "))
-            else:
-                click.echo(f"ok   {ch.slug}: {summary}".replace("\n", "\n       "))
+            report.challenges.append(result)
+            if stream:
+                click.echo(render(ValidationReport(strict=strict, challenges=[result]), fmt))
     except USER_ERRORS as exc:
         _fail(str(exc), _exit_code_for(exc))
+    if not stream:
+        text = render(report, fmt)
+        if output is None:
+            click.echo(text)
+        else:
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                _fail(f"{output}: cannot write the report: {exc.strerror}", EXIT_INPUT)
+    failed = any(c.verdict == "fail" for c in report.challenges)
     sys.exit(EXIT_BELOW if failed else EXIT_OK)
+
+
+def _validate_one(
+    ch: Challenge,
+    runner: Runner,
+    settings: Settings,
+    progress: _Progress,
+    *,
+    strict: bool,
+    jobs: int,
+    recompute: bool,
+    write_record: bool,
+) -> ChallengeHealth:
+    import time
+
+    from grader.errors import ChallengeError
+    from grader.health import Context, check
+    from grader.health.model import ChallengeHealth, worst
+    from grader.validate import validate_challenge
+
+    t0 = time.monotonic()
+    problems, summary = validate_challenge(
+        ch, runner, cache_dir=settings.cache_dir, progress=progress
+    )
+    result = ChallengeHealth(
+        slug=ch.slug,
+        version=ch.config.version,
+        language=ch.config.language or "/".join(ch.languages),
+        verdict="fail" if problems else "pass",
+        problems=problems,
+        summary=summary,
+    )
+    if strict:
+        ctx = Context(
+            challenge=ch,
+            runner=runner,
+            jobs=jobs,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            recompute=recompute,
+            write_record=write_record,
+        )
+        # A reference that fails its own tests still runs several times: a flaky test
+        # shows as such; mutants and known-bad submissions are then skipped.
+        try:
+            result.checks = check(ctx, reference_passes=not problems)
+        except ChallengeError:
+            if not problems:
+                raise
+            # The reference does not even run (validate's problems say why).
+        if result.checks is not None:
+            verdicts = list(result.checks.verdicts().values())
+            result.verdict = worst([*verdicts, result.verdict])
+    result.duration_s = round(time.monotonic() - t0, 1)
+    return result
 
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from grader import scoring, service, tamper
+from grader import performance, scoring, service, tamper
 from grader.challenge import Challenge
 from grader.errors import ChallengeError
 from grader.junit import CaseResult
@@ -25,6 +25,7 @@ from grader.report import (
     ChallengeRef,
     ComplexitySection,
     Flag,
+    PerformanceSection,
     Portability,
     Report,
     RunInfo,
@@ -377,15 +378,48 @@ def grade(
         report.service, service_flags = service.section(challenge, result)
         report.flags = service_flags + report.flags
         report.database = service.database_section(result, expected.reference_schemas)
+    perf_s = 0.0
+    if challenge.perf_files():
+        t_perf = time.monotonic()
+        report.performance, perf_flags = _performance(
+            challenge, submission, runner, report, label, progress
+        )
+        report.flags += perf_flags
+        perf_s = time.monotonic() - t_perf
     scoring.apply_scores(report, cfg, reference)
     bound(report)
     report.timings = Timings(
         queued_s=round(queued_s, 3),
         run_s=round(run_s, 3),
         analysis_s=round(analysis_s, 3),
+        performance_s=round(perf_s, 3),
         total_s=round(time.monotonic() - t0 + queued_s, 3),
     )
     return report
+
+
+def _performance(
+    challenge: Challenge,
+    submission: Submission,
+    runner: Runner,
+    report: Report,
+    label: str,
+    progress: Progress,
+) -> tuple[PerformanceSection, list[Flag]]:
+    """The performance cases, measured in their own run after the correctness run (so
+    no test ever runs while a reference solution is reachable), when a test passes."""
+    cfg = challenge.config.performance
+    gate = scoring.quality_gate(report)
+    if gate is not None:
+        section = PerformanceSection(
+            full_at_ratio=cfg.full_at_ratio,
+            zero_at_ratio=cfg.zero_at_ratio,
+            reason=f"not measured: {gate.split(':', 1)[0]}",
+        )
+        return section, []
+    return performance.run_performance(
+        challenge, submission, runner, label=label, progress=progress
+    )
 
 
 def _flags(

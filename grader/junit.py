@@ -69,6 +69,9 @@ def _collection_error_file(case: TestCase, files: list[str]) -> str | None:
 
 
 MAX_PROPERTIES = 20
+MAX_PROPERTY_CHARS = 2000
+# Properties that carry a document, not a note: a performance case's raw figures.
+LONG_PROPERTIES = {"grader_perf": 64 * 1024}
 
 
 def _properties(case: TestCase) -> tuple[tuple[str, str], ...]:
@@ -77,7 +80,8 @@ def _properties(case: TestCase) -> tuple[tuple[str, str], ...]:
     for prop in elem.iterfind("properties/property"):
         name, value = prop.get("name"), prop.get("value")
         if name and value is not None and len(found) < MAX_PROPERTIES:
-            found.append((name[:100], value[:2000]))
+            limit = LONG_PROPERTIES.get(name, MAX_PROPERTY_CHARS)
+            found.append((name[:100], value[:limit]))
     return tuple(found)
 
 

@@ -145,11 +145,89 @@ class SourceFile(_Model):
     note: str | None = None
 
 
+class PerfSeries(_Model):
+    """One side's figures of a ``bench`` case: per input size, the seconds of one call."""
+
+    sizes: list[int] = Field(default_factory=list)
+    median_s: list[float] = Field(default_factory=list)
+    # Interquartile range of the repetitions (0 with fewer than two).
+    spread_s: list[float] = Field(default_factory=list)
+    samples_s: list[list[float]] = Field(default_factory=list)
+    # Calls per repetition (one timed crossing each) and the cost of an empty crossing.
+    calls: list[int] = Field(default_factory=list)
+    empty_crossing_s: list[float] = Field(default_factory=list)
+    # The growth model that fits the medians best ("O(n)"), None with fewer than 3 sizes.
+    growth: str | None = None
+    growth_r2: float | None = None
+    # Relative RMS error of each model tried (the chosen one's is the least, or close).
+    growth_errors: dict[str, float] = Field(default_factory=dict)
+    # Where the measurement was abandoned (too slow), and the least it would have taken.
+    stopped_at: int | None = None
+    lower_bound_s: float | None = None
+
+
+class LoadFigures(_Model):
+    """One side's figures of a ``load`` case (the median round)."""
+
+    requests: int = 0
+    concurrency: int = 0
+    duration_s: float = 0.0
+    throughput_rps: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    errors: int = 0
+    error_rate: float = 0.0
+    peak_memory_mb: float | None = None
+
+
+class PerfCase(_Model):
+    """One performance case (a test of ``tests/perf/``): both sides' figures, the ratio."""
+
+    id: str
+    kind: Literal["bench", "load"] = "bench"
+    # What was timed: "logagg.aggregate", "GET /kv/k1".
+    target: str = ""
+    outcome: Literal["measured", "failed", "error", "not_reported"] = "measured"
+    message: str | None = None
+    repetitions: int = 0
+    candidate: PerfSeries | None = None
+    reference: PerfSeries | None = None
+    candidate_load: LoadFigures | None = None
+    reference_load: LoadFigures | None = None
+    # Candidate time / reference time: the median of the paired repetitions at the
+    # largest size both sides were measured at (``ratio_at``); a lower bound when the
+    # candidate was abandoned there.
+    ratio: float | None = None
+    ratio_at: int | None = None
+    ratio_is_lower_bound: bool = False
+    ratios: list[float] = Field(default_factory=list)
+    # "equal", "off", "not data", "differs at n=…": the results compared after warm-up.
+    check: str = ""
+    score: float = 0.0
+    elapsed_s: float = 0.0
+
+
+class PerformanceSection(_Model):
+    """The performance cases, measured against the reference in the same run."""
+
+    cases: list[PerfCase] = Field(default_factory=list)
+    full_at_ratio: float = 1.2
+    zero_at_ratio: float = 5.0
+    # False: nothing was measured, and ``reason`` says why.
+    measured: bool = False
+    reason: str | None = None
+    run_s: float = 0.0
+    limits_hit: list[LimitName] = Field(default_factory=list)
+
+
 class Scores(_Model):
     correctness: float = 0.0
     style: float = 0.0
     complexity: float = 0.0
     docs: float = 0.0
+    performance: float = 0.0
     total: float = 0.0
 
 
@@ -157,6 +235,7 @@ class Timings(_Model):
     queued_s: float = 0.0
     run_s: float = 0.0
     analysis_s: float = 0.0
+    performance_s: float = 0.0
     total_s: float = 0.0
 
 
@@ -275,6 +354,8 @@ class Report(_Model):
     language: str | None = None
     service: ServiceSection | None = None
     database: DatabaseSection | None = None
+    # Present when the challenge has performance cases (``tests/perf/``).
+    performance: PerformanceSection | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
@@ -293,6 +374,8 @@ MAX_TEST_TEXT = 4000
 MAX_TESTS_TEXT = 256 * 1024
 MAX_TAIL = 16 * 1024
 MAX_SERVICE_LOG = 32 * 1024
+MAX_PERF_CASES = 50
+MAX_PERF_SAMPLES = 40
 
 
 def _clip(text: str | None, limit: int) -> str | None:
@@ -343,6 +426,15 @@ def bound(report: Report) -> Report:
         report.service.log = _clip(report.service.log, MAX_SERVICE_LOG) or ""
         report.service.message = _clip(report.service.message, MAX_FLAG_CHARS)
         report.service.exits = report.service.exits[-MAX_FLAGS:]
+    if report.performance is not None:
+        perf = report.performance
+        perf.cases = perf.cases[:MAX_PERF_CASES]
+        for case in perf.cases:
+            case.message = _clip(case.message, MAX_TEST_TEXT)
+            case.ratios = case.ratios[:MAX_PERF_SAMPLES]
+            for series in (case.candidate, case.reference):
+                if series is not None:
+                    series.samples_s = [s[:MAX_PERF_SAMPLES] for s in series.samples_s]
     left = MAX_SOURCE_CHARS
     for src in report.sources:
         if len(src.text) > left:

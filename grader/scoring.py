@@ -1,4 +1,4 @@
-"""The four scores and the total, each with the inputs it was computed from.
+"""The five scores and the total, each with the inputs it was computed from.
 
 Every score is 0–100 and is stored rounded half-up to one decimal. The formulas:
 
@@ -30,8 +30,21 @@ docs
     ``100 × documented / (public items + unanalysable files)``; each unanalysable file
     counts as one undocumented item. No items scores 100.
 
+performance
+    The mean of the case scores over the cases of ``tests/perf/`` (see
+    ``grader.performance`` for how each is measured). A case scores
+    ``100 × clamp(ln(zero_at_ratio / ratio) / ln(zero_at_ratio / full_at_ratio), 0, 1)``:
+    100 up to ``full_at_ratio``, 0 from ``zero_at_ratio`` on, and in between linear in
+    the logarithm of the ratio (1.2 and 5 by default: 2× the reference's time scores
+    64.2, 3× scores 35.8), where ``ratio`` is the candidate's time over the reference's
+    at the largest size both were measured at (a lower bound when the candidate was
+    abandoned as too slow: it scores as that bound). A case that failed (its result
+    differs from the reference's, the test failed or errored, it was not reported, the
+    reference could not be measured) scores 0. No case, or no performance run (the
+    challenge has none), scores 0; the weight defaults to 0.
+
 total
-    ``Σ weight × score / Σ weight`` over the four *rounded* scores (weights from
+    ``Σ weight × score / Σ weight`` over the five *rounded* scores (weights from
     ``[scoring]``, which sum to 100), so the total can be recomputed from the report.
 
 A section with ``analysable=False`` scores 0 and its inputs say why; scoring it 0
@@ -39,7 +52,8 @@ A section with ``analysable=False`` scores 0 and its inputs say why; scoring it 
 
 Style, complexity and docs describe a *working* solution: when the submission has no
 code (no source lines at all) or passes no counted test, each of them scores 0 and its
-inputs carry ``zeroed`` with the reason (an empty file is not 100 % stylish).
+inputs carry ``zeroed`` with the reason (an empty file is not 100 % stylish). So does
+performance (the engine does not even measure it then: an empty function is fast).
 """
 
 from __future__ import annotations
@@ -53,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 from grader.report import (
     ComplexitySection,
     DocsSection,
+    PerformanceSection,
     Report,
     Scores,
     StyleSection,
@@ -62,7 +77,7 @@ from grader.report import (
 if TYPE_CHECKING:
     from grader.challenge import ChallengeConfig, ComplexityConfig, StyleConfig
 
-SECTIONS = ("correctness", "style", "complexity", "docs")
+SECTIONS = ("correctness", "style", "complexity", "docs", "performance")
 RANKS = "ABCDEF"
 RANK_STEP_PENALTY = 0.25
 COMPLEXITY_RANK_SHARE = 0.7
@@ -190,8 +205,57 @@ def docs_score(section: DocsSection) -> tuple[float, Inputs]:
     }
 
 
+PERFORMANCE_FORMULA = (
+    "mean over cases of 100 * clamp(ln(zero_at_ratio / ratio) / ln(zero_at_ratio / "
+    "full_at_ratio), 0, 1); a case not measured scores 0"
+)
+
+
+def case_score(ratio: float | None, full_at: float, zero_at: float) -> float:
+    """One performance case: 100 up to ``full_at``, 0 from ``zero_at``, log-linear between."""
+    if ratio is None or not math.isfinite(ratio) or ratio >= zero_at:
+        return 0.0
+    if ratio <= full_at:
+        return 100.0
+    return 100.0 * math.log(zero_at / ratio) / math.log(zero_at / full_at)
+
+
+def performance_score(section: PerformanceSection | None) -> tuple[float, Inputs]:
+    """The mean of the cases' scores (each case's score is written into the section)."""
+    if section is None:
+        return 0.0, {
+            "formula": PERFORMANCE_FORMULA,
+            "measured": False,
+            "reason": "the challenge has no performance cases",
+        }
+    full, zero = section.full_at_ratio, section.zero_at_ratio
+    cases: dict[str, Any] = {}
+    for case in section.cases:
+        measured = case.outcome == "measured"
+        case.score = round1(case_score(case.ratio, full, zero)) if measured else 0.0
+        cases[case.id] = {
+            "outcome": case.outcome,
+            "ratio": case.ratio,
+            "ratio_at": case.ratio_at,
+            "ratio_is_lower_bound": case.ratio_is_lower_bound,
+            "score": case.score,
+        }
+    scores = [c.score for c in section.cases]
+    score = sum(scores) / len(scores) if scores else 0.0
+    how: Inputs = {
+        "formula": PERFORMANCE_FORMULA,
+        "full_at_ratio": full,
+        "zero_at_ratio": zero,
+        "cases": cases,
+        "measured": section.measured,
+    }
+    if not section.cases:
+        how["reason"] = section.reason or "no performance case was reported"
+    return score, how
+
+
 def total(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Weighted mean of the four scores (unrounded; weights normally sum to 100)."""
+    """Weighted mean of the five scores (unrounded; weights normally sum to 100)."""
     weight_sum = sum(weights.get(k, 0.0) for k in SECTIONS)
     if weight_sum <= 0:
         return 0.0
@@ -260,12 +324,17 @@ def apply_scores(
         "style": style_score(report.style, config.style),
         "complexity": complexity_score(report.complexity, config.complexity),
         "docs": docs_score(report.docs),
+        "performance": performance_score(report.performance),
     }
     gate = quality_gate(report)
     if gate is not None:
         for key in QUALITY_SECTIONS:
             score, how = raw[key]
             raw[key] = (0.0, {**how, "zeroed": gate, "score_before_zeroing": score})
+        if report.performance is not None:
+            score, how = raw["performance"]
+            why = gate.split(":", 1)[0] + ": performance describes a working solution"
+            raw["performance"] = (0.0, {**how, "zeroed": why, "score_before_zeroing": score})
     rounded = {k: round1(v[0]) for k, v in raw.items()}
     weights = {k: float(getattr(config.scoring, k)) for k in SECTIONS}
     overall = round1(total(rounded, weights))

@@ -182,7 +182,7 @@ def job(
         "databases": db_view,
         "reserved_ports": reserved,
     }
-    tests_argv = pytest_command(challenge, path=None)
+    tests_argv = pytest_command(challenge.config.limits.test_seconds, path=None)
     tests_argv += ["-p", "grader_service"]
     tests_argv += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.test_files()]
     commands = {

@@ -150,6 +150,7 @@ def _validate_one(
                 challenge, ref, runner, expected, cache_dir=cache_dir, progress=progress
             )
             problems.append("\n".join([head, *why]))
+        problems += _performance_problems(ref)
         progress(f"grading the starter of {challenge.slug}")
         starter = grade(
             challenge,
@@ -163,10 +164,31 @@ def _validate_one(
             problems.append("starter scores 100 on correctness: it must not pass the tests")
     public = sum(1 for i in expected.ids if challenge.visibility(i) == "public")
     skipped = len(expected.author_skipped)
+    perf = ""
+    if ref.performance is not None:
+        perf = (
+            f"; {len(ref.performance.cases)} performance case(s), the reference against "
+            f"itself scores {ref.scores.performance:g}"
+        )
     summary = (
         f"{len(expected.ids)} tests ({public} public, {len(expected.ids) - public} hidden"
         f"{f', {skipped} skipped by the author' if skipped else ''}); "
         f"reference {ref.scores.correctness:g} correctness / {ref.scores.total:g} total; "
-        f"starter {starter.scores.correctness:g}"
+        f"starter {starter.scores.correctness:g}{perf}"
     )
     return problems, summary
+
+
+def _performance_problems(ref: Report) -> list[str]:
+    """Performance cases that measured nothing when the reference ran against itself
+    (the test is broken, the sizes do not fit the budget...)."""
+    perf = ref.performance
+    if perf is None:
+        return []
+    if not perf.cases:
+        return [f"performance: no case was measured ({perf.reason or 'no case reported'})"]
+    return [
+        f"performance case {c.id}: {c.outcome}: {_first_line(c.message) or 'measured nothing'}"
+        for c in perf.cases
+        if c.outcome != "measured"
+    ]

@@ -2,10 +2,12 @@
 
 The rules, whatever the policy: no hidden test ids, names, messages or output; no
 flags; no run output (it holds hidden tests' output too); no style findings,
-complexity or docs details (only the scores, and only when ``score = true``); our
-own errors are reduced to their code. On top of that, public messages and output
-shown under ``public_tests = "full"`` have every hidden test id and name, and every
-line of a hidden test's message or output, cut out (ignoring case): a submission could
+complexity, docs or performance details (only the scores, and only when ``score =
+true``: the performance cases are hidden tests of a kind, and their figures and
+inputs would show them); our own errors are reduced to their code. On top of that,
+public messages and output shown under ``public_tests = "full"`` have every hidden
+test id and name, and every line of a hidden test's message or output, cut out
+(ignoring case): a submission could
 otherwise print what it saw during a hidden test while a public test runs. That
 scrubbing is best-effort defence in depth (an encoded echo gets through), not the
 boundary itself: hidden tests should not run before public ones in the same process.

@@ -19,6 +19,9 @@ TESTS_ROLE = "tests"
 CANDIDATE_ROLE = "candidate"
 # A service run's databases are roles too ("db-postgres"...): one container each.
 DATABASE_ROLE_PREFIX = "db-"
+# A performance run: the reference solution, served like the candidate's code (its own
+# container on the same loopback), to a client that proves it holds the run's secret.
+REFERENCE_ROLE = "reference"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,10 @@ class Command:
     (what it writes to stdout) is taken before any submitted code runs. ``build`` runs
     next, in the same folder; when it fails the run ends there and the result says so.
     ``results``
-    gives the command the results and token pipes. ``code``: the submission is in this
-    container (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
+    gives the command the results and token pipes; ``token`` the token pipe alone (a
+    reference server reads the secret the host gave its container). ``code``: the
+    submission (the reference solution, for the reference role) is in this container
+    (as ``{work}``, a writable copy, unless the job has an ``app_dir``).
     """
 
     argv: tuple[str, ...]
@@ -53,6 +58,7 @@ class Command:
     lint: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     results: bool = False
+    token: bool = False
     code: bool = True
     # Where the command runs: "" is the writable work folder; a job's app_dir otherwise.
     cwd: str = ""
@@ -134,6 +140,12 @@ class Job:
     extra_files: Mapping[str, str] = field(default_factory=dict)
     # Set for a service run (see ServiceRun).
     service: ServiceRun | None = None
+    # A performance run: the reference solution's folder (the reference role's code).
+    reference_dir: Path | None = None
+    # Roles whose containers run on the same CPUs (a performance run's candidate and
+    # reference: on different cores, each core's neighbours would bias the comparison
+    # in a way that alternating in time cannot cancel).
+    pin_together: tuple[str, ...] = ()
 
     @property
     def has_candidate_process(self) -> bool:

@@ -7,6 +7,7 @@ This is the only module that imports the Docker SDK. Every SDK error becomes a
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from docker.models.containers import Container
 from runners.base import (
     CANDIDATE_ROLE,
     DATABASE_ROLE_PREFIX,
+    REFERENCE_ROLE,
     TESTS_ROLE,
     Database,
     Job,
@@ -100,6 +102,8 @@ class ContainerSpec:
     tmp_exec: bool = False
     # Host names of the run's loopback (only the container that owns the namespace).
     host_aliases: tuple[str, ...] = ()
+    # The CPUs the container may run on ("3", "2-3"); None: any.
+    cpuset: str | None = None
 
     def create_kwargs(self) -> dict[str, Any]:
         mem = f"{self.memory_mb}m"
@@ -140,6 +144,8 @@ class ContainerSpec:
             "tty": False,
             "detach": True,
         }
+        if self.cpuset is not None:
+            kwargs["cpuset_cpus"] = self.cpuset
         if not self.network_mode.startswith("container:"):
             # A container that joins another's network namespace takes its hostname.
             kwargs["hostname"] = "sandbox"
@@ -211,6 +217,7 @@ class DockerRunner:
         self.progress = progress or _noop
         self.name_prefix = name_prefix
         self.owner = owner
+        self._cpus: int | None = None
 
     @property
     def client(self) -> docker.DockerClient:
@@ -266,6 +273,18 @@ class DockerRunner:
             **extra,
         )
 
+    def _cpuset(self, job: Job) -> str | None:
+        """The CPUs a job's pinned roles share: as many as its CPU limit needs, chosen at
+        random among the engine's (so concurrent runs spread out); None when there are
+        not enough."""
+        if self._cpus is None:
+            self._cpus = int(self.client.info().get("NCPU") or 0)
+        width = max(1, math.ceil(job.limits.cpus))
+        if self._cpus < width:
+            return None
+        first = secrets.randbelow(self._cpus - width + 1)
+        return str(first) if width == 1 else f"{first}-{first + width - 1}"
+
     def _start(self, spec: ContainerSpec, job: Job, sandboxes: list[_Sandbox]) -> _Sandbox:
         sb = self._create(spec, sandboxes)
         sb.container.put_archive("/", build_archive(job, spec.role, sb.uid, C.RPC_PORT))
@@ -281,18 +300,43 @@ class DockerRunner:
         )
         started = time.monotonic()
         cand: _Sandbox | None = None
-        if two:
-            net = f"container:{tests.container.id}"
-            cand = self._start(
-                self._spec(job, image, CANDIDATE_ROLE, C.CANDIDATE_UID, network_mode=net),
+        ref: _Sandbox | None = None
+        net = f"container:{tests.container.id}"
+        cpuset = self._cpuset(job) if job.pin_together else None
+
+        def pinned(role: str) -> str | None:
+            return cpuset if role in job.pin_together else None
+
+        if REFERENCE_ROLE in job.commands:
+            # Started before the candidate's, so its server holds its port before any
+            # candidate code runs (the tests side checks its proof of the secret anyway).
+            secret = C.reference_secret(job.token)
+            spec = self._spec(
                 job,
-                sandboxes,
+                image,
+                REFERENCE_ROLE,
+                C.CANDIDATE_UID,
+                network_mode=net,
+                token=secret,
+                cpuset=pinned(REFERENCE_ROLE),
             )
+            ref = self._start(spec, job, sandboxes)
+        if two:
+            spec = self._spec(
+                job,
+                image,
+                CANDIDATE_ROLE,
+                C.CANDIDATE_UID,
+                network_mode=net,
+                cpuset=pinned(CANDIDATE_ROLE),
+            )
+            cand = self._start(spec, job, sandboxes)
         self.progress("running tests")
         killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
         duration = time.monotonic() - started
-        if cand is not None:
-            self._stop(cand.container)
+        for other in (cand, ref):
+            if other is not None:
+                self._stop(other.container)
         self.progress("collecting results")
         out, problems = self._fetch_results(tests.container)
         oom = self._oom_killed(tests.container)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Job, RunResult
+from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, TESTS_ROLE, Job, RunResult
 from runners.errors import SandboxError
 from runners.harness import grader_contract as C
 from runners.sandbox_io import build_archive, run_result
@@ -37,8 +39,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _limits(memory_mb: int) -> Any:
+def _limits(memory_mb: int, cpus: set[int] | None = None) -> Any:
     def apply() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         mem = memory_mb * 1024 * 1024 * 4  # address space, not RSS: allow headroom
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -68,10 +72,10 @@ class LocalRunner:
                     p.wait()
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _layout(self, job: Job, role: str, where: Path, port: int) -> Path:
+    def _layout(self, job: Job, role: str, where: Path, port: int, reference_port: int) -> Path:
         where.mkdir(parents=True)
         (where / "work").mkdir()
-        archive = build_archive(job, role, 0, port)
+        archive = build_archive(job, role, 0, port, reference_port)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             # Our own archive, built just above from trusted inputs.
             tar.extractall(where, filter="data")
@@ -82,7 +86,9 @@ class LocalRunner:
         doc.write_text(json.dumps(data))
         return root
 
-    def _start(self, root: Path, memory_mb: int, token: str = "") -> subprocess.Popen[bytes]:
+    def _start(
+        self, root: Path, memory_mb: int, token: str = "", cpus: set[int] | None = None
+    ) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.pop(C.TOKEN_ENV, None)
         if token:
@@ -94,17 +100,26 @@ class LocalRunner:
             stderr=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            preexec_fn=_limits(memory_mb),
+            preexec_fn=_limits(memory_mb, cpus),
         )
 
     def _run(self, job: Job, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> RunResult:
         limits = job.limits
-        port = _free_port()
-        troot = self._layout(job, TESTS_ROLE, tmp / "tests", port)
+        port, ref_port = _free_port(), _free_port()
+        troot = self._layout(job, TESTS_ROLE, tmp / "tests", port, ref_port)
         croot = None
+        pinned = _shared_cpus(limits.cpus) if job.pin_together else None
+
+        def cpus(role: str) -> set[int] | None:
+            return pinned if role in job.pin_together else None
+
         if job.has_candidate_process:
-            croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port)
-            procs.append(self._start(croot, limits.memory_mb))
+            croot = self._layout(job, CANDIDATE_ROLE, tmp / "candidate", port, ref_port)
+            procs.append(self._start(croot, limits.memory_mb, cpus=cpus(CANDIDATE_ROLE)))
+        if REFERENCE_ROLE in job.commands:
+            rroot = self._layout(job, REFERENCE_ROLE, tmp / "reference", port, ref_port)
+            secret = C.reference_secret(job.token)
+            procs.append(self._start(rroot, limits.memory_mb, secret, cpus(REFERENCE_ROLE)))
         started = time.monotonic()
         tests = self._start(troot, limits.memory_mb, job.token)
         procs.append(tests)
@@ -117,12 +132,13 @@ class LocalRunner:
             timed_out = True
         duration = time.monotonic() - started
         cand_out: dict[str, bytes] | None = None
-        if croot is not None:
-            procs[0].terminate()
+        for proc in procs[:-1]:  # the candidate's and the reference's servers
+            proc.terminate()
             try:
-                procs[0].wait(timeout=5)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                procs[0].kill()
+                proc.kill()
+        if croot is not None:
             cand_out = _out(croot)
         out = _out(troot)
         if tests.returncode not in (0, None) and not out.get(C.RESULT_FILE):
@@ -133,6 +149,16 @@ class LocalRunner:
 
     def self_test(self) -> str:
         return f"local runner with {self.python}"
+
+
+def _shared_cpus(limit: float) -> set[int] | None:
+    """As many of this process's CPUs as ``limit`` needs, chosen at random."""
+    mine = sorted(os.sched_getaffinity(0))
+    width = max(1, math.ceil(limit))
+    if len(mine) < width:
+        return None
+    first = secrets.randbelow(len(mine) - width + 1)
+    return set(mine[first : first + width])
 
 
 def _out(root: Path) -> dict[str, bytes]:

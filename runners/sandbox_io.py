@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from runners.base import CANDIDATE_ROLE, Command, Database, Job, RunResult
+from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, Command, Database, Job, RunResult
 from runners.harness import grader_contract as C
 
 HARNESS_DIR = Path(__file__).parent / "harness"
@@ -40,7 +40,9 @@ def harness_files() -> list[Path]:
     )
 
 
-def job_document(job: Job, role: str, port: int) -> dict[str, Any]:
+def job_document(
+    job: Job, role: str, port: int, reference_port: int = C.REFERENCE_PORT
+) -> dict[str, Any]:
     """The ``job.json`` of one container of ``job``."""
     cmd = job.commands[role]
     limits = job.limits
@@ -59,10 +61,12 @@ def job_document(job: Job, role: str, port: int) -> dict[str, Any]:
         "build": list(cmd.build),
         "env": dict(cmd.env),
         "results": cmd.results,
+        "token": cmd.token,
         "code": cmd.code and not job.app_dir,
         "cwd": cmd.cwd,
         "port": port,
         "service": service,
+        "reference_port": reference_port,
         "limits": {
             "wall_seconds": wall,
             "test_seconds": limits.test_seconds,
@@ -135,8 +139,15 @@ class _Tree:
             _add_bytes(tar, f"{dest}/{rel}", self.files[rel], fmode, 0, gid)
 
 
-def _submission_tree(job: Job) -> _Tree:
+def _submission_tree(job: Job, role: str = CANDIDATE_ROLE) -> _Tree:
     tree = _Tree()
+    if role == REFERENCE_ROLE:
+        # The reference solution, whole (the challenge author's own files).
+        assert job.reference_dir is not None
+        for rel, path in _walk(job.reference_dir):
+            if path is not None:
+                tree.add(rel, path.read_bytes())
+        return tree
     wanted = None if job.submission_files is None else set(job.submission_files)
     for rel, path in _walk(job.submission_dir):
         if path is not None and (wanted is None or rel in wanted):
@@ -165,7 +176,9 @@ def app_tree(job: Job) -> _Tree:
     return tree
 
 
-def build_archive(job: Job, role: str, uid: int, port: int) -> bytes:
+def build_archive(
+    job: Job, role: str, uid: int, port: int, reference_port: int = C.REFERENCE_PORT
+) -> bytes:
     """The tar put into one container of ``job`` before it starts."""
     cmd: Command = job.commands[role]
     buf = io.BytesIO()
@@ -178,18 +191,18 @@ def build_archive(job: Job, role: str, uid: int, port: int) -> bytes:
             for i in range(1, len(rel.parts)):
                 _add_dir(tar, f"{root}/{C.HARNESS_DIR}/{'/'.join(rel.parts[:i])}")
             _add_bytes(tar, f"{root}/{C.HARNESS_DIR}/{rel.as_posix()}", path.read_bytes())
-        document = job_document(job, role, port)
+        document = job_document(job, role, port, reference_port)
         _add_bytes(tar, f"{root}/{C.JOB_FILE}", json.dumps(document).encode())
         _add_dir(tar, f"{root}/{C.OUT_DIR}")
         for name in C.OUT_FILES:
             _add_bytes(tar, f"{root}/{C.OUT_DIR}/{name}", b"", mode=0o600, uid=uid)
-        if role == CANDIDATE_ROLE or not job.app_dir:
-            if role != CANDIDATE_ROLE:
+        if role in (CANDIDATE_ROLE, REFERENCE_ROLE) or not job.app_dir:
+            if role not in (CANDIDATE_ROLE, REFERENCE_ROLE):
                 # Readable by the run user's group only (the tests container's user in
                 # process isolation); nobody in the sandbox can write them.
                 _tests_tree(job.tests_root).write(tar, f"{root}/{C.TESTS_DIR}", group=uid)
             if cmd.code:
-                _submission_tree(job).write(tar, f"{root}/{C.SUBMISSION_DIR}")
+                _submission_tree(job, role).write(tar, f"{root}/{C.SUBMISSION_DIR}")
         else:
             app_tree(job).write(tar, f"{root}/{job.app_dir}")
     return buf.getvalue()

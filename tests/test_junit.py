@@ -87,3 +87,17 @@ def test_long_messages_are_clipped() -> None:
     cases, _ = parse_junit(xml(body), FILES)
     msg = cases["tests/public/test_a.py::t"].message
     assert msg is not None and len(msg) < 9000 and "truncated" in msg
+
+
+def test_a_performance_record_is_kept_whole_other_properties_are_clipped() -> None:
+    record = "x" * 20_000
+    xml = (
+        '<testsuites><testsuite name="s"><testcase classname="tests.perf.test_p" name="t">'
+        f'<properties><property name="grader_perf" value="{record}"/>'
+        f'<property name="grader_tamper" value="{record}"/></properties>'
+        "</testcase></testsuite></testsuites>"
+    ).encode()
+    cases, _ = parse_junit(xml, ["tests/perf/test_p.py"])
+    case = cases["tests/perf/test_p.py::t"]
+    assert case.property_values("grader_perf") == [record]
+    assert len(case.property_values("grader_tamper")[0]) == 2000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from grader.report import (
     FileProblem,
     FunctionComplexity,
     Outcome,
+    PerfCase,
+    PerformanceSection,
     Report,
     StyleFinding,
     StyleSection,
@@ -283,8 +286,22 @@ def test_apply_scores_fills_scores_weights_and_inputs() -> None:
     assert (s.correctness, s.style, s.complexity, s.docs) == (75.0, 50.0, 94.2, 66.7)
     # total over the rounded scores: (70×75 + 15×50 + 10×94.2 + 5×66.7) / 100 = 72.755 → 72.8
     assert s.total == 72.8
-    assert report.weights == {"correctness": 70.0, "style": 15.0, "complexity": 10.0, "docs": 5.0}
-    assert set(report.score_inputs) == {"correctness", "style", "complexity", "docs", "total"}
+    assert report.weights == {
+        "correctness": 70.0,
+        "style": 15.0,
+        "complexity": 10.0,
+        "docs": 5.0,
+        "performance": 0.0,
+    }
+    assert set(report.score_inputs) == {
+        "correctness",
+        "style",
+        "complexity",
+        "docs",
+        "performance",
+        "total",
+    }
+    assert report.score_inputs["performance"]["measured"] is False
     assert report.score_inputs["complexity"]["unrounded"] == pytest.approx(94.1666666)
     assert report.complexity.reference is None
 
@@ -300,11 +317,30 @@ def recompute(report_json: str) -> dict[str, float]:
         "complexity": 100
         * (0.7 * cx["rank_credit"] / cx["rank_count"] + 0.3 * cx["mi_weighted"] / cx["mi_weight"]),
         "docs": 100 * d["documented"] / (d["total"] + d["unanalysable_files"]),
+        "performance": _perf_from_inputs(inp["performance"]),
     }
     out = {k: scoring.round1(v) for k, v in out.items()}
     w = data["weights"]
     out["total"] = scoring.round1(sum(w[k] * out[k] for k in w) / sum(w.values()))
     return out
+
+
+def _perf_from_inputs(inp: dict[str, Any]) -> float:
+    """The performance score from its inputs: each case from its ratio, then the mean."""
+    cases = inp.get("cases") or {}
+    if inp.get("zeroed") or not cases:
+        return 0.0
+    full, zero = inp["full_at_ratio"], inp["zero_at_ratio"]
+    scores = []
+    for case in cases.values():
+        r = case["ratio"]
+        if case["outcome"] != "measured" or r is None or r >= zero:
+            scores.append(0.0)
+        elif r <= full:
+            scores.append(100.0)
+        else:
+            scores.append(scoring.round1(100 * math.log(zero / r) / math.log(zero / full)))
+    return sum(scores) / len(scores)
 
 
 def test_a_reviewer_can_recompute_every_score_from_the_report() -> None:
@@ -381,3 +417,69 @@ def test_one_passing_test_keeps_the_quality_scores() -> None:
     scoring.apply_scores(report, config())
     assert report.scores.style == 50.0
     assert all("zeroed" not in report.score_inputs[k] for k in ("style", "complexity", "docs"))
+
+
+# --- performance -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (0.5, 100.0),
+        (1.2, 100.0),
+        (2.0, 64.2),  # ln(5/2) / ln(5/1.2)
+        (3.0, 35.8),
+        (4.99, 0.1),
+        (5.0, 0.0),
+        (50.0, 0.0),
+        (None, 0.0),
+        (math.inf, 0.0),
+    ],
+)
+def test_a_case_scores_log_linearly_between_full_and_zero(
+    ratio: float | None, expected: float
+) -> None:
+    assert scoring.round1(scoring.case_score(ratio, 1.2, 5.0)) == expected
+
+
+def perf_section(*ratios: float | None) -> PerformanceSection:
+    cases = [
+        PerfCase(
+            id=f"tests/perf/test_p.py::test_{i}",
+            outcome="measured" if r is not None else "error",
+            ratio=r,
+            message=None if r is not None else "boom",
+        )
+        for i, r in enumerate(ratios)
+    ]
+    return PerformanceSection(cases=cases, measured=True)
+
+
+def test_performance_is_the_mean_of_the_case_scores_and_counts_in_the_total() -> None:
+    report = make_report()
+    report.performance = perf_section(1.0, 2.0, None)
+    weights = {"correctness": 60, "style": 15, "complexity": 10, "docs": 5, "performance": 10}
+    scoring.apply_scores(report, config(**weights))
+    # cases: 100, 64.2, 0 (an error) → 54.733… → 54.7
+    assert [c.score for c in report.performance.cases] == [100.0, 64.2, 0.0]
+    assert report.scores.performance == 54.7
+    inputs = report.score_inputs["performance"]
+    assert inputs["cases"]["tests/perf/test_p.py::test_1"]["ratio"] == 2.0
+    assert (inputs["full_at_ratio"], inputs["zero_at_ratio"]) == (1.2, 5.0)
+    # (60×75 + 15×50 + 10×94.2 + 5×66.7 + 10×54.7) / 100 = 70.725 → 70.7
+    assert report.scores.total == 70.7
+    assert recompute(report.to_json()) == report.scores.model_dump()
+
+
+def test_no_passing_test_zeroes_performance_too() -> None:
+    report = make_report()
+    report.tests = [tr("failed", n=1)]
+    report.performance = perf_section(1.0)
+    scoring.apply_scores(report, config())
+    assert report.scores.performance == 0.0
+    assert report.score_inputs["performance"]["zeroed"].startswith("no test passes")
+
+
+def test_weights_with_performance_still_sum_to_100() -> None:
+    with pytest.raises(ValueError, match="sum to 110"):
+        config(correctness=70, style=15, complexity=10, docs=5, performance=10)

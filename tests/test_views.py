@@ -218,3 +218,23 @@ def test_in_process_isolation_never_shows_public_messages() -> None:
     view = candidate_view(report, Feedback(public_tests="full"))
     assert "test_secret" not in str(view) and "leaked" not in str(view)
     assert view["public_tests"]["shown"] == "pass-fail"
+
+
+def test_performance_shows_only_as_a_score() -> None:
+    from grader.report import PerfCase, PerformanceSection
+
+    report = Report(
+        challenge=ChallengeRef(slug="c", version=1),
+        submission=SubmissionRef(id="s", sha256="0" * 64),
+        scores=Scores(correctness=100, performance=64.2, total=96.4),
+        weights={"correctness": 90, "performance": 10},
+        performance=PerformanceSection(
+            cases=[PerfCase(id=f"tests/perf/test_p.py::test_{MARKER}", ratio=2.0, score=64.2)],
+            measured=True,
+        ),
+    )
+    shown = candidate_view(report, Feedback(score=True))
+    assert shown["scores"]["performance"] == 64.2 and shown["weights"]["performance"] == 10
+    assert "performance" not in shown and MARKER not in json.dumps(shown)
+    hidden = candidate_view(report, Feedback(score=False))
+    assert hidden["scores"] is None and MARKER not in json.dumps(hidden)

@@ -105,6 +105,8 @@ class Language:
     doc_rule: ClassVar[str]
     # Libraries the image carries for submissions (beyond the standard library).
     libraries: ClassVar[tuple[str, ...]] = ()
+    # Performance cases (tests/perf/): timed against the reference by ``perf_job``.
+    supports_performance: ClassVar[bool] = False
 
     # -- service challenges -------------------------------------------------------------
     # What the image carries for a service (a web framework, the PostgreSQL, MySQL and
@@ -184,6 +186,19 @@ class Language:
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:
         """Check the run's results against ``token`` and map them onto test ids."""
+        raise NotImplementedError
+
+    def perf_job(
+        self,
+        challenge: Challenge,
+        submission_dir: Path,
+        submission_files: tuple[str, ...],
+        *,
+        token: str,
+        label: str,
+    ) -> Job:
+        """The sandbox job that times the performance cases, the submission against the
+        reference solution (only where ``supports_performance``)."""
         raise NotImplementedError
 
     # -- analysis -----------------------------------------------------------------------

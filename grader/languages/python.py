@@ -9,6 +9,7 @@ last on ``sys.path``, after the standard library, pytest and the harness).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from grader.junit import MALFORMED, parse_junit, verify_junit
 from grader.languages.base import Language, Results
-from runners.base import CANDIDATE_ROLE, TESTS_ROLE, Command, Job
+from runners.base import CANDIDATE_ROLE, REFERENCE_ROLE, TESTS_ROLE, Command, Job
 from runners.harness import grader_contract as C
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ HARNESS_MODULES = frozenset(
         "pytest_boot",
         "grader_contract",
         "test_grader_sentinel",
+        "grader_perf",
+        "grader_load",
         "sitecustomize",
         "usercustomize",
     }
@@ -97,10 +100,10 @@ def verify(xml: bytes | None, token: str) -> tuple[bytes | None, str | None]:
     )
 
 
-def pytest_command(challenge: Challenge, *, path: str | None) -> list[str]:
-    """The harness's pytest command up to its options (plugins and files come after):
-    the grader's configuration only, JUnit XML into the results pipe with the token.
-    ``path``: where the submission is importable from (in-process isolation only)."""
+def pytest_command(test_seconds: float, *, path: str | None) -> list[str]:
+    """The harness's pytest command up to its plugins and test files: the grader's
+    configuration only, JUnit XML into the results pipe with the token. ``path``: where
+    the submission is importable from (in-process isolation only)."""
     harness = f"{C.ROOT_PLACEHOLDER}/{C.HARNESS_DIR}"
     root = C.ROOT_PLACEHOLDER
     boot = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/pytest_boot.py"]
@@ -118,11 +121,29 @@ def pytest_command(challenge: Challenge, *, path: str | None) -> list[str]:
         "-p",
         "no:cacheprovider",
         f"--junitxml={C.RESULTS_PLACEHOLDER}",
-        f"--timeout={challenge.config.limits.test_seconds}",
+        f"--timeout={test_seconds}",
         "-q",
         "-rN",
         "--capture=tee-sys",
     ]
+
+
+def _rpc_client(submission_dir: Path) -> list[str]:
+    """The tests' side of process isolation: the submission's modules, remotely."""
+    modules = candidate_modules(submission_dir)
+    address = f"127.0.0.1:{C.PORT_PLACEHOLDER}"
+    return ["-p", "rpc_client", "--rpc-address", address, "--rpc-modules", ",".join(modules) or "-"]
+
+
+def _server(port: str, *, secret: bool = False) -> Command:
+    """A container serving a solution's modules over the run's loopback; with
+    ``secret``, only to a client that proves it holds the one from the token pipe."""
+    harness = f"{C.ROOT_PLACEHOLDER}/{C.HARNESS_DIR}"
+    argv = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/rpc_server.py"]
+    argv += ["--listen", f"127.0.0.1:{port}", "--path", C.WORK_PLACEHOLDER]
+    if secret:
+        argv += ["--secret-fd", C.TOKEN_FD_PLACEHOLDER]
+    return Command(argv=tuple(argv), code=True, token=secret)
 
 
 class Python(Language):
@@ -153,6 +174,7 @@ class Python(Language):
     linter: ClassVar[str] = "ruff"
     doc_rule: ClassVar[str] = "docstrings of modules, public classes and public functions"
     libraries: ClassVar[tuple[str, ...]] = ()
+    supports_performance: ClassVar[bool] = True
 
     service_libraries: ClassVar[tuple[str, ...]] = (
         "FastAPI 0.165 + uvicorn 0.54",
@@ -194,17 +216,13 @@ class Python(Language):
     ) -> Job:
         isolation = challenge.isolation
         process = isolation == "process"
-        harness = f"{C.ROOT_PLACEHOLDER}/{C.HARNESS_DIR}"
-        boot = pytest_command(challenge, path=None if process else C.WORK_PLACEHOLDER)
-        address = f"127.0.0.1:{C.PORT_PLACEHOLDER}"
+        boot = pytest_command(
+            challenge.config.limits.test_seconds, path=None if process else C.WORK_PLACEHOLDER
+        )
         commands = {}
         if process:
-            modules = candidate_modules(submission_dir)
-            boot += ["-p", "rpc_client", "--rpc-address", address]
-            boot += ["--rpc-modules", ",".join(modules) or "-"]
-            server = [C.PYTHON_PLACEHOLDER, "-I", f"{harness}/rpc_server.py"]
-            server += ["--listen", address, "--path", C.WORK_PLACEHOLDER]
-            commands[CANDIDATE_ROLE] = Command(argv=tuple(server), code=True)
+            boot += _rpc_client(submission_dir)
+            commands[CANDIDATE_ROLE] = _server(C.PORT_PLACEHOLDER)
         boot += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.test_files()]
         commands[TESTS_ROLE] = Command(argv=tuple(boot), results=True, code=not process)
         return Job(
@@ -217,6 +235,53 @@ class Python(Language):
             token=token,
             isolation="process" if process else "in-process",
             submission_files=submission_files,
+        )
+
+    def perf_job(
+        self,
+        challenge: Challenge,
+        submission_dir: Path,
+        submission_files: tuple[str, ...],
+        *,
+        token: str,
+        label: str,
+    ) -> Job:
+        """Three containers on one loopback: the tests (pytest with ``grader_perf``), the
+        candidate's server and the reference solution's server (which serves only a
+        client holding the secret derived from the run token)."""
+        perf = challenge.config.performance
+        # pytest-timeout is a safety net: the bench keeps each case to its budget.
+        case_limit = perf.case_seconds * 2 + 30
+        boot = pytest_command(case_limit, path=None)
+        boot.insert(boot.index("--"), f"--perf-reference=127.0.0.1:{C.REFERENCE_PORT_PLACEHOLDER}")
+        boot += _rpc_client(submission_dir)
+        boot += [
+            f"--perf-repeat={perf.repetitions}",
+            f"--perf-budget={perf.case_seconds}",
+            f"--perf-min-time={perf.min_time_ms / 1000}",
+            # Past four times the ratio that scores 0, larger sizes would tell nothing
+            # more of the score (the sizes measured until then still show the growth).
+            f"--perf-stop-ratio={4 * perf.zero_at_ratio}",
+        ]
+        boot += [f"{C.ROOT_PLACEHOLDER}/{f}" for f in challenge.perf_files()]
+        reference = _server(C.REFERENCE_PORT_PLACEHOLDER, secret=True)
+        limits = dataclasses.replace(challenge.run_limits(), wall_seconds=perf.wall_seconds)
+        return Job(
+            image=self.image,
+            submission_dir=submission_dir,
+            tests_root=challenge.root,
+            commands={
+                TESTS_ROLE: Command(argv=tuple(boot), results=True, code=False),
+                CANDIDATE_ROLE: _server(C.PORT_PLACEHOLDER),
+                REFERENCE_ROLE: reference,
+            },
+            limits=limits,
+            label=label,
+            token=token,
+            isolation="process",
+            submission_files=submission_files,
+            reference_dir=challenge.solution_dir,
+            pin_together=(CANDIDATE_ROLE, REFERENCE_ROLE),
         )
 
     def read_results(self, result: RunResult, token: str, test_files: list[str]) -> Results:

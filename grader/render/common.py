@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import statistics
 
 from grader.report import (
     ComplexitySection,
     DocsSection,
+    PerfCase,
+    PerfSeries,
     Report,
     SchemaInfo,
     StyleSection,
@@ -16,6 +19,7 @@ from grader.report import (
 
 FORMATS = ("json", "md", "html", "junit", "text")
 SECTIONS = ("correctness", "style", "complexity", "docs")
+PERFORMANCE = "performance"
 MD_LIST_LIMIT = 20
 TEXT_LIST_LIMIT = 50
 TAIL_CHARS = 4000
@@ -77,6 +81,80 @@ def test_counts(report: Report) -> tuple[int, int, int]:
     return passed, len(counted), len(report.tests) - len(counted)
 
 
+def shown_sections(report: Report) -> tuple[str, ...]:
+    """The scores a rendering lists: the four, and performance where the challenge has
+    performance cases or weights it (it weighs 0 and is left out otherwise)."""
+    if report.performance is not None or report.weights.get(PERFORMANCE, 0.0) > 0:
+        return (*SECTIONS, PERFORMANCE)
+    return SECTIONS
+
+
+def duration(seconds: float | None) -> str:
+    """A measured duration in the unit that suits it: ``850 ns``, ``12.3 µs``, ``4.56 ms``."""
+    if seconds is None:
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def rate(per_second: float | None) -> str:
+    """A throughput: ``1,600 req/s``, ``12.5 req/s``."""
+    if per_second is None:
+        return "—"
+    return f"{per_second:,.0f} req/s" if per_second >= 100 else f"{per_second:.3g} req/s"
+
+
+def ratio_str(case: PerfCase) -> str:
+    """``1.59×``, ``≥ 12.3×`` (a lower bound), or ``—``."""
+    if case.ratio is None:
+        return "—"
+    prefix = "≥ " if case.ratio_is_lower_bound else ""
+    return f"{prefix}{case.ratio:.3g}×"
+
+
+def at_size(series: PerfSeries | None, n: int | None) -> float | None:
+    """The series' median seconds at size ``n`` (its lower bound where it stopped)."""
+    if series is None or n is None:
+        return None
+    if n in series.sizes:
+        return series.median_s[series.sizes.index(n)]
+    if series.stopped_at == n:
+        return series.lower_bound_s
+    return None
+
+
+def quartiles(samples: list[float]) -> tuple[float, float]:
+    """The first and third quartiles (the value itself for a single sample)."""
+    if len(samples) < 2:
+        value = samples[0] if samples else 0.0
+        return value, value
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    return q1, q3
+
+
+def growth_pair(case: PerfCase) -> str:
+    """``O(n²) / O(n)``: the candidate's fitted growth, then the reference's."""
+    mine = case.candidate.growth if case.candidate is not None else None
+    theirs = case.reference.growth if case.reference is not None else None
+    return f"{mine or '?'} / {theirs or '?'}"
+
+
+def perf_line(case: PerfCase) -> str:
+    """One line on a case: ratio, growth of both sides, repetitions."""
+    if case.outcome != "measured":
+        return f"{case.outcome.replace('_', ' ')}: {first_line(case.message)}"
+    parts = [f"{ratio_str(case)} the reference's time"]
+    if case.ratio_at is not None and case.kind == "bench":
+        parts[0] += f" at n={case.ratio_at:,}"
+    c, ref = case.candidate, case.reference
+    if c is not None and ref is not None and (c.growth or ref.growth):
+        parts.append(f"growth {c.growth or '?'} (reference {ref.growth or '?'})")
+    parts.append(f"{case.repetitions} repetitions")
+    return " · ".join(parts)
+
+
 def score_note(report: Report, key: str) -> str:
     sections: dict[str, StyleSection | ComplexitySection | DocsSection] = {
         "style": report.style,
@@ -86,6 +164,11 @@ def score_note(report: Report, key: str) -> str:
     zeroed = report.score_inputs.get(key, {}).get("zeroed")
     if isinstance(zeroed, str):
         return f"0: {zeroed}"
+    if key == PERFORMANCE:
+        perf = report.performance
+        if perf is None:
+            return "the challenge has no performance cases"
+        return perf.reason or ""
     section = sections.get(key)
     if section is None or section.analysable:
         return ""

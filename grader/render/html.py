@@ -7,19 +7,24 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from grader.render import charts
 from grader.render.common import (
-    SECTIONS,
     clean,
     count,
+    duration,
     findings_total,
     first_line,
     functions_total,
     more,
     per_100,
+    perf_line,
+    rate,
+    ratio_str,
     score_note,
     score_str,
     secs_str,
     service_summary,
+    shown_sections,
     tail,
     test_counts,
     title,
@@ -27,6 +32,8 @@ from grader.render.common import (
 )
 from grader.report import (
     FileProblem,
+    PerfCase,
+    PerfSeries,
     Report,
     SchemaInfo,
     StyleFinding,
@@ -72,6 +79,8 @@ color:var(--mute);text-align:right;margin-right:1ch;user-select:none}
 .src .hit{background:var(--warnbg)}.src .f{display:block;background:var(--badbg);
 color:var(--bad);padding:0 .5rem 0 6.5ch;white-space:pre-wrap}
 .muted{color:var(--mute)}
+svg.chart{max-width:100%;height:auto;display:block;margin:.5rem 0}
+.perf-case{border:1px solid var(--line);border-radius:8px;padding:.25rem 1rem;margin:1rem 0}
 """
 
 
@@ -116,7 +125,7 @@ def render(report: Report) -> str:
         f'<div class="card total"><div class="k">total</div>'
         f'<div class="v" id="total">{score_str(s.total)}</div></div>',
     ]
-    for key in SECTIONS:
+    for key in shown_sections(r):
         note = score_note(r, key)
         out.append(
             f'<div class="card" id="score-{key}"><div class="k">{key} · weight '
@@ -147,6 +156,7 @@ def render(report: Report) -> str:
     out += _html_style(r, where)
     out += _html_complexity(r, where)
     out += _html_docs(r, where)
+    out += _html_performance(r)
     out += _html_sources(r)
     out += [
         '<section id="inputs"><h2>How the scores were computed</h2><details><summary>'
@@ -158,6 +168,7 @@ def render(report: Report) -> str:
         + secs_str(r.timings.run_s)
         + " s · analysis "
         + secs_str(r.timings.analysis_s)
+        + (f" s · performance {secs_str(r.timings.performance_s)}" if r.performance else "")
         + " s · total "
         + secs_str(r.timings.total_s)
         + " s</p></section>",
@@ -414,6 +425,122 @@ def _html_docs(r: Report, where: Callable[[str, int], str]) -> list[str]:
             out.append(f"<p class=muted>… {left}.</p>")
     out.append("</section>")
     return out
+
+
+def _html_performance(r: Report) -> list[str]:
+    perf = r.performance
+    if perf is None:
+        return []
+    out = [
+        '<section id="performance"><h2>Performance: against the reference, in the same run</h2>',
+        f'<p class="meta">a case scores 100 up to {perf.full_at_ratio:g}× the reference\'s '
+        f"time and 0 from {perf.zero_at_ratio:g}×; performance run "
+        f"{secs_str(perf.run_s)} s</p>",
+    ]
+    if perf.reason:
+        out.append(f"<p><b>{_h(perf.reason)}</b></p>")
+    if perf.limits_hit:
+        out.append(f"<p>Limits hit: {_h(', '.join(perf.limits_hit))}</p>")
+    for i, case in enumerate(perf.cases):
+        outcome: str = case.outcome
+        if case.outcome == "measured":
+            outcome = "passed" if case.score >= 50 else "skipped" if case.score > 0 else "failed"
+        out.append(
+            f'<div class="perf-case" id="perf-{i}"><h3><code>{_h(case.id)}</code> · '
+            f'<span class="o-{outcome}">score {score_str(case.score)}</span></h3>'
+            f"<p>{_h(perf_line(case))}</p>"
+        )
+        if case.message and case.outcome != "measured":
+            out.append(f"<pre>{_h(case.message)}</pre>")
+        if case.kind == "bench":
+            out.append(charts.growth_chart(case, _h))
+            out.append(_bench_table(case))
+        else:
+            out.append(charts.latency_chart(case, _h))
+            out.append(_load_table(case))
+        out.append("</div>")
+    out.append("</section>")
+    return out
+
+
+def _bench_cells(series: PerfSeries | None, n: int) -> list[str]:
+    """Median, interquartile range and calls per repetition of ``series`` at ``n``."""
+    if series is None or n not in series.sizes:
+        return ["—", "—", "—"]
+    i = series.sizes.index(n)
+    calls = series.calls[i] if i < len(series.calls) else 1
+    return [duration(series.median_s[i]), duration(series.spread_s[i]), str(calls)]
+
+
+def _bench_table(case: PerfCase) -> str:
+    c, ref = case.candidate, case.reference
+    stopped = c.stopped_at if c is not None else None
+    found = {*(c.sizes if c else []), *(ref.sizes if ref else [])}
+    sizes = sorted(found if stopped is None else found | {stopped})
+    rows = []
+    for n in sizes:
+        mine, theirs = _bench_cells(c, n), _bench_cells(ref, n)
+        if c is not None and n == stopped and n not in c.sizes:
+            mine = [f"≥ {duration(c.lower_bound_s)}", "abandoned", "—"]
+        rows.append([f"{n:,}", *mine[:2], *theirs[:2], theirs[2] if ref else mine[2]])
+    head = [
+        "n",
+        "candidate (median)",
+        "candidate (IQR)",
+        "reference (median)",
+        "reference (IQR)",
+        "calls per repetition",
+    ]
+    table = _html_table(head, rows, {0, 1, 2, 3, 4, 5})
+    at = f" at n={case.ratio_at:,}" if case.ratio_at is not None else ""
+    growth = (
+        f"<p>Growth: candidate <b>{_h(c.growth if c and c.growth else 'not fitted')}</b>"
+        f"{_r2(c)}, reference <b>{_h(ref.growth if ref and ref.growth else 'not fitted')}</b>"
+        f"{_r2(ref)} · ratio <b>{_h(ratio_str(case))}</b>{at} (median of "
+        f"{len(case.ratios)} paired repetitions) · results compared with the reference's: "
+        f"{_h(case.check or '—')}</p>"
+    )
+    return growth + table
+
+
+def _r2(series: PerfSeries | None) -> str:
+    if series is None or series.growth_r2 is None:
+        return ""
+    return f" (R² {series.growth_r2:.3f})"
+
+
+def _load_table(case: PerfCase) -> str:
+    rows = []
+    for name, f in (("candidate", case.candidate_load), ("reference", case.reference_load)):
+        if f is None:
+            continue
+        mem = f"{f.peak_memory_mb:g} MiB" if f.peak_memory_mb is not None else "—"
+        rows.append(
+            [
+                name,
+                f"{f.requests:,}",
+                str(f.concurrency),
+                rate(f.throughput_rps),
+                *(duration((v or 0.0) / 1000) for v in (f.p50_ms, f.p95_ms, f.p99_ms)),
+                f"{f.error_rate:.2%}",
+                mem,
+            ]
+        )
+    head = [
+        "",
+        "requests",
+        "concurrency",
+        "throughput",
+        "p50",
+        "p95",
+        "p99",
+        "errors",
+        "peak memory",
+    ]
+    return (
+        f"<p>ratio <b>{_h(ratio_str(case))}</b> (reference throughput / candidate's, median "
+        f"of {case.repetitions} rounds)</p>" + _html_table(head, rows, {1, 2, 3, 4, 5, 6, 7})
+    )
 
 
 def _html_sources(r: Report) -> list[str]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.render.common import (
-    SECTIONS,
     XML_UNSAFE,
     _visible,
     clean,
     findings_total,
     first_line,
+    perf_line,
     score_note,
     score_str,
     secs_str,
+    shown_sections,
     tail,
     weight_str,
 )
@@ -90,7 +91,7 @@ def render(report: Report) -> str:
         ("submission.sha256", r.submission.sha256),
         ("score.total", score_str(r.scores.total)),
     ]
-    for key in SECTIONS:
+    for key in shown_sections(r):
         values.append((f"score.{key}", score_str(getattr(r.scores, key))))
         values.append((f"weight.{key}", weight_str(r.weights.get(key, 0.0))))
         if note := score_note(r, key):
@@ -100,6 +101,10 @@ def render(report: Report) -> str:
         ("complexity.maintainability_index", score_str(r.complexity.maintainability_index))
     )
     values.append(("docs.coverage", f"{r.docs.documented}/{r.docs.total}"))
+    if r.performance is not None:
+        for pc in r.performance.cases:
+            line = f"score {score_str(pc.score)} · {perf_line(pc)}"
+            values.append((f"performance.{pc.id}", line))
     if r.limits_hit:
         values.append(("limits_hit", ",".join(r.limits_hit)))
     values += [(f"flag.{f.code}", f.message) for f in r.flags]

@@ -7,19 +7,26 @@ import re
 
 from grader.render.common import (
     MD_LIST_LIMIT,
-    SECTIONS,
+    at_size,
     clean,
     count,
+    duration,
     findings_total,
     first_line,
     functions_total,
+    growth_pair,
     is_failed,
     per_100,
+    perf_line,
+    rate,
+    ratio_str,
     reasons,
     schema_lines,
+    score_note,
     score_str,
     secs_str,
     service_summary,
+    shown_sections,
     test_counts,
     title,
     undocumented,
@@ -50,11 +57,10 @@ def render(report: Report) -> str:
     r = report
     s = r.scores
     out = [f"### grader: {_md(title(r))} — total **{score_str(s.total)}** / 100", ""]
-    out += ["| | " + " | ".join(SECTIONS) + " |", "|---|" + "---:|" * len(SECTIONS)]
-    out.append("| score | " + " | ".join(score_str(getattr(s, k)) for k in SECTIONS) + " |")
-    out.append(
-        "| weight | " + " | ".join(weight_str(r.weights.get(k, 0.0)) for k in SECTIONS) + " |"
-    )
+    keys = shown_sections(r)
+    out += ["| | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+    out.append("| score | " + " | ".join(score_str(getattr(s, k)) for k in keys) + " |")
+    out.append("| weight | " + " | ".join(weight_str(r.weights.get(k, 0.0)) for k in keys) + " |")
     out.append("")
     if r.run is not None:
         out += [f"_runner {_md(r.run.runner)}, isolation {_md(r.run.isolation)}_", ""]
@@ -143,6 +149,7 @@ def render(report: Report) -> str:
     if missing:
         out += ["", "Missing docstrings: " + ", ".join(_md(m) for m in missing[:MD_LIST_LIMIT])]
         out += _md_more(min(len(missing), MD_LIST_LIMIT), len(missing))
+    out += _md_performance(r)
     out += [
         "",
         f"<sub>grader {_md(r.grader_version)} · schema {r.schema_version} · "
@@ -151,3 +158,49 @@ def render(report: Report) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _md_performance(r: Report) -> list[str]:
+    perf = r.performance
+    if perf is None:
+        return []
+    out = [
+        "",
+        f"**Performance:** {score_str(r.scores.performance)} (against the reference, in "
+        f"the same run; 100 up to {perf.full_at_ratio:g}×, 0 from {perf.zero_at_ratio:g}×)",
+    ]
+    note = score_note(r, "performance")
+    if note:
+        out += ["", _md(note)]
+    if not perf.cases:
+        return out
+    out += [
+        "",
+        "| case | ratio | at n | candidate | reference | growth (candidate / reference) "
+        "| reps | score |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for case in perf.cases:
+        name = case.id.rpartition("::")[2] or case.id
+        if case.outcome != "measured":
+            out.append(
+                f"| {_md(name)} | {_md(perf_line(case))} | | | | | | {score_str(case.score)} |"
+            )
+            continue
+        if case.kind == "load":
+            mine = case.candidate_load.throughput_rps if case.candidate_load else None
+            theirs = case.reference_load.throughput_rps if case.reference_load else None
+            cells = [rate(mine), rate(theirs)]
+            growth = ""
+        else:
+            cells = [
+                duration(at_size(case.candidate, case.ratio_at)),
+                duration(at_size(case.reference, case.ratio_at)),
+            ]
+            growth = growth_pair(case)
+        at = f"{case.ratio_at:,}" if case.ratio_at is not None else ""
+        out.append(
+            f"| {_md(name)} | {_md(ratio_str(case))} | {at} | {_md(cells[0])} | {_md(cells[1])} "
+            f"| {_md(growth)} | {case.repetitions} | {score_str(case.score)} |"
+        )
+    return out

@@ -11,21 +11,26 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.common import (
-    SECTIONS,
     TEXT_LIST_LIMIT,
+    at_size,
     clean,
     count,
+    duration,
     findings_total,
     first_line,
     functions_total,
+    growth_pair,
     is_failed,
     per_100,
+    perf_line,
+    ratio_str,
     reasons,
     schema_lines,
     score_note,
     score_str,
     secs_str,
     service_summary,
+    shown_sections,
     test_counts,
     title,
     undocumented,
@@ -80,7 +85,7 @@ def render(report: Report, color: bool) -> str:
         ("note", "left"),
     ):
         scores.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for key in SECTIONS:
+    for key in shown_sections(r):
         scores.add_row(
             t(key),
             t(score_str(getattr(s, key)), "bold"),
@@ -188,6 +193,41 @@ def render(report: Report, color: bool) -> str:
         console.print(t(f"  missing docstring: {m}"))
     if len(missing) > TEXT_LIST_LIMIT:
         console.print(t(f"  … and {len(missing) - TEXT_LIST_LIMIT} more"))
+    perf = r.performance
+    if perf is not None:
+        console.print()
+        console.print(
+            t(
+                f"Performance: {score_str(s.performance)} (against the reference, same run; "
+                f"100 up to {perf.full_at_ratio:g}×, 0 from {perf.zero_at_ratio:g}×)",
+                "bold",
+            )
+        )
+        if note := score_note(r, "performance"):
+            console.print(t(note, "yellow"))
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+        for col in ("case", "ratio", "at n", "candidate", "reference", "growth", "reps", "score"):
+            right = col in ("ratio", "at n", "candidate", "reference", "reps", "score")
+            table.add_column(col, justify="right" if right else "left", overflow="fold")
+        for case in perf.cases:
+            name = case.id.rpartition("::")[2] or case.id
+            mine, theirs = case.candidate, case.reference
+            growth = growth_pair(case)
+            table.add_row(
+                t(name),
+                t(ratio_str(case)),
+                t(f"{case.ratio_at:,}" if case.ratio_at is not None else ""),
+                t(duration(at_size(mine, case.ratio_at)) if case.kind == "bench" else ""),
+                t(duration(at_size(theirs, case.ratio_at)) if case.kind == "bench" else ""),
+                t(growth if case.kind == "bench" else ""),
+                t(case.repetitions),
+                t(score_str(case.score), "bold"),
+            )
+        if perf.cases:
+            console.print(table)
+        for case in perf.cases:
+            if case.outcome != "measured":
+                console.print(t(f"  ✗ {case.id}: {perf_line(case)}", "bold red"))
     console.print()
     console.print(
         t(

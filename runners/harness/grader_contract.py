@@ -23,6 +23,8 @@ the placeholders below; the launcher substitutes the real paths and numbers.
 
 from __future__ import annotations
 
+import hashlib
+
 ROOT = "/grader"
 WORK = "/work"
 HARNESS_DIR = "harness"
@@ -57,6 +59,8 @@ TOKEN_FD = 4
 PYTHON_PLACEHOLDER = "{python}"
 # A loopback port the containers of one run share (process isolation's channel).
 PORT_PLACEHOLDER = "{port}"
+# The port of the reference solution's server (a performance run only).
+REFERENCE_PORT_PLACEHOLDER = "{reference_port}"
 
 # How a container starts: the image's python3 (found on its PATH) runs the launcher.
 LAUNCHER_ARGV = ("python3", "-I", f"{ROOT}/{HARNESS_DIR}/launcher.py", f"{ROOT}/{JOB_FILE}")
@@ -70,6 +74,7 @@ TOKEN_PROPERTY = "grader_run"  # testsuite: the run token
 LIMIT_PROPERTY = "grader_limit"  # testcase: a limit that stopped it ("test_seconds")
 TAMPER_PROPERTY = "grader_tamper"  # testcase: what the candidate's code tried and was refused
 PORTABILITY_PROPERTY = "grader_portability"  # testcase: JSON {"cause", "fix"}
+PERF_PROPERTY = "grader_perf"  # testcase: JSON, the measurements of a performance case
 PER_TEST_LIMIT = "test_seconds"
 
 # The harness's always-failing check, run last (pytest: a strict xfail).
@@ -83,6 +88,20 @@ CANDIDATE_UID = 10002
 # Process isolation: the candidate's server listens here, on the loopback interface
 # the two containers share.
 RPC_PORT = 7411
+# A performance run: the reference solution's server listens here, on the same
+# loopback, and serves only a client that proves it holds ``reference_secret(token)``.
+REFERENCE_PORT = 7413
+
+
+def reference_secret(token: str) -> str:
+    """The secret of a performance run's reference server, derived from the run token.
+
+    The host gives it to the reference container (never the token itself); the tests'
+    pytest derives it from the token it read through its pipe. The candidate's code
+    sees neither, so it cannot call into the reference solution.
+    """
+    return hashlib.sha256(b"grader-reference\0" + token.encode()).hexdigest()
+
 
 # A service run: the tests container's fixtures read their configuration (base URL,
 # databases, the control channel and its token) as JSON from this variable. The

@@ -76,13 +76,14 @@ def _high(fd: int) -> int:
     return moved
 
 
-def _on_fds_3_and_4(results_w: int, token_r: int | None) -> Callable[[], None]:
+def _on_fds_3_and_4(results_w: int | None, token_r: int | None) -> Callable[[], None]:
     """A pre-exec step putting the results pipe on fd 3 and the token pipe on fd 4 (what
     the language images' test drivers expect); both stay open across exec (dup2 makes
     them inheritable), the close-on-exec originals do not."""
 
     def place() -> None:
-        os.dup2(results_w, C.RESULTS_FD)
+        if results_w is not None:
+            os.dup2(results_w, C.RESULTS_FD)
         if token_r is not None:
             os.dup2(token_r, C.TOKEN_FD)
 
@@ -103,6 +104,7 @@ def _placeholders(
         C.WORK_PLACEHOLDER: WORK,
         C.PYTHON_PLACEHOLDER: sys.executable,
         C.PORT_PLACEHOLDER: str(job.get("port", "")),
+        C.REFERENCE_PORT_PLACEHOLDER: str(job.get("reference_port", "")),
     }
     if results_fd is not None:
         values[C.RESULTS_PLACEHOLDER] = f"/proc/self/fd/{C.RESULTS_FD}"
@@ -447,11 +449,15 @@ def _run(
     results_r = results_w = token_r = None
     if job.get("results"):
         results_r, results_w = os.pipe()
+        # Out of the way of 3 and 4, where the command finds them (see _on_fds_3_and_4).
+        results_w = _high(results_w)
+    if job.get("results") or job.get("token"):
+        # (A command with "token" alone, a performance run's reference server, reads
+        # the secret the host gave this launcher.)
         token_r, token_w = os.pipe()
         os.write(token_w, token.encode())
         os.close(token_w)
-        # Out of the way of 3 and 4, where the command finds them (see _on_fds_3_and_4).
-        results_w, token_r = _high(results_w), _high(token_r)
+        token_r = _high(token_r)
     values = _placeholders(job, results_w, token_r)
     argv = [_substitute(a, values) for a in job["argv"]]
     proc = subprocess.Popen(
@@ -463,8 +469,10 @@ def _run(
         stderr=subprocess.PIPE,
         start_new_session=True,
         # Every fd of ours is close-on-exec (PEP 446) but the two the command gets.
-        close_fds=results_w is None,
-        preexec_fn=None if results_w is None else _on_fds_3_and_4(results_w, token_r),
+        close_fds=results_w is None and token_r is None,
+        preexec_fn=(
+            None if results_w is None and token_r is None else _on_fds_3_and_4(results_w, token_r)
+        ),
     )
     for fd in (results_w, token_r):
         if fd is not None:

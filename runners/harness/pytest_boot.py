@@ -7,6 +7,9 @@ the standard library, pytest and the harness: a submission's ``pytest.py``,
 ``--token-fd`` names a pipe holding the run token; it is read and closed before any
 test code is imported, and goes into the JUnit XML as the ``grader_run`` property.
 ``--collected`` writes the collected test ids (and collection errors) as JSON.
+``--perf-reference=HOST:PORT`` (a performance run) loads ``grader_perf`` (the ``bench``
+fixture) with the reference server's address and the secret it must be shown, derived
+from the run token here (it never goes on a command line or into the environment).
 
 After the challenge's test files pytest also runs ``test_grader_sentinel.py``, a
 check that always fails (a strict xfail): the host rejects a report in which it passed.
@@ -116,15 +119,26 @@ def main(argv: list[str]) -> int:
     own, pytest_args = argv[:sep], argv[sep + 1 :]
     plugins: list[object] = [SectionTrimmer(), TimeoutRecorder()]
     submission_paths: list[str] = []
+    token: str | None = None
+    perf_reference = ""
     for arg in own:
         if arg.startswith("--path="):
             submission_paths.append(arg.split("=", 1)[1])
         elif arg.startswith("--token-fd="):
-            plugins.append(RunToken(_read_token(int(arg.split("=", 1)[1]))))
+            token = _read_token(int(arg.split("=", 1)[1]))
+            plugins.append(RunToken(token))
         elif arg.startswith("--collected="):
             plugins.append(CollectRecorder(arg.split("=", 1)[1]))
+        elif arg.startswith("--perf-reference="):
+            perf_reference = arg.split("=", 1)[1]
     import _pytest.runner
     import pytest
+
+    if perf_reference and token:
+        import grader_perf
+
+        grader_perf.REFERENCE.update(address=perf_reference, secret=C.reference_secret(token))
+        plugins.append(grader_perf)
 
     # The challenge's own test folders, so tests can import helper modules shipped
     # beside them (pytest's importlib mode does not add them itself).

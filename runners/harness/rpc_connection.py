@@ -43,6 +43,8 @@ from rpc_errors import (
     CandidateStopIteration,
     CandidateUnavailable,
     CannotTransfer,
+    CrossingTimedOut,
+    NotAuthenticated,
     Refused,
     StaleReference,
 )
@@ -79,6 +81,7 @@ class Connection:
         connect_timeout: float = 10.0,
         call_timeout: float | None = None,
         findings: Findings | None = None,
+        secret: str | None = None,
     ) -> None:
         host, sep, port = address.rpartition(":")
         if not sep or not port.isdigit():
@@ -87,6 +90,9 @@ class Connection:
         self.modules = frozenset(modules)
         self.connect_timeout = connect_timeout
         self.call_timeout = call_timeout or None
+        # A server that must prove it holds this secret, and is given proof in turn
+        # (the reference solution's, see rpc_protocol: Authentication).
+        self.secret = secret
         self.findings = findings if findings is not None else Findings()
         self.sock: socket.socket | None = None
         self.reader: P.FrameReader | None = None
@@ -149,8 +155,11 @@ class Connection:
                 )
             time.sleep(0.05)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = P.FrameReader(sock)
+        if self.secret is not None:
+            self._authenticate(sock, reader, self.secret)
         sock.settimeout(self.call_timeout)
-        self.sock, self.reader = sock, P.FrameReader(sock)
+        self.sock, self.reader = sock, reader
         self.generation += 1
         self.released = []
         self.refcounts = {}
@@ -163,6 +172,36 @@ class Connection:
         pid = hello.get("pid")
         self.worker_pid = pid if type(pid) is int else None
         self.connect_failures = 0
+
+    def _authenticate(self, sock: socket.socket, reader: P.FrameReader, secret: str) -> None:
+        """Prove we hold ``secret`` and check that the server does (never sending it)."""
+        where = f"{self.address[0]}:{self.address[1]}"
+        try:
+            sock.settimeout(min(self.connect_timeout, P.AUTH_SECONDS))
+            challenge = P.loads(reader.read_frame() or b"{}")
+            theirs = challenge.get("n")
+            if challenge.get("auth") != "challenge" or not P.valid_nonce(theirs):
+                raise NotAuthenticated(f"the server at {where} did not ask for the run's secret")
+            assert isinstance(theirs, str)
+            ours = P.new_nonce()
+            proof = P.auth_proof(secret, "client", theirs, ours)
+            P.send_frame(sock, P.dumps({"auth": "response", "n": ours, "p": proof}))
+            answer = P.loads(reader.read_frame() or b"{}")
+            expected = P.auth_proof(secret, "server", ours, theirs)
+            if answer.get("auth") != "ok" or not P.proof_matches(expected, answer.get("p")):
+                raise NotAuthenticated(
+                    f"the server at {where} did not prove it holds the run's secret"
+                )
+        except (OSError, P.ProtocolError) as exc:
+            with contextlib.suppress(OSError):
+                sock.close()
+            raise NotAuthenticated(
+                f"the server at {where} refused the run's secret or did not answer ({exc})"
+            ) from None
+        except NotAuthenticated:
+            with contextlib.suppress(OSError):
+                sock.close()
+            raise
 
     def drop(self) -> None:
         """Forget the current connection (its worker is killed by the supervisor)."""
@@ -524,6 +563,60 @@ class Connection:
         if outer:
             self._end_outer_call(None)
         return result
+
+    def timed_call(self, op: str, *args: object, timeout: float | None) -> tuple[object, float]:
+        """Run one operation (data and remote objects only) and time it here: the
+        seconds from sending the request to reading its reply, on this side's clock.
+
+        Past ``timeout`` seconds the connection is dropped (so its worker is stopped)
+        and ``CrossingTimedOut`` says how long it ran. Everything is encoded before the
+        clock starts.
+        """
+        __tracebackhide__ = True
+        if self.depth:
+            raise RuntimeError("a timed call cannot be nested in another call")
+        if self.sock is None:
+            self.connect()
+        encoded = [self.encode(a, export=False) for a in args]
+        if self.sock is None:
+            raise StaleReference("the process restarted while the call was prepared")
+        rid = self.next_id
+        self.next_id += 1
+        message: dict[str, object] = {"i": rid, "o": op, "a": encoded}
+        releases = self._take_releases()
+        if releases:
+            message["r"] = releases
+        frame = P.pack_frame(P.dumps(message))
+        sock, reader = self.sock, self.reader
+        assert sock is not None and reader is not None
+        sock.settimeout(timeout)
+        self.depth += 1
+        started = time.perf_counter()
+        try:
+            try:
+                sock.sendall(frame)
+                reply = self._await_reply(rid, sock, reader)
+                elapsed = time.perf_counter() - started
+                sock.settimeout(self.call_timeout)
+            except TimeoutError:
+                elapsed = time.perf_counter() - started
+                self.drop()
+                raise CrossingTimedOut(
+                    f"{describe_call(op, args)} did not complete within {timeout:.3g} s",
+                    elapsed,
+                ) from None
+            except BaseException as exc:
+                self.drop()
+                self._raise_broken(exc, op, args)
+            try:
+                result = self._result(op, args, reply)
+            finally:
+                self.exports.release(reply.get("r"))
+        finally:
+            self.depth -= 1
+            self.origins.clear()
+            self.callback_assertions = []
+        return result, elapsed
 
     def _raise_broken(self, exc: BaseException, op: str, args: tuple[object, ...]) -> None:
         __tracebackhide__ = True

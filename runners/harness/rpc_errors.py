@@ -18,6 +18,19 @@ class CandidateUnavailable(CandidateError):
     """No candidate process answered at the address."""
 
 
+class NotAuthenticated(CandidateUnavailable):
+    """A server that must prove it holds the run's secret (the reference's) did not."""
+
+
+class CrossingTimedOut(CandidateProcessDied):
+    """A timed crossing (``Connection.timed_call``) passed its time limit; the
+    connection is dropped (the supervisor then stops that worker)."""
+
+    def __init__(self, message: str, elapsed_s: float) -> None:
+        super().__init__(message)
+        self.elapsed_s = elapsed_s
+
+
 class CandidateProtocolError(CandidateProcessDied):
     """The candidate process sent something that is not a valid reply."""
 

@@ -35,7 +35,8 @@ HARNESS_MODULES = frozenset(
     {
         "rpc_client", "rpc_connection", "rpc_errors", "rpc_exports", "rpc_finder",
         "rpc_findings", "rpc_protocol", "rpc_proxies", "rpc_server", "_grader_rpc_protocol",
-        "pytest_boot", "launcher", "test_grader_sentinel",
+        "pytest_boot", "launcher", "test_grader_sentinel", "grader_perf", "grader_load",
+        "grader_contract",
     }
 )  # fmt: skip
 RUNNER_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py", "iniconfig", "pytest_timeout"})

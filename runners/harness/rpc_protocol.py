@@ -62,6 +62,24 @@ References
     releases the id when the count drops to zero, so an id that crosses again while
     its release is on the way stays valid.
 
+Authentication (a server started with a secret: the reference solution's, in a
+performance run)
+    Before any request the server sends ``{"auth": "challenge", "n": nonce_s}``; the
+    client answers ``{"auth": "response", "n": nonce_c, "p": proof("client")}``; the
+    server checks it and answers ``{"auth": "ok", "p": proof("server")}``, which the
+    client checks in turn (see ``auth_proof``). Neither side ever sends the secret,
+    so a client without it is refused before anything is served, and a process that
+    took the server's port cannot pass for it. A server without a secret (the
+    candidate's) sends nothing first.
+
+Benchmarks (``perf_*`` operations)
+    ``perf_stage(args, kwargs)`` keeps a call's arguments on the serving side and
+    returns a reference to them; ``perf_run(fn, staged, k)`` calls ``fn`` with them
+    ``k`` times in a row, with the cyclic garbage collector paused (as ``timeit``
+    does), and returns None (``k = 0``: nothing, the cost of a crossing alone);
+    ``perf_result(staged)`` is what the last call returned. The client times
+    ``perf_run`` itself, on its side: the serving side reports nothing but completion.
+
 Exceptions
     cls: ``{"m": module, "q": qualname, "b": [cls...]}`` (``b``: exception bases;
     builtin exception classes are just ``{"m": "builtins", "q": name}``).
@@ -77,8 +95,11 @@ from __future__ import annotations
 import base64
 import builtins
 import collections
+import hashlib
+import hmac
 import json
 import math
+import secrets
 import struct
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -106,9 +127,11 @@ TEST_OPS = frozenset(
         "hello", "ping", "import", "getattr", "setattr", "delattr", "call", "str", "repr",
         "len", "bool", "hash", "iter", "next", "dir", "format", "round", "getitem",
         "setitem", "delitem", "contains", "binop", "unop", "enter", "exit", "exports",
-        "isinstance", "issubclass",
+        "isinstance", "issubclass", "perf_stage", "perf_run", "perf_result",
     }
 )  # fmt: skip
+# The most calls one ``perf_run`` makes.
+MAX_BENCH_CALLS = 10_000_000
 # Operations the test side serves on references to its objects (sent by the candidate
 # side). ``setattr``/``delattr`` are always refused: they exist so that the attempt
 # reaches the test side and is recorded. ``meta`` reads ``__name__``, ``__qualname__``,
@@ -259,6 +282,34 @@ def loads(payload: bytes) -> dict[str, Any]:
     if type(message) is not dict:
         raise ProtocolError("a message must be a JSON object")
     return message
+
+
+# ---------------------------------------------------------------------------
+# authentication
+
+AUTH_FRAME_LIMIT = 1024
+AUTH_SECONDS = 5.0
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def auth_proof(secret: str, role: str, their_nonce: str, own_nonce: str) -> str:
+    """What ``role`` ("client" or "server") sends to prove it holds ``secret``: an HMAC
+    over both nonces, the other side's first, so no proof is ever valid twice."""
+    text = f"{role}\0{their_nonce}\0{own_nonce}".encode()
+    return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()
+
+
+def proof_matches(expected: str, given: object) -> bool:
+    return type(given) is str and hmac.compare_digest(
+        expected.encode(), given.encode("ascii", "replace")
+    )
+
+
+def valid_nonce(value: object) -> bool:
+    return type(value) is str and 16 <= len(value) <= 128 and value.isalnum()
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,13 @@ ends the container. When the supervisor is itself PID 1 of a PID namespace, the
 kernel ignores that SIGKILL and it keeps serving; replacing a worker then kills
 every other process of the namespace too.
 
+Started with ``--secret-fd N`` (the reference solution's server in a performance run;
+the secret comes through a pipe, never the environment), the supervisor serves only a
+client that proves it holds the secret (``rpc_protocol``: *Authentication*). The proof
+is checked here, before the current worker is touched: a connection that fails it is
+closed and never disturbs the client being served, so the candidate's code, which
+shares the loopback in a performance run, cannot call into the reference solution.
+
 The worker keeps the objects it hands out in a reference table until the test side
 releases them; see rpc_protocol.py for the wire format and rpc_client.py for the
 other side. Candidate output goes to the worker's stdout/stderr (inherited), never
@@ -33,6 +40,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import copy
+import gc
 import importlib
 import importlib.machinery
 import importlib.util
@@ -45,6 +53,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 import types
 import weakref
@@ -93,11 +102,28 @@ def _ensure_std_fds() -> None:
 # supervisor
 
 
+class _Pending:
+    """A connection that has not yet proved it holds the server's secret."""
+
+    def __init__(self, conn: socket.socket, nonce: str, deadline: float) -> None:
+        self.conn = conn
+        self.nonce = nonce
+        self.deadline = deadline
+        self.buf = bytearray()
+
+
+# Connections waiting to authenticate at once; past it the oldest is closed.
+MAX_PENDING = 32
+
+
 class Supervisor:
     """Accept connections; one fresh worker per connection; reap everything."""
 
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(self, host: str, port: int, path: str, secret: str | None = None) -> None:
         self.path = path
+        self.secret = secret
+        self.proto: Any = _load_protocol() if secret is not None else None
+        self.pending: dict[int, _Pending] = {}
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.create_server((host, port), family=family, backlog=16)
         self.listener.setblocking(False)
@@ -120,16 +146,21 @@ class Supervisor:
         try:
             while True:
                 self.reap()
-                for fd, _events in self.poller.poll(1000):
+                self.expire_pending()
+                for fd, _events in self.poller.poll(250 if self.pending else 1000):
                     if fd == self.listener.fileno():
                         self.accept()
                     elif fd == self.wake_r.fileno():
                         self._drain_wakeup()
+                    elif fd in self.pending:
+                        self.continue_auth(fd)
                     elif self.conn is not None and fd == self.conn.fileno():
                         # The test side hung up (or the socket failed): stop the worker.
                         self.stop_worker()
         finally:
             self.stop_worker()
+            for fd in list(self.pending):
+                self.drop_pending(fd)
             self.reap()
 
     def _drain_wakeup(self) -> None:
@@ -147,8 +178,97 @@ class Supervisor:
                 return
             except OSError:
                 return  # e.g. the peer reset before we accepted; keep serving
+            if self.secret is not None:
+                self.begin_auth(conn)
+                continue
             self.stop_worker()
             self.start_worker(conn)
+
+    # -- authentication (a server with a secret) --------------------------------
+
+    def begin_auth(self, conn: socket.socket) -> None:
+        """Send the challenge; the answer is read as it arrives (never blocking)."""
+        p = self.proto
+        if len(self.pending) >= MAX_PENDING:
+            # The oldest goes: a flood of idle connections cannot keep the tests side
+            # out (its proof takes one round trip once it has a slot).
+            self.drop_pending(min(self.pending, key=lambda fd: self.pending[fd].deadline))
+        nonce = p.new_nonce()
+        try:
+            conn.settimeout(1.0)
+            p.send_frame(conn, p.dumps({"auth": "challenge", "n": nonce}))
+            conn.setblocking(False)
+        except OSError:
+            conn.close()
+            return
+        self.pending[conn.fileno()] = _Pending(conn, nonce, time.monotonic() + p.AUTH_SECONDS)
+        self.poller.register(conn, select.POLLIN | select.POLLRDHUP)
+
+    def drop_pending(self, fd: int) -> None:
+        entry = self.pending.pop(fd, None)
+        if entry is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self.poller.unregister(entry.conn)
+        entry.conn.close()
+
+    def expire_pending(self) -> None:
+        now = time.monotonic()
+        for fd, entry in list(self.pending.items()):
+            if now >= entry.deadline:
+                self.drop_pending(fd)
+
+    def continue_auth(self, fd: int) -> None:
+        """Read what a pending connection sent; serve it once its proof checks out."""
+        p = self.proto
+        entry = self.pending[fd]
+        try:
+            chunk = entry.conn.recv(p.AUTH_FRAME_LIMIT + 8)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        entry.buf += chunk
+        if not chunk or len(entry.buf) > p.AUTH_FRAME_LIMIT + 4:
+            self.drop_pending(fd)
+            return
+        if len(entry.buf) < 4:
+            return
+        size = int.from_bytes(entry.buf[:4], "big")
+        if size > p.AUTH_FRAME_LIMIT or len(entry.buf) > 4 + size:
+            self.drop_pending(fd)  # too long, or bytes past the answer: out of step
+            return
+        if len(entry.buf) < 4 + size:
+            return
+        try:
+            answer = p.loads(bytes(entry.buf[4:]))
+        except p.ProtocolError:
+            answer = {}
+        theirs = answer.get("n")
+        assert self.secret is not None
+        ok = (
+            answer.get("auth") == "response"
+            and p.valid_nonce(theirs)
+            and p.proof_matches(
+                p.auth_proof(self.secret, "client", entry.nonce, theirs), answer.get("p")
+            )
+        )
+        if not ok:
+            self.drop_pending(fd)
+            return
+        conn = entry.conn
+        self.pending.pop(fd)
+        with contextlib.suppress(KeyError, ValueError):
+            self.poller.unregister(conn)
+        try:
+            conn.settimeout(1.0)
+            proof = p.auth_proof(self.secret, "server", theirs, entry.nonce)
+            p.send_frame(conn, p.dumps({"auth": "ok", "p": proof}))
+        except OSError:
+            conn.close()
+            return
+        self.stop_worker()
+        self.start_worker(conn)
 
     def start_worker(self, conn: socket.socket) -> None:
         conn.setblocking(True)
@@ -221,11 +341,26 @@ class Supervisor:
                 self.stop_worker()
 
 
-def supervise(address: str, path: str) -> int:
+def _read_secret(fd: int) -> str:
+    """The secret a pipe holds (read to its end, then closed)."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    secret = b"".join(chunks).decode("ascii", errors="replace").strip()
+    if not secret:
+        raise SystemExit("rpc_server: --secret-fd gave an empty secret")
+    return secret
+
+
+def supervise(address: str, path: str, secret_fd: int | None = None) -> int:
     _ensure_std_fds()
+    secret = _read_secret(secret_fd) if secret_fd is not None else None
     host, port = _parse_address(address)
     path = os.path.realpath(path)
-    supervisor = Supervisor(host, port, path)
+    supervisor = Supervisor(host, port, path, secret)
 
     def on_term(signum: int, frame: object) -> None:
         raise SystemExit(0)
@@ -551,6 +686,17 @@ class _CannotSend(TypeError):
     """A value the candidate's code passes to a test-side object cannot cross."""
 
 
+class _Staged:
+    """A benchmark's arguments, kept here so that a timed crossing carries none."""
+
+    __slots__ = ("args", "kwargs", "last")
+
+    def __init__(self, args: list[object], kwargs: dict[str, object]) -> None:
+        self.args = args
+        self.kwargs = kwargs
+        self.last: object = None
+
+
 class Worker:
     """Serves one connection: decode a request, run it, encode the reply; and sends
     the candidate code's requests on test-side objects, serving the test side's
@@ -620,6 +766,9 @@ class Worker:
             "exports": self.op_exports,
             "isinstance": lambda obj, cls: bool(isinstance(obj, cls)),
             "issubclass": lambda sub, cls: bool(issubclass(sub, cls)),
+            "perf_stage": self.op_perf_stage,
+            "perf_run": self.op_perf_run,
+            "perf_result": self.op_perf_result,
         }
 
     # -- value hooks --------------------------------------------------------
@@ -817,6 +966,43 @@ class Worker:
         if not all(type(k) is str for k in kw):
             raise TypeError("keywords must be strings")
         return fn(*args, **kw)
+
+    @staticmethod
+    def op_perf_stage(args: object, kwargs: object = None) -> _Staged:
+        if type(args) is not list or (kwargs is not None and type(kwargs) is not dict):
+            raise TypeError("malformed benchmark arguments")
+        kw: dict[str, object] = kwargs or {}
+        if not all(type(k) is str for k in kw):
+            raise TypeError("keywords must be strings")
+        return _Staged(args, kw)
+
+    def op_perf_run(self, fn: Any, staged: object, k: object) -> None:
+        """Call ``fn`` ``k`` times with the staged arguments; only completion is told
+        (the test side times the crossing)."""
+        if type(staged) is not _Staged:
+            raise TypeError("perf_run needs staged arguments")
+        if type(k) is not int or not 0 <= k <= self.p.MAX_BENCH_CALLS:
+            raise ValueError("perf_run needs a call count")
+        args, kwargs = staged.args, staged.kwargs
+        result = None
+        # As timeit does: a collection's cost grows with everything alive in the
+        # process (the staged input too), which is not the code's own growth.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for _ in range(k):
+                result = fn(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+        if k:
+            staged.last = result
+
+    @staticmethod
+    def op_perf_result(staged: object) -> object:
+        if type(staged) is not _Staged:
+            raise TypeError("perf_result needs staged arguments")
+        return staged.last
 
     @staticmethod
     def op_binop(name: object, a: object, b: object) -> object:
@@ -1087,9 +1273,15 @@ def main(argv: list[str]) -> int:
         work(int(opts["--fd"]), opts["--path"])
         return 0
     if "--listen" not in args or "--path" not in args:
-        print("usage: rpc_server.py --listen HOST:PORT --path DIR", file=sys.stderr)
+        print("usage: rpc_server.py --listen HOST:PORT --path DIR [--secret-fd N]", file=sys.stderr)
         return 2
-    return supervise(args["--listen"], args["--path"])
+    secret_fd = args.get("--secret-fd")
+    if secret_fd is not None and not secret_fd.isdigit():
+        print("rpc_server: --secret-fd needs a file descriptor number", file=sys.stderr)
+        return 2
+    return supervise(
+        args["--listen"], args["--path"], int(secret_fd) if secret_fd is not None else None
+    )
 
 
 if __name__ == "__main__":

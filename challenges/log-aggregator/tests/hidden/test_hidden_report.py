@@ -120,6 +120,16 @@ class TestRanking:
             aggregate([line(0)], top="3")
         with pytest.raises(TypeError):
             aggregate([line(0)], top=2.0)
+        with pytest.raises(TypeError):
+            aggregate([line(0)], top=True)
+
+    def test_top_defaults_to_three(self):
+        log = [line(0, path=f"/p{i}") for i in range(5) for _ in range(5 - i)]
+        assert aggregate(log)["top_paths"] == [
+            {"path": "/p0", "count": 5},
+            {"path": "/p1", "count": 4},
+            {"path": "/p2", "count": 3},
+        ]
 
 
 def test_latency_is_grouped_by_method_and_path():

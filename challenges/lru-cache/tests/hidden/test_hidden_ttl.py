@@ -165,3 +165,14 @@ def test_time_going_backwards_raises_from_every_method():
             call()
     assert cache.keys() == ["a"]
     assert cache.stats()["hits"] == 1
+
+
+def test_keys_of_different_types_can_expire_at_the_same_moment():
+    cache = LRUCache(capacity=4, default_ttl=5)
+    cache.put(1, "int", now=0)
+    cache.put("1", "str", now=0)
+    cache.put((1, 2), "tuple", now=0)
+    assert cache.get("1", now=4.5) == "str"
+    assert cache.peek(1, now=5) is None
+    assert len(cache) == 0
+    assert cache.stats()["expirations"] == 3

@@ -97,3 +97,11 @@ def test_bucket_retry_after_for_fractional_cost():
     assert bucket.retry_after(now=0.625, cost=2.5) == pytest.approx(0.0)
     assert bucket.available(now=0.625) == pytest.approx(2.5)
     assert bucket.try_consume(now=0.625, cost=2.5)
+
+
+def test_bucket_retry_after_costs_one_token_by_default():
+    bucket = TokenBucket(capacity=3, refill_rate=2)
+    assert bucket.try_consume(now=0, cost=3)
+    assert bucket.retry_after(now=0) == pytest.approx(0.5)
+    assert bucket.retry_after(now=0.25) == pytest.approx(0.25)
+    assert bucket.retry_after(now=0.5) == 0.0

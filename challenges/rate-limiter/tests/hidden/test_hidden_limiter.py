@@ -147,3 +147,39 @@ class TestLimiterValidation(unittest.TestCase):
         with self.assertRaises(Exception) as ctx:
             limiter.consume("x", now=0)
         self.assertIn("retry after 1.000s", str(ctx.exception))
+
+
+class TestErrorsAndDefaults:
+    def test_rate_limit_error_carries_the_key_and_retry_after(self):
+        limiter = RateLimiter(capacity=2, refill_rate=4)
+        limiter.consume("bob", now=0, cost=2)
+        with pytest.raises(RateLimitError) as denied:
+            limiter.consume("bob", now=0.125)
+        assert denied.value.key == "bob"
+        assert denied.value.retry_after == pytest.approx(0.125)
+
+    def test_check_costs_one_token_by_default(self):
+        limiter = RateLimiter(capacity=2, refill_rate=1)
+        first = limiter.check("k", now=0)
+        assert first["allowed"] is True
+        assert first["remaining"] == pytest.approx(1.0)
+        assert limiter.check("k", now=0)["remaining"] == pytest.approx(0.0)
+        denied = limiter.check("k", now=0.25)
+        assert denied["allowed"] is False
+        assert denied["retry_after"] == pytest.approx(0.75)
+
+    def test_retry_after_validates_the_cost_for_an_unknown_key_too(self):
+        limiter = RateLimiter(capacity=2, refill_rate=1)
+        with pytest.raises(ValueError, match="cost"):
+            limiter.retry_after("ghost", now=0, cost=3)
+        with pytest.raises(TypeError, match="cost"):
+            limiter.retry_after("ghost", now=0, cost="1")
+        assert limiter.keys() == []
+
+    def test_prune_forgets_a_bucket_full_at_the_time_it_last_saw(self):
+        limiter = RateLimiter(capacity=2, refill_rate=1)
+        assert limiter.allow("a", now=0, cost=2)
+        # retry_after reaches the bucket: it has now seen t=5, where it is full again.
+        assert limiter.retry_after("a", now=5) == 0.0
+        assert limiter.prune(now=5) == 1
+        assert limiter.keys() == []

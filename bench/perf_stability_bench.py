@@ -50,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--submission", default="slower")
+    ap.add_argument("--save", type=Path, help="write each grade's report JSON in this folder")
     args = ap.parse_args()
     folder = SUBMISSIONS.get(args.submission, Path(args.submission))
     challenge = load_challenge(CHALLENGE)
@@ -70,6 +71,9 @@ def main() -> None:
             started = time.perf_counter()
             report = grade(challenge, sub, runner, expected=expected, cache_dir=cache)
             wall = time.perf_counter() - started
+            if args.save is not None:
+                args.save.mkdir(parents=True, exist_ok=True)
+                (args.save / f"grade-{i + 1}.json").write_text(report.model_dump_json(indent=1))
             perf = report.performance
             assert perf is not None, "the challenge has no performance cases"
             cases = len(perf.cases)

@@ -146,14 +146,20 @@ def graded_events(workdir: Path) -> Counter[str]:
 
 
 def leftovers() -> dict[str, list[str]]:
-    from runners.docker import LABEL, connect
+    """Sandbox containers and networks the soak's workers created that still exist (the
+    engine may run other people's sandboxes: only those owned by a soak worker count)."""
+    from runners.docker import LABEL, OWNER_LABEL, connect
 
     client = connect()
-    containers = client.containers.list(all=True, filters={"label": LABEL}, sparse=True)
+    containers = client.containers.list(all=True, filters={"label": LABEL})
     networks = client.networks.list(filters={"label": LABEL})
+
+    def ours(labels: dict[str, str] | None) -> bool:
+        return str((labels or {}).get(OWNER_LABEL, "")).startswith("soak")
+
     return {
-        "containers": [c.attrs["Names"][0] for c in containers],
-        "networks": [n.name for n in networks],
+        "containers": [c.name for c in containers if ours(c.labels)],
+        "networks": [n.name for n in networks if ours(n.attrs.get("Labels"))],
     }
 
 
@@ -165,6 +171,11 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=0.3, help="seconds between uploads")
     parser.add_argument("--timeout", type=float, default=7200)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument(
+        "--no-docker-restart",
+        action="store_true",
+        help="leave the Docker engine alone (when it runs other work)",
+    )
     args = parser.parse_args()
 
     from runners.images import build
@@ -200,7 +211,7 @@ def main() -> None:
                     time.sleep(min(5.0, 0.5 * (attempt + 1)))
             if n == redis_at:
                 soak.restart_redis()
-            if n == docker_at:
+            if n == docker_at and not args.no_docker_restart:
                 soak.restart_docker()
             if time.monotonic() - last_kill > args.kill_every:
                 soak.kill_one()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import gzip
 import hashlib
 import io
@@ -391,6 +392,43 @@ def _zip_entry_count(data: bytes) -> int | None:
     return None if count == 0xFFFF else count  # 0xFFFF: the real count is in the ZIP64 record
 
 
+def _zip_member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name, which must be UTF-8 whether or not the entry says so."""
+    name = info.orig_filename
+    if not info.flag_bits & 0x800:
+        # Without the UTF-8 flag zipfile decodes as cp437; the bytes must still be UTF-8.
+        raw = name.encode("cp437")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _refuse(
+                raw.decode("utf-8", "surrogateescape"), "name is not valid UTF-8"
+            ) from None
+    _split_name(name)
+    return name
+
+
+def _check_zip_member(info: zipfile.ZipInfo, name: str) -> bool:
+    """Refuse a member that is not a plain file or directory; whether it is a directory."""
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        raise _refuse(name, "symlinks are not accepted")
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise _refuse(name, "device files, FIFOs and sockets are not accepted")
+    if info.flag_bits & 0x41:
+        raise _refuse(name, "encrypted members are not accepted")
+    if info.compress_type not in _ZIP_METHODS:
+        raise _refuse(name, f"unsupported compression method {info.compress_type}")
+    is_dir = name.replace("\\", "/").endswith("/")
+    if is_dir and info.file_size:
+        raise _refuse(name, "a directory entry carries data")
+    if kind == stat.S_IFDIR and not is_dir:
+        raise _refuse(name, "a directory entry without a trailing slash")
+    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+        raise _refuse(name, "stored member whose sizes disagree")
+    return is_dir
+
+
 def _plan_zip(data: bytes, limits: UploadLimits, label: str, ignore: Ignore) -> tuple[_Plan, _Pump]:
     count = _zip_entry_count(data)
     if count is not None and count > 2 * limits.max_files:
@@ -409,33 +447,8 @@ def _plan_zip(data: bytes, limits: UploadLimits, label: str, ignore: Ignore) -> 
     plan = _Plan(limits, label, ignore, compressed=len(data))
     infos = zf.infolist()
     for index, info in enumerate(infos):
-        name = info.orig_filename
-        if not info.flag_bits & 0x800:
-            # Without the UTF-8 flag zipfile decodes as cp437; the bytes must still be UTF-8.
-            raw = name.encode("cp437")
-            try:
-                name = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _refuse(
-                    raw.decode("utf-8", "surrogateescape"), "name is not valid UTF-8"
-                ) from None
-        _split_name(name)
-        kind = stat.S_IFMT(info.external_attr >> 16)
-        if kind == stat.S_IFLNK:
-            raise _refuse(name, "symlinks are not accepted")
-        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise _refuse(name, "device files, FIFOs and sockets are not accepted")
-        if info.flag_bits & 0x41:
-            raise _refuse(name, "encrypted members are not accepted")
-        if info.compress_type not in _ZIP_METHODS:
-            raise _refuse(name, f"unsupported compression method {info.compress_type}")
-        is_dir = name.replace("\\", "/").endswith("/")
-        if is_dir and info.file_size:
-            raise _refuse(name, "a directory entry carries data")
-        if kind == stat.S_IFDIR and not is_dir:
-            raise _refuse(name, "a directory entry without a trailing slash")
-        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-            raise _refuse(name, "stored member whose sizes disagree")
+        name = _zip_member_name(info)
+        is_dir = _check_zip_member(info, name)
         plan.add(name, is_dir=is_dir, size=info.file_size, packed=info.compress_size, index=index)
     plan.finish()
 
@@ -550,29 +563,33 @@ def _plan_tar(data: bytes, limits: UploadLimits, label: str, ignore: Ignore) -> 
             _check_tar_member(member, plan, index)
     plan.finish()
 
-    def pump(members: list[_Member]) -> Generator[tuple[_Member, _Reader], None, None]:
-        wanted = {m.index: m for m in members}
-        try:
-            with _open_tar(data, limits) as again:
-                for position, info in enumerate(again):
-                    planned = wanted.pop(position, None)
-                    if planned is None:
-                        continue
-                    stream = again.extractfile(info)
-                    if stream is None or info.name != planned.name or info.size != planned.size:
-                        raise _refuse(planned.name, "the archive changed while being read")
-                    with stream:
-                        yield planned, stream.read
-                    if not wanted:
-                        break
-        except _ArchiveTooBig:
-            raise _refuse(label, "the archive unpacks past the limit") from None
-        except (tarfile.TarError, *_READ_ERRORS) as exc:
-            raise _refuse(label, f"corrupt .tar.gz ({_brief(exc)})") from None
-        if wanted:
-            raise _refuse(label, "the archive changed while being read")
+    return plan, functools.partial(_tar_pump, data, limits, label)
 
-    return plan, pump
+
+def _tar_pump(
+    data: bytes, limits: UploadLimits, label: str, members: list[_Member]
+) -> Generator[tuple[_Member, _Reader], None, None]:
+    """Each planned member of the .tar.gz with its reader, from a second pass over it."""
+    wanted = {m.index: m for m in members}
+    try:
+        with _open_tar(data, limits) as again:
+            for position, info in enumerate(again):
+                planned = wanted.pop(position, None)
+                if planned is None:
+                    continue
+                stream = again.extractfile(info)
+                if stream is None or info.name != planned.name or info.size != planned.size:
+                    raise _refuse(planned.name, "the archive changed while being read")
+                with stream:
+                    yield planned, stream.read
+                if not wanted:
+                    break
+    except _ArchiveTooBig:
+        raise _refuse(label, "the archive unpacks past the limit") from None
+    except (tarfile.TarError, *_READ_ERRORS) as exc:
+        raise _refuse(label, f"corrupt .tar.gz ({_brief(exc)})") from None
+    if wanted:
+        raise _refuse(label, "the archive changed while being read")
 
 
 def _check_tar_member(member: tarfile.TarInfo, plan: _Plan, index: int) -> None:

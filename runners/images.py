@@ -243,28 +243,26 @@ def _slim(rootfs: Path) -> None:
                 if child.is_file():
                     child.unlink()
     for name in ("usr/share/man", "usr/share/info", "usr/share/groff", "usr/share/lintian"):
-        target = rootfs / name
-        if target.is_dir():
-            shutil.rmtree(target)
-            target.mkdir()
+        _empty(rootfs / name)
     docs = rootfs / "usr/share/doc"
     if docs.is_dir():
         for pkg in docs.iterdir():
             if pkg.is_dir() and not pkg.is_symlink():
-                for child in pkg.iterdir():
-                    if child.name != "copyright":
-                        if child.is_dir() and not child.is_symlink():
-                            shutil.rmtree(child)
-                        else:
-                            child.unlink()
-    locales = rootfs / "usr/share/locale"
-    if locales.is_dir():
-        for child in locales.iterdir():
-            if child.name != "locale.alias":
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink()
+                _empty(pkg, keep="copyright")
+    _empty(rootfs / "usr/share/locale", keep="locale.alias")
+
+
+def _empty(folder: Path, keep: str = "") -> None:
+    """Remove everything in ``folder`` (if it is one) but the entry named ``keep``."""
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.name == keep:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _copy_build_dir(src: Path, ctx: Path) -> None:

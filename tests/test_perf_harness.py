@@ -28,6 +28,7 @@ import pytest
 HARNESS = Path(__file__).resolve().parent.parent / "runners" / "harness"
 sys.path.insert(0, str(HARNESS))
 import grader_contract as C  # noqa: E402 - the harness folder, as the sandbox has it
+import grader_perf  # noqa: E402
 import rpc_protocol as P  # noqa: E402
 from rpc_connection import Connection  # noqa: E402
 from rpc_errors import CandidateError, CrossingTimedOut, NotAuthenticated  # noqa: E402
@@ -382,6 +383,17 @@ def run_perf(servers: Servers, tmp_path: Path, cand: str, ref_secret: str) -> di
     return cases
 
 
+def test_the_scored_ratio_settles_when_its_pairs_agree() -> None:
+    steady = [0.010, 0.011, 0.0105, 0.0098, 0.0102, 0.0101]
+    assert grader_perf._settled([2 * x for x in steady], steady)
+    # the same times with load falling on one side, then the other: not settled yet
+    noisy = [1.0, 3.1, 0.7, 2.4, 0.9, 3.3]
+    assert not grader_perf._settled(noisy, [1.0] * 6)
+    # many such pairs: the median is known to within the bar again
+    assert grader_perf._settled(noisy * 1000, [1.0] * 6000)
+    assert not grader_perf._settled([1.0, 2.0], [1.0, 1.0])
+
+
 @pytest.mark.slow
 def test_bench_times_both_sides_and_records_what_it_saw(servers: Servers, tmp_path: Path) -> None:
     cases = run_perf(servers, tmp_path, SLOW, SECRET)
@@ -393,9 +405,17 @@ def test_bench_times_both_sides_and_records_what_it_saw(servers: Servers, tmp_pa
     sizes = rec["sizes"]
     assert isinstance(sizes, list) and [e["n"] for e in sizes] == [2000, 4000, 8000]
     for entry in sizes:
-        # the largest size gets twice the repetitions
-        reps = 6 if entry["n"] == 8000 else 3
-        assert len(entry["c"]) == len(entry["r"]) == reps
+        assert len(entry["c"]) == len(entry["r"])
+        if entry["n"] < 8000:
+            assert len(entry["c"]) == 3
+        else:
+            # the largest size gets twice the repetitions, and more until its ratio
+            # settles (or the budget ends)
+            n = len(entry["c"])
+            assert 6 <= n <= grader_perf.MAX_PAIRS
+            if n > 6:
+                # it went on only while the ratio had not settled
+                assert not grader_perf._settled(entry["c"][: n - 1], entry["r"][: n - 1])
         assert entry["k"] >= 1 and len(entry["empty"]) == 2
     # Quadratic against linear: abandoned once it takes 10× the reference's time.
     quadratic = cases["test_quadratic"]

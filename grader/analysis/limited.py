@@ -55,6 +55,63 @@ def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
     return preexec
 
 
+class _Pipes:
+    """The three pipes' state in ``run_limited``'s select loop: the input still to
+    write, the stdout line being assembled, the tail of stderr."""
+
+    def __init__(
+        self, stdin: bytes, on_line: Callable[[bytes], None], max_output: int, result: Proc
+    ) -> None:
+        self.stdin = stdin
+        self.pos = 0
+        self.on_line = on_line
+        self.max_output = max_output
+        self.result = result
+        self.err = bytearray()
+        self.pending = bytearray()
+        self.total = 0
+
+    def write(self, sel: selectors.BaseSelector, stream: IO[bytes]) -> None:
+        try:
+            self.pos += os.write(stream.fileno(), self.stdin[self.pos : self.pos + 65536])
+        except BrokenPipeError:
+            self.pos = len(self.stdin)
+        if self.pos >= len(self.stdin):
+            sel.unregister(stream)
+            stream.close()
+
+    def read_stderr(self, sel: selectors.BaseSelector, stream: IO[bytes]) -> None:
+        data = os.read(stream.fileno(), 65536)
+        if not data:
+            sel.unregister(stream)
+        self.err += data
+        del self.err[:-4096]
+
+    def read_stdout(self, sel: selectors.BaseSelector, stream: IO[bytes]) -> bool:
+        """Read and pass on whole lines; False once the output went past its bounds."""
+        data = os.read(stream.fileno(), 65536)
+        if not data:
+            sel.unregister(stream)
+            return True
+        self.total += len(data)
+        if self.total > self.max_output:
+            self.result.overflow = True
+            return False
+        self.pending += data
+        while (nl := self.pending.find(b"\n")) >= 0:
+            line = bytes(self.pending[:nl])
+            del self.pending[: nl + 1]
+            self.on_line(line)
+        if len(self.pending) > MAX_LINE:
+            self.result.overflow = True
+            return False
+        return True
+
+    def flush(self) -> None:
+        if self.pending:
+            self.on_line(bytes(self.pending))
+
+
 def run_limited(
     argv: list[str],
     *,
@@ -86,10 +143,7 @@ def run_limited(
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     result = Proc(returncode=None)
-    err = bytearray()
-    pending = bytearray()
-    total = 0
-    pos = 0
+    pipes = _Pipes(stdin, on_line, max_output, result)
     sel = selectors.DefaultSelector()
     try:
         if stdin:
@@ -107,37 +161,13 @@ def run_limited(
             for key, _events in sel.select(remaining):
                 stream: IO[bytes] = key.fileobj  # type: ignore[assignment]
                 if stream is proc.stdin:
-                    try:
-                        pos += os.write(stream.fileno(), stdin[pos : pos + 65536])
-                    except BrokenPipeError:
-                        pos = len(stdin)
-                    if pos >= len(stdin):
-                        sel.unregister(stream)
-                        stream.close()
-                    continue
-                data = os.read(stream.fileno(), 65536)
-                if not data:
-                    sel.unregister(stream)
-                    continue
-                if stream is proc.stderr:
-                    err += data
-                    del err[:-4096]
-                    continue
-                total += len(data)
-                if total > max_output:
-                    result.overflow = True
-                    break
-                pending += data
-                while (nl := pending.find(b"\n")) >= 0:
-                    line = bytes(pending[:nl])
-                    del pending[: nl + 1]
-                    on_line(line)
-                if len(pending) > MAX_LINE:
-                    result.overflow = True
+                    pipes.write(sel, stream)
+                elif stream is proc.stderr:
+                    pipes.read_stderr(sel, stream)
+                elif not pipes.read_stdout(sel, stream):
                     break
         if not result.timed_out and not result.overflow:
-            if pending:
-                on_line(bytes(pending))
+            pipes.flush()
             try:
                 result.returncode = proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -152,7 +182,7 @@ def run_limited(
             s.close()
     if result.returncode is None and not (result.timed_out or result.overflow):
         result.returncode = proc.returncode
-    result.stderr = err.decode("utf-8", errors="replace")
+    result.stderr = pipes.err.decode("utf-8", errors="replace")
     return result
 
 

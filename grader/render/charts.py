@@ -46,6 +46,29 @@ def _text(x: float, y: float, label: str, *, anchor: str = "middle", color: str 
     )
 
 
+def _extent(
+    all_series: list[PerfSeries],
+) -> tuple[list[float], tuple[float, float], tuple[int, int]]:
+    """The sizes drawn, the x range (log10 of n, padded) and the y range (whole decades)."""
+    sizes: list[float] = []
+    times: list[float] = []
+    for series in all_series:
+        for n, median, q1, q3 in _points(series):
+            sizes.append(max(n, 1))
+            times += [median, q1, q3]
+        if series.stopped_at is not None and series.lower_bound_s:
+            sizes.append(max(series.stopped_at, 1))
+            times.append(series.lower_bound_s)
+    times = [t for t in times if t > 0] or [1e-6]
+    x_lo, x_hi = math.log10(min(sizes)), math.log10(max(sizes))
+    if x_hi - x_lo < 1e-9:
+        x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
+    pad = (x_hi - x_lo) * 0.05
+    y_lo = math.floor(math.log10(min(times)))
+    y_hi = math.ceil(math.log10(max(times)))
+    return sizes, (x_lo - pad, x_hi + pad), (y_lo, max(y_hi, y_lo + 1))
+
+
 def growth_chart(case: PerfCase, h: Escape) -> str:
     """Seconds per call against input size, both sides, log-log, with quartile whiskers."""
     sides = [
@@ -58,25 +81,7 @@ def growth_chart(case: PerfCase, h: Escape) -> str:
     ]
     if not sides:
         return ""
-    sizes: list[float] = []
-    times: list[float] = []
-    for _, _, series in sides:
-        for n, median, q1, q3 in _points(series):
-            sizes.append(max(n, 1))
-            times += [median, q1, q3]
-        if series.stopped_at is not None and series.lower_bound_s:
-            sizes.append(max(series.stopped_at, 1))
-            times.append(series.lower_bound_s)
-    times = [t for t in times if t > 0] or [1e-6]
-    x_lo, x_hi = math.log10(min(sizes)), math.log10(max(sizes))
-    if x_hi - x_lo < 1e-9:
-        x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
-    pad = (x_hi - x_lo) * 0.05
-    x_lo, x_hi = x_lo - pad, x_hi + pad
-    y_lo = math.floor(math.log10(min(times)))
-    y_hi = math.ceil(math.log10(max(times)))
-    if y_hi <= y_lo:
-        y_hi = y_lo + 1
+    sizes, (x_lo, x_hi), (y_lo, y_hi) = _extent([series for _, _, series in sides])
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(n: float) -> float:

@@ -18,9 +18,7 @@ from grader.render.common import (
     tail,
     weight_str,
 )
-from grader.report import (
-    Report,
-)
+from grader.report import Report, TestResult
 
 # --- JUnit XML -------------------------------------------------------------------------
 
@@ -43,45 +41,57 @@ def render(report: Report) -> str:
     """The report as JUnit XML."""
     r = report
     counts = {"failures": 0, "errors": 0, "skipped": 0}
-    cases = []
-    for t in r.tests:
-        file, classname, name = _split_id(t.id)
-        case = ET.Element(
-            "testcase",
-            {"classname": _x(classname), "name": _x(name), "time": secs_str(t.duration_s)},
-        )
-        if file:
-            case.set("file", _x(file))
-        body = _x(t.message or "")
-        if not t.counted:
-            counts["skipped"] += 1
-            ET.SubElement(
-                case, "skipped", {"message": "skipped by the challenge author; not counted"}
-            ).text = body or None
-        elif t.outcome == "not_reported":
-            counts["failures"] += 1
-            ET.SubElement(case, "failure", {"message": "not reported", "type": "not_reported"})
-        elif t.outcome == "error":
-            counts["errors"] += 1
-            ET.SubElement(
-                case, "error", {"message": _x(first_line(t.message) or "error"), "type": "error"}
-            ).text = body or None
-        elif t.outcome in ("failed", "skipped"):
-            counts["failures"] += 1
-            message = first_line(t.message) or t.outcome
-            if t.outcome == "skipped":
-                message = f"skipped by the submission (counts as failed): {message}"
-            ET.SubElement(case, "failure", {"message": _x(message), "type": t.outcome}).text = (
-                body or None
-            )
-        if t.output:
-            ET.SubElement(case, "system-out").text = _x(tail(t.output))
-        cases.append(case)
+    cases = [_testcase(t, counts) for t in r.tests]
     duration = secs_str(sum(t.duration_s for t in r.tests))
     attrs = {"tests": str(len(r.tests)), **{k: str(v) for k, v in counts.items()}, "time": duration}
     root = ET.Element("testsuites", {"name": "grader", **attrs})
     suite = ET.SubElement(root, "testsuite", {"name": _x(r.challenge.slug), **attrs})
     props = ET.SubElement(suite, "properties")
+    for name, value in _properties(r):
+        ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
+    suite.extend(cases)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _testcase(t: TestResult, counts: dict[str, int]) -> ET.Element:
+    """One test as a ``testcase`` element; ``counts`` gets its failure, error or skip."""
+    file, classname, name = _split_id(t.id)
+    case = ET.Element(
+        "testcase",
+        {"classname": _x(classname), "name": _x(name), "time": secs_str(t.duration_s)},
+    )
+    if file:
+        case.set("file", _x(file))
+    body = _x(t.message or "")
+    if not t.counted:
+        counts["skipped"] += 1
+        ET.SubElement(
+            case, "skipped", {"message": "skipped by the challenge author; not counted"}
+        ).text = body or None
+    elif t.outcome == "not_reported":
+        counts["failures"] += 1
+        ET.SubElement(case, "failure", {"message": "not reported", "type": "not_reported"})
+    elif t.outcome == "error":
+        counts["errors"] += 1
+        ET.SubElement(
+            case, "error", {"message": _x(first_line(t.message) or "error"), "type": "error"}
+        ).text = body or None
+    elif t.outcome in ("failed", "skipped"):
+        counts["failures"] += 1
+        message = first_line(t.message) or t.outcome
+        if t.outcome == "skipped":
+            message = f"skipped by the submission (counts as failed): {message}"
+        ET.SubElement(case, "failure", {"message": _x(message), "type": t.outcome}).text = (
+            body or None
+        )
+    if t.output:
+        ET.SubElement(case, "system-out").text = _x(tail(t.output))
+    return case
+
+
+def _properties(r: Report) -> list[tuple[str, str]]:
+    """The suite's properties: scores, weights, notes, flags, limits and error."""
     values = [
         ("grader.version", r.grader_version),
         ("schema_version", str(r.schema_version)),
@@ -110,8 +120,4 @@ def render(report: Report) -> str:
     values += [(f"flag.{f.code}", f.message) for f in r.flags]
     if r.error is not None:
         values.append(("error", f"{r.error.code}: {r.error.message}"))
-    for name, value in values:
-        ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
-    suite.extend(cases)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return values

@@ -55,6 +55,18 @@ def _md_more(shown: int, total: int) -> list[str]:
 def render(report: Report) -> str:
     """The report as Markdown."""
     r = report
+    out = _md_summary(r) + _md_tests(r) + _md_service(r) + _md_quality(r) + _md_performance(r)
+    out += [
+        "",
+        f"<sub>grader {_md(r.grader_version)} · schema {r.schema_version} · "
+        f"submission {_md(r.submission.id)} · run {secs_str(r.timings.run_s)} s · "
+        f"total {secs_str(r.timings.total_s)} s</sub>",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _md_summary(r: Report) -> list[str]:
     s = r.scores
     out = [f"### grader: {_md(title(r))} — total **{score_str(s.total)}** / 100", ""]
     keys = shown_sections(r)
@@ -75,10 +87,13 @@ def render(report: Report) -> str:
     notes = [f"- **{', '.join(keys)}**: {_md(why)}" for why, keys in reasons(r).items()]
     if notes:
         out += [*notes, ""]
+    return out
 
+
+def _md_tests(r: Report) -> list[str]:
     passed, counted, not_counted = test_counts(r)
     extra = f", {not_counted} not counted" if not_counted else ""
-    out += [f"**Tests:** {passed} of {counted} passed{extra}"]
+    out = [f"**Tests:** {passed} of {counted} passed{extra}"]
     failed = [t for t in r.tests if is_failed(t)]
     if failed:
         out += ["", "| test | visibility | weight | outcome | message |", "|---|---|---:|---|---|"]
@@ -95,7 +110,11 @@ def render(report: Report) -> str:
             f"| {_md(t.id)} | {t.visibility} | {weight_str(t.weight)} | {outcome} "
             f"| {secs_str(t.duration_s)} |"
         )
-    out += ["", "</details>", ""]
+    return [*out, "", "</details>", ""]
+
+
+def _md_service(r: Report) -> list[str]:
+    out: list[str] = []
     if r.service is not None:
         out += [f"**Service:** {_md(service_summary(r))}", ""]
         if r.service.message:
@@ -119,11 +138,15 @@ def render(report: Report) -> str:
             out += ["", "The reference's:", ""]
             out += [f"- `{_md(line)}`" for line in schema_lines(r.database.reference)]
         out.append("")
+    return out
 
+
+def _md_quality(r: Report) -> list[str]:
+    """Style, complexity and docs."""
     total = findings_total(r)
     density = per_100(r)
     dens = f" ({density} per 100 lines)" if density is not None else ""
-    out.append(f"**Style:** {total} findings in {r.style.lines_of_code} lines of code{dens}")
+    out = [f"**Style:** {total} findings in {r.style.lines_of_code} lines of code{dens}"]
     if r.style.findings:
         shown = r.style.findings[:MD_LIST_LIMIT]
         out += ["", "| where | code | message |", "|---|---|---|"]
@@ -149,15 +172,7 @@ def render(report: Report) -> str:
     if missing:
         out += ["", "Missing docstrings: " + ", ".join(_md(m) for m in missing[:MD_LIST_LIMIT])]
         out += _md_more(min(len(missing), MD_LIST_LIMIT), len(missing))
-    out += _md_performance(r)
-    out += [
-        "",
-        f"<sub>grader {_md(r.grader_version)} · schema {r.schema_version} · "
-        f"submission {_md(r.submission.id)} · run {secs_str(r.timings.run_s)} s · "
-        f"total {secs_str(r.timings.total_s)} s</sub>",
-        "",
-    ]
-    return "\n".join(out)
+    return out
 
 
 def _md_performance(r: Report) -> list[str]:

@@ -42,10 +42,29 @@ from grader.report import (
 
 # --- terminal --------------------------------------------------------------------------
 
+_OUTCOME_STYLE = {
+    "passed": "green",
+    "failed": "bold red",
+    "error": "bold red",
+    "not_reported": "bold red",
+    "skipped": "yellow",
+}
+
+
+def t(s: object, style: str = "") -> Text:
+    """One cell or line: the text cleaned of control characters, in ``style``."""
+    return Text(clean(str(s)), style=style)
+
+
+def _table(*columns: str, right: tuple[str, ...] = ()) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    return table
+
 
 def render(report: Report, color: bool) -> str:
     """The report as a terminal table."""
-    r = report
     buf = io.StringIO()
     width = shutil.get_terminal_size((100, 24)).columns if color else 100
     console = Console(
@@ -59,17 +78,28 @@ def render(report: Report, color: bool) -> str:
         markup=False,
         legacy_windows=False,
     )
+    _summary(console, report)
+    _tests(console, report, width)
+    _service(console, report)
+    _style(console, report)
+    _complexity(console, report)
+    _docs(console, report)
+    _performance(console, report)
+    console.print()
+    console.print(
+        t(
+            f"grader {report.grader_version} · run {secs_str(report.timings.run_s)} s · "
+            f"total {secs_str(report.timings.total_s)} s",
+            "dim",
+        )
+    )
+    text = buf.getvalue()
+    if not color:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text
 
-    def t(s: object, style: str = "") -> Text:
-        return Text(clean(str(s)), style=style)
 
-    outcome_style = {
-        "passed": "green",
-        "failed": "bold red",
-        "error": "bold red",
-        "not_reported": "bold red",
-        "skipped": "yellow",
-    }
+def _summary(console: Console, r: Report) -> None:
     s = r.scores
     console.print(
         t(f"grader report: {title(r)} — submission {r.submission.id} — {r.status}", "bold")
@@ -77,14 +107,7 @@ def render(report: Report, color: bool) -> str:
     console.print(t(f"total {score_str(s.total)} / 100", "bold"))
     if r.run is not None:
         console.print(t(f"runner {r.run.runner}, isolation {r.run.isolation}", ""))
-    scores = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for col, justify in (
-        ("score", "left"),
-        ("value", "right"),
-        ("weight", "right"),
-        ("note", "left"),
-    ):
-        scores.add_column(col, justify=justify)  # type: ignore[arg-type]
+    scores = _table("score", "value", "weight", "note", right=("value", "weight"))
     for key in shown_sections(r):
         scores.add_row(
             t(key),
@@ -101,6 +124,8 @@ def render(report: Report, color: bool) -> str:
     if r.limits_hit:
         console.print(t("limits hit: " + ", ".join(r.limits_hit), "bold yellow"))
 
+
+def _tests(console: Console, r: Report, width: int) -> None:
     passed, counted, not_counted = test_counts(r)
     extra = f", {not_counted} not counted" if not_counted else ""
     console.print()
@@ -118,15 +143,17 @@ def render(report: Report, color: bool) -> str:
             t(tr.id),
             t(tr.visibility),
             t(weight_str(tr.weight)),
-            t(outcome, outcome_style.get(tr.outcome, "")),
+            t(outcome, _OUTCOME_STYLE.get(tr.outcome, "")),
             t(secs_str(tr.duration_s)),
         )
     console.print(tests)
     for tr in r.tests:
         if is_failed(tr):
             why = first_line(tr.message, 200) or tr.outcome.replace("_", " ")
-            console.print(t(f"  ✗ {tr.id}: {why}", outcome_style.get(tr.outcome, "")))
+            console.print(t(f"  ✗ {tr.id}: {why}", _OUTCOME_STYLE.get(tr.outcome, "")))
 
+
+def _service(console: Console, r: Report) -> None:
     if r.service is not None:
         console.print()
         console.print(t(f"Service: {service_summary(r)}", "bold"))
@@ -147,6 +174,8 @@ def render(report: Report, color: bool) -> str:
             for line in schema_lines(r.database.reference):
                 console.print(t(f"    {line}"))
 
+
+def _style(console: Console, r: Report) -> None:
     total = findings_total(r)
     density = per_100(r)
     dens = f" ({density} per 100 lines)" if density is not None else ""
@@ -154,9 +183,7 @@ def render(report: Report, color: bool) -> str:
     console.print(
         t(f"Style: {total} findings in {r.style.lines_of_code} lines of code{dens}", "bold")
     )
-    style = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("where", "code", "message"):
-        style.add_column(col, overflow="fold")
+    style = _table("where", "code", "message")
     for f in r.style.findings[:TEXT_LIST_LIMIT]:
         style.add_row(t(f"{f.file}:{f.line}:{f.column}"), t(f.code), t(f.message))
     if r.style.findings:
@@ -166,6 +193,8 @@ def render(report: Report, color: bool) -> str:
     for reason, keys in reasons(r).items():
         console.print(t(f"{', '.join(keys)}: {reason}", "yellow"))
 
+
+def _complexity(console: Console, r: Report) -> None:
     c = r.complexity
     console.print()
     console.print(
@@ -175,9 +204,7 @@ def render(report: Report, color: bool) -> str:
             "bold",
         )
     )
-    hot = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("function", "where", "complexity", "rank"):
-        hot.add_column(col, justify="right" if col == "complexity" else "left", overflow="fold")
+    hot = _table("function", "where", "complexity", "rank", right=("complexity",))
     for h in c.hotspots:
         hot.add_row(t(h.name), t(f"{h.file}:{h.line}"), t(h.complexity), t(h.rank))
     if c.hotspots:
@@ -185,6 +212,8 @@ def render(report: Report, color: bool) -> str:
     if c.reference:
         console.print(t(f"compared with the reference: {c.reference.get('summary', '')}"))
 
+
+def _docs(console: Console, r: Report) -> None:
     d = r.docs
     console.print()
     console.print(t(f"Docs: {d.documented} of {d.total} public items documented", "bold"))
@@ -193,50 +222,48 @@ def render(report: Report, color: bool) -> str:
         console.print(t(f"  missing docstring: {m}"))
     if len(missing) > TEXT_LIST_LIMIT:
         console.print(t(f"  … and {len(missing) - TEXT_LIST_LIMIT} more"))
+
+
+def _performance(console: Console, r: Report) -> None:
     perf = r.performance
-    if perf is not None:
-        console.print()
-        console.print(
-            t(
-                f"Performance: {score_str(s.performance)} (against the reference, same run; "
-                f"100 up to {perf.full_at_ratio:g}×, 0 from {perf.zero_at_ratio:g}×)",
-                "bold",
-            )
-        )
-        if note := score_note(r, "performance"):
-            console.print(t(note, "yellow"))
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False)
-        for col in ("case", "ratio", "at n", "candidate", "reference", "growth", "reps", "score"):
-            right = col in ("ratio", "at n", "candidate", "reference", "reps", "score")
-            table.add_column(col, justify="right" if right else "left", overflow="fold")
-        for case in perf.cases:
-            name = case.id.rpartition("::")[2] or case.id
-            mine, theirs = case.candidate, case.reference
-            growth = growth_pair(case)
-            table.add_row(
-                t(name),
-                t(ratio_str(case)),
-                t(f"{case.ratio_at:,}" if case.ratio_at is not None else ""),
-                t(duration(at_size(mine, case.ratio_at)) if case.kind == "bench" else ""),
-                t(duration(at_size(theirs, case.ratio_at)) if case.kind == "bench" else ""),
-                t(growth if case.kind == "bench" else ""),
-                t(case.repetitions),
-                t(score_str(case.score), "bold"),
-            )
-        if perf.cases:
-            console.print(table)
-        for case in perf.cases:
-            if case.outcome != "measured":
-                console.print(t(f"  ✗ {case.id}: {perf_line(case)}", "bold red"))
+    if perf is None:
+        return
     console.print()
     console.print(
         t(
-            f"grader {r.grader_version} · run {secs_str(r.timings.run_s)} s · "
-            f"total {secs_str(r.timings.total_s)} s",
-            "dim",
+            f"Performance: {score_str(r.scores.performance)} (against the reference, same "
+            f"run; 100 up to {perf.full_at_ratio:g}×, 0 from {perf.zero_at_ratio:g}×)",
+            "bold",
         )
     )
-    text = buf.getvalue()
-    if not color:
-        text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return text
+    if note := score_note(r, "performance"):
+        console.print(t(note, "yellow"))
+    table = _table(
+        "case",
+        "ratio",
+        "at n",
+        "candidate",
+        "reference",
+        "growth",
+        "reps",
+        "score",
+        right=("ratio", "at n", "candidate", "reference", "reps", "score"),
+    )
+    for case in perf.cases:
+        name = case.id.rpartition("::")[2] or case.id
+        bench = case.kind == "bench"
+        table.add_row(
+            t(name),
+            t(ratio_str(case)),
+            t(f"{case.ratio_at:,}" if case.ratio_at is not None else ""),
+            t(duration(at_size(case.candidate, case.ratio_at)) if bench else ""),
+            t(duration(at_size(case.reference, case.ratio_at)) if bench else ""),
+            t(growth_pair(case) if bench else ""),
+            t(case.repetitions),
+            t(score_str(case.score), "bold"),
+        )
+    if perf.cases:
+        console.print(table)
+    for case in perf.cases:
+        if case.outcome != "measured":
+            console.print(t(f"  ✗ {case.id}: {perf_line(case)}", "bold red"))

@@ -101,6 +101,18 @@ def _target(base_url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
 
 
+def _checked(requests: int, concurrency: int, body: bytes | str | None) -> bytes | None:
+    """The body to send, once the counts and the body's size are within bounds."""
+    if not 1 <= requests <= MAX_REQUESTS:
+        raise ValueError(f"load: requests must be 1 to {MAX_REQUESTS}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"load: concurrency must be 1 to {MAX_CONCURRENCY}")
+    payload = body.encode() if isinstance(body, str) else body
+    if payload is not None and len(payload) > MAX_BODY:
+        raise ValueError(f"load: a body of at most {MAX_BODY} bytes")
+    return payload
+
+
 def run_load(
     base_url: str,
     method: str,
@@ -116,14 +128,8 @@ def run_load(
     memory: MemoryProbe | None = None,
 ) -> LoadResult:
     """Send ``requests`` requests from ``concurrency`` threads; time each one here."""
-    if not 1 <= requests <= MAX_REQUESTS:
-        raise ValueError(f"load: requests must be 1 to {MAX_REQUESTS}")
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise ValueError(f"load: concurrency must be 1 to {MAX_CONCURRENCY}")
+    payload = _checked(requests, concurrency, body)
     scheme, host, port, prefix = _target(base_url)
-    payload = body.encode() if isinstance(body, str) else body
-    if payload is not None and len(payload) > MAX_BODY:
-        raise ValueError(f"load: a body of at most {MAX_BODY} bytes")
     sent_headers = dict(headers or {})
     target = prefix + (path if path.startswith("/") else "/" + path)
     lock = threading.Lock()

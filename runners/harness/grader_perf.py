@@ -21,7 +21,8 @@ reference's object of the same module path, over input sizes:
 - ``k`` is chosen at each size so that the reference's crossing takes at least
   ``min_time_s``; the candidate gets the same ``k``.
 - Candidate and reference alternate (C R R C C R ...) for ``repeat`` repetitions per
-  size (twice that at the largest size, whose ratio is scored), so the load of a
+  size (twice that at the largest size, whose ratio is scored, and more there while
+  the budget lasts until the median ratio settles: see ``MAX_PAIRS``), so the load of a
   shared machine falls on both. A warm-up call of each comes
   first, and the two results are compared (``check``: a fast wrong answer is no
   performance); the case fails when they differ.
@@ -61,6 +62,12 @@ FORMAT = 1
 MIN_REPEAT = 3
 MAX_SIZES = 12
 MAX_REPEAT = 31
+# At the largest size (the scored one), repetitions go on past ``2 × repeat``, up to
+# this many pairs and within the budget, until the standard error of the median log
+# ratio is at most SETTLED_SE (about ±1.5 points of score at the default ratios): a
+# loaded machine gets the samples a quiet one does not need.
+MAX_PAIRS = 60
+SETTLED_SE = 0.02
 EMPTY_CROSSINGS = 5
 MAX_CALLS = 1_000_000
 # Seconds past the budget a started crossing may still take (the reference's).
@@ -114,6 +121,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ref = _STATE.pop("reference", None)
     if isinstance(ref, _Reference):
         ref.close()
+
+
+def _settled(cand: Sequence[float], ref: Sequence[float]) -> bool:
+    """Whether the median of the pairs' log ratios is known to within ``SETTLED_SE``: its
+    standard error, estimated from the median absolute deviation, is that small."""
+    logs = [math.log(c / r) for c, r in zip(cand, ref, strict=False) if c > 0 and r > 0]
+    if len(logs) < MIN_REPEAT:
+        return False
+    middle = statistics.median(logs)
+    sd = 1.4826 * statistics.median(abs(x - middle) for x in logs)
+    return 1.2533 * sd / math.sqrt(len(logs)) <= SETTLED_SE
 
 
 def _median(values: Sequence[float]) -> float:
@@ -250,7 +268,9 @@ class Bench:
                     break
                 # The largest size sets the score: it gets twice the repetitions.
                 here = reps * 2 if n == ns[-1] else reps
-                entry = self._size(n, make_args, kwargs, cand, ref, deadline, here, min_time, check)
+                entry = self._size(
+                    n, make_args, kwargs, cand, ref, deadline, here, min_time, check, n == ns[-1]
+                )
                 record["sizes"].append(entry)
                 if entry.get("stopped"):
                     record["stopped"] = entry.pop("stopped")
@@ -287,8 +307,10 @@ class Bench:
         reps: int,
         min_time: float,
         check: bool,
+        settle: bool = False,
     ) -> dict[str, Any]:
-        """Measure one size: stage, calibrate, warm up, check, then the repetitions."""
+        """Measure one size: stage, calibrate, warm up, check, then the repetitions (with
+        ``settle``, more of them while the budget lasts until the ratio settles)."""
         args = _args_of(make_args(n))
         if not _is_data(args) or not _is_data(kwargs or {}):
             raise TypeError("bench: make_args must return data (numbers, strings, lists...)")
@@ -322,8 +344,10 @@ class Bench:
             entry["k"] = k
             samples: dict[str, list[float]] = {"c": [], "r": []}
             entry["c"], entry["r"] = samples["c"], samples["r"]
-            for i in range(reps):
+            for i in range(max(reps, MAX_PAIRS) if settle else reps):
                 if i >= MIN_REPEAT and time.perf_counter() >= deadline:
+                    break
+                if i >= reps and _settled(samples["c"], samples["r"]):
                     break
                 pair: dict[str, float] = {}
                 for side in (cand, ref) if i % 2 == 0 else (ref, cand):

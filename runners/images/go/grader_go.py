@@ -183,7 +183,11 @@ class Converter:
                     # The package, its tests or a package it imports did not build.
                     self.failed_build.add(pkg)
             return
-        key = (pkg, str(test))
+        self._test_event(pkg, str(test), str(action), ev)
+
+    def _test_event(self, pkg: str, test: str, action: str, ev: dict[str, Any]) -> None:
+        """One event of one test: started, printed, or finished."""
+        key = (pkg, test)
         st = self.tests.get(key)
         if st is None:
             st = self.tests[key] = {"status": None, "output": [], "size": 0, "elapsed": 0.0}

@@ -40,6 +40,7 @@ EXPECTED_IDS = [
     CALC + "testDivideByZero",
     CALC + "testDivide with data set #0",
     CALC + "testDivide with data set #1",
+    CALC + "testDivide with data set #2",
     CALC + "testSkippedByTheAuthor",
     MEAN + "testMean",
     MEAN + "testMeanOfNothing",

@@ -32,7 +32,7 @@ final class CalcTest extends TestCase
      */
     public static function quotients(): array
     {
-        return [[9, 3, 3.0], [5, 2, 2.5]];
+        return [[9, 3, 3.0], [5, 2, 2.5], [7, 1, 7.0]];
     }
 
     public function testSkippedByTheAuthor(): void

@@ -72,6 +72,7 @@ class Soak:
         self.events: list[str] = []
         self.lock = threading.Lock()
         self.next_worker = 0
+        self.last_kill = time.monotonic()
 
     def start_worker(self) -> None:
         name = f"soak{self.next_worker}@localhost"
@@ -124,6 +125,39 @@ class Soak:
         subprocess.run(["bash", str(REPO / "scripts" / "ensure-docker.sh")], check=True)
         self.events.append(f"{time.strftime('%H:%M:%S')} restarted the Docker engine")
 
+    def maybe_kill(self, every_s: float) -> None:
+        """Kill a worker when the last kill is ``every_s`` seconds old."""
+        if time.monotonic() - self.last_kill > every_s:
+            self.kill_one()
+            self.last_kill = time.monotonic()
+
+    def upload(self, client: httpx.Client, args: argparse.Namespace, ids: list[str]) -> None:
+        """Upload the submissions at a steady pace, restarting Redis a third of the way
+        and the Docker engine two thirds of the way, killing workers as it goes."""
+        redis_at, docker_at = args.submissions // 3, 2 * args.submissions // 3
+        self.last_kill = time.monotonic()
+        for n in range(args.submissions):
+            body = SOLUTION + f"\n# soak {n}\n"
+            for attempt in range(30):
+                try:
+                    resp = client.post(
+                        "/v1/challenges/echo/submissions",
+                        files={"file": ("echo.py", body.encode())},
+                    )
+                    resp.raise_for_status()
+                    ids.append(resp.json()["id"])
+                    break
+                except httpx.HTTPError:
+                    time.sleep(min(5.0, 0.5 * (attempt + 1)))
+            if n == redis_at:
+                self.restart_redis()
+            if n == docker_at and not args.no_docker_restart:
+                self.restart_docker()
+            self.maybe_kill(args.kill_every)
+            if n % 20 == 0:
+                self.sample_memory()
+            time.sleep(args.pace)
+
     def sample_memory(self) -> None:
         with self.lock:
             for name, proc in self.workers.items():
@@ -158,8 +192,8 @@ def leftovers() -> dict[str, list[str]]:
         return str((labels or {}).get(OWNER_LABEL, "")).startswith("soak")
 
     return {
-        "containers": [c.name for c in containers if ours(c.labels)],
-        "networks": [n.name for n in networks if ours(n.attrs.get("Labels"))],
+        "containers": [str(c.name) for c in containers if ours(c.labels)],
+        "networks": [str(n.name) for n in networks if ours(n.attrs.get("Labels"))],
     }
 
 
@@ -194,33 +228,12 @@ def main() -> None:
         client = httpx.Client(
             base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}
         )
-        redis_at, docker_at = args.submissions // 3, 2 * args.submissions // 3
-        last_kill = time.monotonic()
-        for n in range(args.submissions):
-            body = SOLUTION + f"\n# soak {n}\n"
-            for attempt in range(30):
-                try:
-                    resp = client.post(
-                        "/v1/challenges/echo/submissions",
-                        files={"file": ("echo.py", body.encode())},
-                    )
-                    resp.raise_for_status()
-                    ids.append(resp.json()["id"])
-                    break
-                except httpx.HTTPError:
-                    time.sleep(min(5.0, 0.5 * (attempt + 1)))
-            if n == redis_at:
-                soak.restart_redis()
-            if n == docker_at and not args.no_docker_restart:
-                soak.restart_docker()
-            if time.monotonic() - last_kill > args.kill_every:
-                soak.kill_one()
-                last_kill = time.monotonic()
-            if n % 20 == 0:
-                soak.sample_memory()
-            time.sleep(args.pace)
+        soak.upload(client, args, ids)
+        shown = [-1]
 
         def finished() -> bool:
+            # The faults go on while the queue drains, not only while uploading.
+            soak.maybe_kill(args.kill_every)
             soak.sample_memory()
             for sub_id in ids:
                 if sub_id not in states:
@@ -230,7 +243,9 @@ def main() -> None:
                         return False
                     if state.get("status") in ("graded", "error"):
                         states[sub_id] = state
-            print(f"\r{len(states)}/{len(ids)} finished", end="", file=sys.stderr)
+            if len(states) != shown[0]:
+                shown[0] = len(states)
+                print(f"\r{len(states)}/{len(ids)} finished", end="", file=sys.stderr)
             return len(states) == len(ids)
 
         wait(finished, args.timeout, "every submission to finish")

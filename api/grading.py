@@ -8,7 +8,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import update
@@ -29,6 +29,9 @@ from grader.report import ChallengeRef, ErrorInfo, Report, SubmissionRef
 from grader.service import detect_language
 from grader.submission import open_submission
 from runners import make_runner
+
+if TYPE_CHECKING:
+    from runners.docker import SandboxPool
 
 log = structlog.get_logger("grader.worker")
 
@@ -166,6 +169,16 @@ def _load_challenge(svc: Services, slug: str, bundle_hash: str | None) -> Challe
         raise _Permanent("challenge-unavailable", str(exc)) from None
 
 
+def _pool(svc: Services, claim: Claim) -> SandboxPool | None:
+    """This worker's pool of pre-started sandboxes (drained when the worker stops)."""
+    from runners.docker import shared_pool
+
+    settings = svc.settings
+    return shared_pool(size=settings.sandbox_pool_size,
+                       max_age_s=settings.sandbox_pool_max_age_seconds,
+                       name_prefix=settings.container_prefix, owner=claim.worker or None)
+
+
 def _run(svc: Services, claim: Claim) -> Report:
     settings = svc.settings
     challenge = _load_challenge(svc, claim.slug, claim.challenge_hash)
@@ -185,7 +198,7 @@ def _run(svc: Services, claim: Claim) -> Report:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:
             raise _Permanent("storage-corrupt", "the stored upload does not match its hash")
-        runner = make_runner("docker", owner=claim.worker or None)
+        runner = make_runner("docker", owner=claim.worker or None, pool=_pool(svc, claim))
         queued_s = (claim.started_at - claim.created_at).total_seconds()
         return grade(challenge, sub, runner, submission_id=claim.id, label=claim.id,
                      queued_s=max(0.0, queued_s), cache_dir=settings.cache_dir)

@@ -89,5 +89,9 @@ def run_worker(settings: Settings, *, concurrency: int | None = None,
     finally:
         if sweeper is not None:
             sweeper.stop()
+        from runners.docker import drain_shared_pools
+
+        # The pre-started sandboxes go with the worker (a killed worker's: the sweep).
+        drain_shared_pools()
         svc.close()
     return code

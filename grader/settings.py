@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # are what a killed worker left behind: the sweep removes them. Longer than any run.
     sandbox_leftovers_after_seconds: int = 7200
     worker_concurrency: int = 1
+    # Each worker keeps this many sandboxes pre-started per job shape (image, isolation,
+    # limits) it graded recently (0: none, every run starts its own), each used once and
+    # replaced after this many seconds unused.
+    sandbox_pool_size: int = 1
+    sandbox_pool_max_age_seconds: float = 300.0
     webhook_max_attempts: int = 5
     webhook_timeout_seconds: float = 10.0
     # Callback URLs may reach private / loopback addresses only when this is set (tests, LANs).

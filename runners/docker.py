@@ -7,10 +7,13 @@ This is the only module that imports the Docker SDK. Every SDK error becomes a
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +36,10 @@ from runners.errors import ImageError, SandboxError
 from runners.harness import grader_contract as C
 from runners.sandbox_io import (
     MAX_RESULT_BYTES,
+    base_archive,
     build_archive,
     database_archive,
+    job_archive,
     read_results,
     run_result,
 )
@@ -52,6 +57,13 @@ ROLE_LABEL = "org.grader.role"
 # Who started a container (a worker's name): the sweep removes the containers of owners
 # that are no longer alive (a worker killed mid-grade leaves its sandbox behind).
 OWNER_LABEL = "org.grader.owner"
+# A pooled container (pre-started, waiting for a job): the shape it was made for. Its
+# org.grader.job label is POOL_JOB (the job is not known when it is created).
+POOL_LABEL = "org.grader.pool"
+POOL_JOB = "pool"
+# A pooled container's launcher gives up waiting (and exits) this long past the pool's
+# max age: a backstop, the pool itself retires it at its max age.
+POOL_WAIT_EXTRA_S = 60.0
 
 ProgressFn = Callable[[str], None]
 
@@ -104,15 +116,21 @@ class ContainerSpec:
     host_aliases: tuple[str, ...] = ()
     # The CPUs the container may run on ("3", "2-3"); None: any.
     cpuset: str | None = None
+    # A pooled container: its launcher starts at once and waits (up to this many
+    # seconds) for the job's files and the go line on its stdin, which carries the token.
+    pool_wait_s: float | None = None
 
     def create_kwargs(self) -> dict[str, Any]:
         mem = f"{self.memory_mb}m"
         env = {"HOME": "/tmp"}
         if self.token:
             env[C.TOKEN_ENV] = self.token
+        command = list(C.LAUNCHER_ARGV)
+        if self.pool_wait_s is not None:
+            command += ["--pooled", f"{self.pool_wait_s:g}", "--role", self.role]
         kwargs: dict[str, Any] = {
             "image": self.image,
-            "command": list(C.LAUNCHER_ARGV),
+            "command": command,
             "name": f"{self.name_prefix}-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
             "user": f"{self.uid}:{self.uid}",
             "environment": env,
@@ -140,7 +158,8 @@ class ContainerSpec:
             "log_config": docker.types.LogConfig(
                 type="json-file", config={"max-size": "256k", "max-file": "1"}
             ),
-            "stdin_open": False,
+            # A pooled container's launcher reads its go line here, then closes it.
+            "stdin_open": self.pool_wait_s is not None,
             "tty": False,
             "detach": True,
         }
@@ -155,7 +174,11 @@ class ContainerSpec:
 
 
 def database_kwargs(
-    db: Database, image: str, label: str, network_mode: str, name_prefix: str,
+    db: Database,
+    image: str,
+    label: str,
+    network_mode: str,
+    name_prefix: str,
     host_aliases: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A service run's database container: the image's own entrypoint and user, its data
@@ -198,6 +221,350 @@ def database_kwargs(
     return kwargs
 
 
+@dataclass(frozen=True)
+class PoolKey:
+    """The shape of a job a pooled set of containers fits: image, isolation and limits.
+
+    Limits are part of the key (a container's limits are fixed when it is created, and
+    updating them on take would be one more round trip per container), so each
+    challenge's limits get their own warm containers."""
+
+    image: str
+    two: bool
+    memory_mb: int
+    cpus: float
+    pids: int
+    disk_mb: int
+
+
+@dataclass
+class _Warm:
+    """One pre-started set of containers (tests, then candidate for process isolation)
+    whose launchers wait for a job; handed out once, never returned."""
+
+    key: PoolKey
+    sandboxes: list[_Sandbox]
+    stdins: dict[str, Any]
+    born: float
+
+    def close_stdins(self) -> None:
+        for sock in self.stdins.values():
+            # The SDK hands a SocketIO over the hijacked connection: close the socket too.
+            for part in (sock, getattr(sock, "_sock", None)):
+                if part is not None:
+                    with contextlib.suppress(OSError):
+                        part.close()
+        self.stdins.clear()
+
+
+def pool_key(job: Job, image: str) -> PoolKey | None:
+    """The pool shape of ``job``, or None when it is not pooled (service runs, performance
+    runs with their reference and pinned CPUs, a role in another image)."""
+    if job.service is not None or job.pin_together or REFERENCE_ROLE in job.commands:
+        return None
+    if any(cmd.image for cmd in job.commands.values()):
+        return None
+    lim = job.limits
+    return PoolKey(image, job.has_candidate_process, lim.memory_mb, lim.cpus, lim.pids, lim.disk_mb)
+
+
+def _send_go(sock: Any, token: str) -> None:
+    """The go line a pooled launcher waits for (see launcher._await_job)."""
+    data = json.dumps({"token": token}).encode() + b"\n"
+    raw = getattr(sock, "_sock", sock)
+    raw.sendall(data)
+
+
+class SandboxPool:
+    """Pre-created, pre-started, single-use sandbox containers, kept per job shape.
+
+    A job whose shape (``PoolKey``) was seen within ``max_age_s`` finds ``size`` sets of
+    containers already started, their launchers waiting on stdin; the job's files go in
+    with ``put_archive`` (root-owned, into the container's layer as before) and the go
+    line (with the run token) follows. A set is handed out once and removed after its
+    run like any other sandbox; sets older than ``max_age_s`` are removed unused.
+    Refills and removals happen on the pool's own thread, off the run's critical path.
+    ``close()`` drains it: nothing it created is left.
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int = 1,
+        max_age_s: float = 300.0,
+        client: docker.DockerClient | None = None,
+        name_prefix: str = "grader",
+        owner: str | None = None,
+    ) -> None:
+        self.size = max(0, size)
+        self.max_age_s = max_age_s
+        self.name_prefix = name_prefix
+        self.owner = owner
+        self._client = client
+        self._cond = threading.Condition()
+        self._ready: dict[PoolKey, deque[_Warm]] = {}
+        self._wanted: dict[PoolKey, float] = {}
+        self._doomed: deque[Container] = deque()
+        self._removing = 0
+        self._closed = False
+        self._base: dict[int, bytes] = {}
+        # Ids of the containers handed out last (single use is checked against them);
+        # bounded, so a long-lived worker's memory stays flat.
+        self.handed_out: deque[str] = deque(maxlen=1000)
+        self.errors: list[str] = []
+        self._thread = threading.Thread(target=self._loop, name="grader-sandbox-pool", daemon=True)
+        self._thread.start()
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    # -- what runs call ----------------------------------------------------------
+
+    def take(self, key: PoolKey) -> _Warm | None:
+        """A fresh set for ``key`` (never handed out before), or None: then the pool
+        starts keeping sets of that shape for the next jobs."""
+        now = time.monotonic()
+        with self._cond:
+            if self._closed:
+                return None
+            self._wanted[key] = now
+            queue = self._ready.get(key) or deque()
+            while queue:
+                warm = queue.popleft()
+                if now - warm.born < self.max_age_s:
+                    self.handed_out.extend(str(sb.container.id) for sb in warm.sandboxes)
+                    self._cond.notify_all()
+                    return warm
+                self._retire(warm)
+            self._cond.notify_all()
+            return None
+
+    def discard(self, containers: Iterable[Container]) -> None:
+        """Remove these containers on the pool's thread (after a run: off its path); at
+        once when the pool is closed (its thread is gone)."""
+        with self._cond:
+            if not self._closed:
+                self._doomed.extend(containers)
+                self._cond.notify_all()
+                return
+        for container in containers:
+            _remove_container(container)
+
+    def idle(self, key: PoolKey | None = None) -> int:
+        """Sets ready to hand out (of one shape, or all)."""
+        with self._cond:
+            if key is not None:
+                return len(self._ready.get(key) or ())
+            return sum(len(q) for q in self._ready.values())
+
+    def wait_ready(self, key: PoolKey, timeout: float = 60.0) -> bool:
+        """Wait until a set of ``key`` is ready (tests and benchmarks); True if one is."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._wanted.setdefault(key, time.monotonic())
+            self._cond.notify_all()
+            while not self._ready.get(key):
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return False
+                self._cond.wait(timeout=min(left, 0.5))
+            return True
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until every container handed back (``discard``) is removed; True if so."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._doomed or self._removing:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return not (self._doomed or self._removing)
+                self._cond.wait(timeout=min(left, 0.5))
+            return True
+
+    def close(self) -> None:
+        """Drain: stop refilling, remove every container the pool still holds."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=120)
+        with self._cond:
+            for queue in self._ready.values():
+                while queue:
+                    self._retire(queue.popleft())
+            doomed = list(self._doomed)
+            self._doomed.clear()
+        for container in doomed:
+            _remove_container(container)
+
+    # -- the pool's thread -------------------------------------------------------
+
+    def _retire(self, warm: _Warm) -> None:
+        warm.close_stdins()
+        self._doomed.extend(sb.container for sb in warm.sandboxes)
+
+    def _next_work(self) -> tuple[str, Any] | None:
+        """Under the lock: a removal first, then expiry, then a missing set to make."""
+        now = time.monotonic()
+        for queue in self._ready.values():
+            while queue and now - queue[0].born >= self.max_age_s:
+                self._retire(queue.popleft())
+        if self._doomed:
+            self._removing += 1
+            return "remove", self._doomed.popleft()
+        for key, used in list(self._wanted.items()):
+            if now - used > self.max_age_s:
+                # Not asked for in a while: stop keeping this shape.
+                del self._wanted[key]
+                continue
+            if len(self._ready.get(key) or ()) < self.size:
+                return "make", key
+        return None
+
+    def _loop(self) -> None:
+        failures = 0
+        while True:
+            with self._cond:
+                work = None if self._closed else self._next_work()
+                while work is None and not self._closed:
+                    self._cond.wait(timeout=max(1.0, min(30.0, self.max_age_s / 4)))
+                    work = None if self._closed else self._next_work()
+                if self._closed:
+                    return
+            assert work is not None
+            kind, item = work
+            if kind == "remove":
+                try:
+                    _remove_container(item)
+                except Exception as exc:  # noqa: BLE001 - the pool's thread must live on
+                    self._note(exc)
+                finally:
+                    with self._cond:
+                        self._removing -= 1
+                        self._cond.notify_all()
+                continue
+            try:
+                warm = self._make(item)
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - the pool's thread must live on
+                failures += 1
+                self._note(exc)
+                # The engine is down or the image gone: runs go the cold way meanwhile.
+                time.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            with self._cond:
+                if self._closed:
+                    self._retire(warm)
+                    doomed = list(self._doomed)
+                    self._doomed.clear()
+                else:
+                    self._ready.setdefault(item, deque()).append(warm)
+                    self._cond.notify_all()
+                    continue
+            for container in doomed:
+                _remove_container(container)
+            return
+
+    def _note(self, exc: BaseException) -> None:
+        self.errors.append(f"{exc.__class__.__name__}: {exc}"[:300])
+        del self.errors[:-20]
+
+    def _spec(self, key: PoolKey, role: str, uid: int, network_mode: str) -> ContainerSpec:
+        labels = {POOL_LABEL: _key_label(key)}
+        if self.owner:
+            labels[OWNER_LABEL] = self.owner
+        return ContainerSpec(
+            image=key.image,
+            role=role,
+            uid=uid,
+            label=POOL_JOB,
+            memory_mb=key.memory_mb,
+            cpus=key.cpus,
+            pids=key.pids,
+            disk_mb=key.disk_mb,
+            network_mode=network_mode,
+            name_prefix=self.name_prefix,
+            extra_labels=labels,
+            pool_wait_s=self.max_age_s + POOL_WAIT_EXTRA_S,
+        )
+
+    def _make(self, key: PoolKey) -> _Warm:
+        """Create and start one set: the harness goes in before start (the launcher is
+        part of it), the job's files after."""
+        warm = _Warm(key=key, sandboxes=[], stdins={}, born=time.monotonic())
+        roles = [(TESTS_ROLE, C.TESTER_UID if key.two else C.CANDIDATE_UID)]
+        if key.two:
+            roles.append((CANDIDATE_ROLE, C.CANDIDATE_UID))
+        try:
+            net = "none"
+            for role, uid in roles:
+                spec = self._spec(key, role, uid, net)
+                container = self.client.containers.create(**spec.create_kwargs())
+                warm.sandboxes.append(_Sandbox(role=role, container=container, uid=uid))
+                if uid not in self._base:
+                    self._base[uid] = base_archive(uid)
+                container.put_archive("/", self._base[uid])
+                warm.stdins[role] = container.attach_socket(params={"stdin": 1, "stream": 1})
+                container.start()
+                net = f"container:{container.id}"
+        except BaseException:
+            warm.close_stdins()
+            for sb in warm.sandboxes:
+                _remove_container(sb.container)
+            raise
+        warm.born = time.monotonic()
+        return warm
+
+
+def _key_label(key: PoolKey) -> str:
+    return (
+        f"{key.image}|{'process' if key.two else 'in-process'}|{key.memory_mb}m|"
+        f"{key.cpus:g}cpu|{key.pids}pids|{key.disk_mb}m"
+    )
+
+
+def _remove_container(container: Container) -> None:
+    """Remove a container whatever its state; a second try when the first races its exit."""
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except (docker.errors.DockerException, _HTTP_ERRORS):
+        time.sleep(0.5)
+        with contextlib.suppress(docker.errors.DockerException, _HTTP_ERRORS):
+            container.remove(force=True, v=True)
+
+
+_SHARED: dict[tuple[str, str | None], SandboxPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(
+    *, size: int, max_age_s: float, name_prefix: str = "grader", owner: str | None = None
+) -> SandboxPool | None:
+    """This process's pool for (``name_prefix``, ``owner``), made on first use; None when
+    ``size`` is 0 (no pooling). A worker grades with it and drains it when it stops."""
+    if size <= 0:
+        return None
+    with _SHARED_LOCK:
+        pool = _SHARED.get((name_prefix, owner))
+        if pool is None:
+            pool = SandboxPool(size=size, max_age_s=max_age_s, name_prefix=name_prefix, owner=owner)
+            _SHARED[(name_prefix, owner)] = pool
+        return pool
+
+
+def drain_shared_pools() -> None:
+    """Drain every pool ``shared_pool`` made (at a worker's shutdown)."""
+    with _SHARED_LOCK:
+        pools = list(_SHARED.values())
+        _SHARED.clear()
+    for pool in pools:
+        pool.close()
+
+
 class DockerRunner:
     """Runs jobs in fresh containers: no network, non-root, no capabilities, bounded."""
 
@@ -211,12 +578,16 @@ class DockerRunner:
         progress: ProgressFn | None = None,
         name_prefix: str = "grader",
         owner: str | None = None,
+        pool: SandboxPool | None = None,
     ) -> None:
         self._client = client
         self._image_for = image_for
         self.progress = progress or _noop
         self.name_prefix = name_prefix
         self.owner = owner
+        # Pre-started containers for the jobs it fits; also removes containers after a
+        # run on its own thread. None: every run creates and removes its own, in line.
+        self.pool = pool
         self._cpus: int | None = None
 
     @property
@@ -254,8 +625,11 @@ class DockerRunner:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise SandboxError(f"Docker engine error: {exc.__class__.__name__}: {exc}") from None
         finally:
-            for sb in sandboxes:
-                self._remove(sb.container)
+            if self.pool is not None:
+                self.pool.discard(sb.container for sb in sandboxes)
+            else:
+                for sb in sandboxes:
+                    self._remove(sb.container)
 
     def _spec(self, job: Job, image: str, role: str, uid: int, **extra: Any) -> ContainerSpec:
         lim = job.limits
@@ -291,8 +665,39 @@ class DockerRunner:
         sb.container.start()
         return sb
 
+    def _take_warm(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> _Warm | None:
+        """A pre-started set for this job, its files put in and its go lines sent; None
+        (the run starts its own containers) when there is none or it proved unusable
+        before any of the job ran (the engine restarted meanwhile...)."""
+        key = pool_key(job, image) if self.pool is not None else None
+        warm = self.pool.take(key) if self.pool is not None and key is not None else None
+        if warm is None:
+            return None
+        try:
+            # The candidate's first: its server listens before the tests try to reach it.
+            order = list(reversed(warm.sandboxes))
+            for sb in order:
+                sb.container.put_archive("/", job_archive(job, sb.role, sb.uid, C.RPC_PORT))
+            for sb in order:
+                _send_go(warm.stdins[sb.role], job.token if sb.role == TESTS_ROLE else "")
+        except (docker.errors.DockerException, _HTTP_ERRORS, OSError) as exc:
+            self.progress(f"a pre-started sandbox was unusable ({exc.__class__.__name__})")
+            assert self.pool is not None
+            self.pool.discard(sb.container for sb in warm.sandboxes)
+            # A go line may have gone out: the set is never used again either way.
+            return None
+        finally:
+            warm.close_stdins()
+        sandboxes.extend(warm.sandboxes)
+        return warm
+
     def _run(self, job: Job, image: str, sandboxes: list[_Sandbox]) -> RunResult:
         two = job.has_candidate_process
+        warm = self._take_warm(job, image, sandboxes)
+        if warm is not None:
+            return self._finish(
+                job, warm.sandboxes[0], warm.sandboxes[1] if two else None, None, time.monotonic()
+            )
         self.progress("creating sandbox")
         tests_uid = C.TESTER_UID if two else C.CANDIDATE_UID
         tests = self._start(
@@ -331,15 +736,39 @@ class DockerRunner:
                 cpuset=pinned(CANDIDATE_ROLE),
             )
             cand = self._start(spec, job, sandboxes)
+        return self._finish(job, tests, cand, ref, started)
+
+    def _finish(
+        self,
+        job: Job,
+        tests: _Sandbox,
+        cand: _Sandbox | None,
+        ref: _Sandbox | None,
+        started: float,
+    ) -> RunResult:
+        """Wait for the tests container, stop the others, read the results."""
         self.progress("running tests")
         killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
         duration = time.monotonic() - started
-        for other in (cand, ref):
-            if other is not None:
-                self._stop(other.container)
         self.progress("collecting results")
-        out, problems = self._fetch_results(tests.container)
-        oom = self._oom_killed(tests.container)
+        # The others stop (their launchers write their own results) while the tests
+        # container's results are read.
+        stopping = None
+        if cand is not None or ref is not None:
+            others = [o.container for o in (cand, ref) if o is not None]
+
+            def stop_others() -> None:
+                for container in others:
+                    self._stop(container)
+
+            stopping = threading.Thread(target=stop_others, name="grader-stop")
+            stopping.start()
+        try:
+            out, problems = self._fetch_results(tests.container)
+            oom = self._oom_killed(tests.container)
+        finally:
+            if stopping is not None:
+                stopping.join()
         cand_out: dict[str, bytes] | None = None
         if cand is not None:
             cand_out, cand_problems = self._fetch_results(cand.container)
@@ -380,8 +809,9 @@ class DockerRunner:
                 db, self.image(db.image), job.label, net(), self.name_prefix, aliases()
             )
             container = self.client.containers.create(**kwargs)
-            sandboxes.append(_Sandbox(role=f"{DATABASE_ROLE_PREFIX}{db.name}",
-                                      container=container, uid=0))
+            sandboxes.append(
+                _Sandbox(role=f"{DATABASE_ROLE_PREFIX}{db.name}", container=container, uid=0)
+            )
             if db.files:
                 container.put_archive("/", database_archive(db))
             container.start()
@@ -393,9 +823,16 @@ class DockerRunner:
         cand_image = self.image(cand_cmd.image) if cand_cmd.image else image
         self.progress("starting the service")
         cand = self._start(
-            self._spec(job, cand_image, CANDIDATE_ROLE, C.CANDIDATE_UID, network_mode=net(),
-                       token=svc.control_token or None, tmp_exec=True,
-                       host_aliases=aliases()),
+            self._spec(
+                job,
+                cand_image,
+                CANDIDATE_ROLE,
+                C.CANDIDATE_UID,
+                network_mode=net(),
+                token=svc.control_token or None,
+                tmp_exec=True,
+                host_aliases=aliases(),
+            ),
             job,
             sandboxes,
         )
@@ -403,9 +840,17 @@ class DockerRunner:
         started = time.monotonic()
         tl = svc.tests_limits
         tests_spec = ContainerSpec(
-            image=image, role=TESTS_ROLE, uid=C.TESTER_UID, label=job.label,
-            memory_mb=tl.memory_mb, cpus=tl.cpus, pids=tl.pids, disk_mb=tl.disk_mb,
-            network_mode=net(), name_prefix=self.name_prefix, token=job.token or None,
+            image=image,
+            role=TESTS_ROLE,
+            uid=C.TESTER_UID,
+            label=job.label,
+            memory_mb=tl.memory_mb,
+            cpus=tl.cpus,
+            pids=tl.pids,
+            disk_mb=tl.disk_mb,
+            network_mode=net(),
+            name_prefix=self.name_prefix,
+            token=job.token or None,
         )
         tests = self._start(tests_spec, job, sandboxes)
         self.progress("running tests")
@@ -420,18 +865,26 @@ class DockerRunner:
         problems += [f"candidate container: {p}" for p in cand_problems]
         oom = self._oom_killed(tests.container) or self._oom_killed(cand.container)
         result = run_result(
-            job, self.name, out, cand_out, duration_s=duration, killed_by_host=killed,
-            oom_seen=oom, problems=problems,
+            job,
+            self.name,
+            out,
+            cand_out,
+            duration_s=duration,
+            killed_by_host=killed,
+            oom_seen=oom,
+            problems=problems,
         )
         for db, container in databases:
             container.reload()
             if container.status != "running":
                 tail = self._log_tail(container)
-                result.events.append({
-                    "code": "database-stopped",
-                    "message": f"the {db.name} container stopped during the run "
-                               f"(out of memory: {self._oom_killed(container)}): {tail}",
-                })
+                result.events.append(
+                    {
+                        "code": "database-stopped",
+                        "message": f"the {db.name} container stopped during the run "
+                        f"(out of memory: {self._oom_killed(container)}): {tail}",
+                    }
+                )
         return result
 
     def _log_tail(self, container: Container, limit: int = 2000) -> str:
@@ -505,15 +958,7 @@ class DockerRunner:
                 close()
 
     def _remove(self, container: Container) -> None:
-        try:
-            container.remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
-            # One more try: a removal racing the container's own exit can fail once.
-            time.sleep(0.5)
-            with contextlib.suppress(docker.errors.DockerException, _HTTP_ERRORS):
-                container.remove(force=True, v=True)
+        _remove_container(container)
 
     def remove_leftovers(self, label: str) -> int:
         """Remove containers a previous attempt at the same job left behind."""
@@ -586,18 +1031,35 @@ class Engine:
         if not self.image_exists(ref):
             raise ImageError(f"docker import did not produce {ref}")
 
-    def build(self, context: Path, *, tag: str, buildargs: dict[str, str],
-              progress: ProgressFn, network_mode: str = "none", nocache: bool = False) -> None:
+    def build(
+        self,
+        context: Path,
+        *,
+        tag: str,
+        buildargs: dict[str, str],
+        progress: ProgressFn,
+        network_mode: str = "none",
+        nocache: bool = False,
+    ) -> None:
         tail: list[str] = []
         try:
             for chunk in self.client.api.build(
-                path=str(context), tag=tag, buildargs=buildargs, network_mode=network_mode,
-                rm=True, forcerm=True, decode=True, pull=False, nocache=nocache,
+                path=str(context),
+                tag=tag,
+                buildargs=buildargs,
+                network_mode=network_mode,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                pull=False,
+                nocache=nocache,
             ):
                 if "error" in chunk:
                     last = " / ".join(tail[-8:])
-                    raise ImageError(f"building {tag} failed: {str(chunk['error']).strip()[:300]}"
-                                     f" (last output: {last})")
+                    raise ImageError(
+                        f"building {tag} failed: {str(chunk['error']).strip()[:300]}"
+                        f" (last output: {last})"
+                    )
                 line = str(chunk.get("stream", "")).strip()
                 if line:
                     tail = (tail + line.splitlines())[-8:]

@@ -179,33 +179,65 @@ def app_tree(job: Job) -> _Tree:
 def build_archive(
     job: Job, role: str, uid: int, port: int, reference_port: int = C.REFERENCE_PORT
 ) -> bytes:
-    """The tar put into one container of ``job`` before it starts."""
-    cmd: Command = job.commands[role]
+    """The tar put into one container of ``job`` before it starts (``base_archive``
+    and ``job_archive`` in one)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        root = C.ROOT.lstrip("/")
-        _add_dir(tar, root)
-        _add_dir(tar, f"{root}/{C.HARNESS_DIR}")
-        for path in harness_files():
-            rel = path.relative_to(HARNESS_DIR)
-            for i in range(1, len(rel.parts)):
-                _add_dir(tar, f"{root}/{C.HARNESS_DIR}/{'/'.join(rel.parts[:i])}")
-            _add_bytes(tar, f"{root}/{C.HARNESS_DIR}/{rel.as_posix()}", path.read_bytes())
-        document = job_document(job, role, port, reference_port)
-        _add_bytes(tar, f"{root}/{C.JOB_FILE}", json.dumps(document).encode())
-        _add_dir(tar, f"{root}/{C.OUT_DIR}")
-        for name in C.OUT_FILES:
-            _add_bytes(tar, f"{root}/{C.OUT_DIR}/{name}", b"", mode=0o600, uid=uid)
-        if role in (CANDIDATE_ROLE, REFERENCE_ROLE) or not job.app_dir:
-            if role not in (CANDIDATE_ROLE, REFERENCE_ROLE):
-                # Readable by the run user's group only (the tests container's user in
-                # process isolation); nobody in the sandbox can write them.
-                _tests_tree(job.tests_root).write(tar, f"{root}/{C.TESTS_DIR}", group=uid)
-            if cmd.code:
-                _submission_tree(job, role).write(tar, f"{root}/{C.SUBMISSION_DIR}")
-        else:
-            app_tree(job).write(tar, f"{root}/{job.app_dir}")
+        _write_base(tar, uid)
+        _write_job(tar, job, role, uid, port, reference_port)
     return buf.getvalue()
+
+
+def base_archive(uid: int) -> bytes:
+    """What every container holds whatever its job: the harness (with the launcher a
+    pooled container starts) and the result files pre-created for the run user."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _write_base(tar, uid)
+    return buf.getvalue()
+
+
+def job_archive(
+    job: Job, role: str, uid: int, port: int, reference_port: int = C.REFERENCE_PORT
+) -> bytes:
+    """What one job adds to a container holding ``base_archive``: ``job.json``, the
+    tests (tests role) and the code (or the app folder)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _write_job(tar, job, role, uid, port, reference_port)
+    return buf.getvalue()
+
+
+def _write_base(tar: tarfile.TarFile, uid: int) -> None:
+    root = C.ROOT.lstrip("/")
+    _add_dir(tar, root)
+    _add_dir(tar, f"{root}/{C.HARNESS_DIR}")
+    for path in harness_files():
+        rel = path.relative_to(HARNESS_DIR)
+        for i in range(1, len(rel.parts)):
+            _add_dir(tar, f"{root}/{C.HARNESS_DIR}/{'/'.join(rel.parts[:i])}")
+        _add_bytes(tar, f"{root}/{C.HARNESS_DIR}/{rel.as_posix()}", path.read_bytes())
+    _add_dir(tar, f"{root}/{C.OUT_DIR}")
+    for name in C.OUT_FILES:
+        _add_bytes(tar, f"{root}/{C.OUT_DIR}/{name}", b"", mode=0o600, uid=uid)
+
+
+def _write_job(
+    tar: tarfile.TarFile, job: Job, role: str, uid: int, port: int, reference_port: int
+) -> None:
+    cmd: Command = job.commands[role]
+    root = C.ROOT.lstrip("/")
+    document = job_document(job, role, port, reference_port)
+    _add_bytes(tar, f"{root}/{C.JOB_FILE}", json.dumps(document).encode())
+    if role in (CANDIDATE_ROLE, REFERENCE_ROLE) or not job.app_dir:
+        if role not in (CANDIDATE_ROLE, REFERENCE_ROLE):
+            # Readable by the run user's group only (the tests container's user in
+            # process isolation); nobody in the sandbox can write them.
+            _tests_tree(job.tests_root).write(tar, f"{root}/{C.TESTS_DIR}", group=uid)
+        if cmd.code:
+            _submission_tree(job, role).write(tar, f"{root}/{C.SUBMISSION_DIR}")
+    else:
+        app_tree(job).write(tar, f"{root}/{job.app_dir}")
 
 
 def database_archive(db: Database) -> bytes:

@@ -49,11 +49,207 @@ TAIL_BYTES = C.TAIL_BYTES
 MAX_RESULTS_BYTES = C.MAX_RESULTS_BYTES
 
 _stop_requested = False
+# Read end of the pipe a signal writes into (signal.set_wakeup_fd): the run's loop
+# wakes at once on SIGTERM instead of at its next poll.
+_wake_r: int | None = None
+# A pooled container's launcher: this argument, then the seconds it waits for a job.
+POOL_ARG = "--pooled"
+# ... and this one, then the container's role: a tests container preloads pytest.
+ROLE_ARG = "--role"
+GO_LINE_MAX = 4096
+# Set when pytest and the harness were imported before the job arrived: a command that
+# runs a harness script with this interpreter is then forked from this process (see
+# _Forked) instead of starting a new interpreter that imports it all again.
+_preloaded = False
 
 
 def _on_term(signum: int, frame: object) -> None:
     global _stop_requested
     _stop_requested = True
+
+
+def _install_wakeup() -> None:
+    global _wake_r
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    os.set_blocking(r, False)
+    signal.set_wakeup_fd(w)
+    _wake_r = r
+
+
+def _preload(role: str) -> None:
+    """Import what the role's harness script needs now, while the container waits for a
+    job: pytest, its built-in plugins and the test side of the RPC for the tests
+    (an image without pytest preloads nothing), the RPC server for the candidate."""
+    global _preloaded
+    import importlib
+
+    if role == "candidate":
+        with contextlib.suppress(ImportError):
+            importlib.import_module("rpc_server")
+            _preloaded = True
+        return
+    try:
+        import pytest  # noqa: F401
+        from _pytest.config import default_plugins
+    except ImportError:
+        return
+    for name in (*(f"_pytest.{p}" for p in default_plugins), "pytest_timeout", "rpc_client"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    _preloaded = True
+
+
+def _forkable(argv: list[str]) -> bool:
+    """True for ``{python} -I <harness script> ...`` once the harness is preloaded."""
+    return (
+        _preloaded
+        and len(argv) >= 3
+        and argv[0] == sys.executable
+        and argv[1] == "-I"
+        and argv[2].endswith(".py")
+        and os.path.dirname(os.path.abspath(argv[2])) == os.path.dirname(os.path.abspath(__file__))
+    )
+
+
+class _Forked:
+    """A harness script run in a fork of this (preloaded) process, as ``python3 -I
+    script`` would run it: its own session, working folder, environment, stdin from
+    /dev/null, stdout and stderr into pipes, the results and token pipes on fds 3 and 4,
+    default signal handlers, dumpable again (as after an exec). Quacks like the Popen
+    that ``_run`` uses."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        results_w: int | None,
+        token_r: int | None,
+    ) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            os.close(out_r)
+            os.close(err_r)
+            self._child(argv, cwd, env, out_w, err_w, results_w, token_r)
+        os.close(out_w)
+        os.close(err_w)
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdout = os.fdopen(out_r, "rb", buffering=0)
+        self.stderr = os.fdopen(err_r, "rb", buffering=0)
+
+    @staticmethod
+    def _child(
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        out_w: int,
+        err_w: int,
+        results_w: int | None,
+        token_r: int | None,
+    ) -> None:
+        code = 1
+        try:
+            os.setsid()
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            _on_fds_3_and_4(results_w, token_r)()
+            keep = {0, 1, 2}
+            keep |= {C.RESULTS_FD} if results_w is not None else set()
+            keep |= {C.TOKEN_FD} if token_r is not None else set()
+            for fd in range(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
+                if fd not in keep:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            with contextlib.suppress(AttributeError, OSError):
+                ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE = 1, as after exec
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(env)
+            sys.dont_write_bytecode = True
+            here = os.path.dirname(os.path.abspath(__file__))
+            # python3 -I puts neither the script's folder nor the launcher's on sys.path.
+            sys.path[:] = [p for p in sys.path if p != here]
+            sys.argv = argv[2:]
+            import runpy
+
+            try:
+                runpy.run_path(argv[2], run_name="__main__")
+                code = 0
+            except SystemExit as exc:
+                if exc.code is None:
+                    code = 0
+                elif isinstance(exc.code, int):
+                    code = exc.code
+                else:
+                    print(exc.code, file=sys.stderr)
+                    code = 1
+            except BaseException:  # noqa: BLE001 - as the interpreter would: print, exit 1
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            import atexit
+
+            atexit._run_exitfuncs()
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+        finally:
+            os._exit(code & 0xFF if code >= 0 else 1)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self.returncode
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int | None:
+        while self.poll() is None:
+            time.sleep(0.01)
+        return self.returncode
+
+
+def _await_job(max_wait: float) -> dict[str, Any] | None:
+    """A pooled container: wait for the host's go line on stdin (one JSON object, sent
+    once the job's files are in place); None when none came in ``max_wait`` seconds
+    (the container expired unused) or stdin closed. Stdin is then closed for good, so
+    nothing started later can read what the host sends."""
+    line = bytearray()
+    deadline = time.monotonic() + max_wait
+    sel = selectors.DefaultSelector()
+    sel.register(0, selectors.EVENT_READ)
+    try:
+        while b"\n" not in line and len(line) < GO_LINE_MAX:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(timeout=left):
+                return None
+            data = os.read(0, GO_LINE_MAX - len(line))
+            if not data:
+                return None
+            line += data
+    finally:
+        sel.close()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+    try:
+        go = json.loads(bytes(line).split(b"\n", 1)[0])
+    except ValueError:
+        return None
+    return go if isinstance(go, dict) else None
 
 
 def _copy_submission() -> None:
@@ -371,6 +567,17 @@ def main() -> int:
     token = os.environ.pop(C.TOKEN_ENV, "")
     if os.getpid() == 1:
         _harden_init(events)
+    if POOL_ARG in sys.argv:
+        # Pre-started by the host's pool: the job's files arrive while this waits, and
+        # the run token with the go line (it was not known when the container started).
+        role = sys.argv[sys.argv.index(ROLE_ARG) + 1 :][:1]
+        if role in (["tests"], ["candidate"]):
+            _preload(role[0])
+        go = _await_job(float(sys.argv[sys.argv.index(POOL_ARG) + 1]))
+        if go is None:
+            return 0
+        token = str(go.get("token") or "")
+    _install_wakeup()
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     ROOT = job.get("root", ROOT)
@@ -445,7 +652,31 @@ def _run(
     job: dict[str, Any], token: str, deadline: float, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Run the job's command until it ends or the deadline; its exit, tails and results."""
-    limit = int(job["limits"]["output_kb"]) * 1024
+    proc, results_r = _start_command(job, token)
+    io = _Streams(proc, results_r, limit=int(job["limits"]["output_kb"]) * 1024)
+    io.pump(deadline)
+    exit_code = proc.returncode
+    _kill_everything(proc.pid)
+    out = {
+        "exit_code": exit_code,
+        "stdout_tail": io.tails["stdout"].text(),
+        "stderr_tail": io.tails["stderr"].text(),
+        "output_bytes": io.total,
+        "output_truncated": io.truncated,
+        "timed_out": io.timed_out,
+    }
+    if results_r is not None:
+        if io.overflow:
+            io.results.clear()
+            message = f"the results passed {MAX_RESULTS_BYTES} bytes"
+            events.append({"code": "results-too-large", "message": message})
+        out["_results"] = io.results
+    return out
+
+
+def _start_command(job: dict[str, Any], token: str) -> tuple[Any, int | None]:
+    """Start the job's command with its results pipe on fd 3 and the token on fd 4 (when
+    the job has them); the process and the read end of the results pipe."""
     results_r = results_w = token_r = None
     if job.get("results"):
         results_r, results_w = os.pipe()
@@ -460,97 +691,111 @@ def _run(
         token_r = _high(token_r)
     values = _placeholders(job, results_w, token_r)
     argv = [_substitute(a, values) for a in job["argv"]]
-    proc = subprocess.Popen(
-        argv,
-        cwd=_cwd(job),
-        env=_child_env(job, values),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        # Every fd of ours is close-on-exec (PEP 446) but the two the command gets.
-        close_fds=results_w is None and token_r is None,
-        preexec_fn=(
-            None if results_w is None and token_r is None else _on_fds_3_and_4(results_w, token_r)
-        ),
-    )
+    proc: Any
+    if _forkable(argv):
+        proc = _Forked(argv, _cwd(job), _child_env(job, values), results_w, token_r)
+    else:
+        proc = subprocess.Popen(
+            argv,
+            cwd=_cwd(job),
+            env=_child_env(job, values),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            # Every fd of ours is close-on-exec (PEP 446) but the two the command gets.
+            close_fds=results_w is None and token_r is None,
+            preexec_fn=(
+                None
+                if results_w is None and token_r is None
+                else _on_fds_3_and_4(results_w, token_r)
+            ),
+        )
     for fd in (results_w, token_r):
         if fd is not None:
             os.close(fd)
-    results = bytearray()
-    overflow = False
-    tails = {"stdout": _Tail(), "stderr": _Tail()}
-    total = 0
-    truncated = False
-    timed_out = False
-    sel = selectors.DefaultSelector()
-    assert proc.stdout is not None and proc.stderr is not None
-    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
-    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
-    open_streams = 2
-    if results_r is not None:
-        sel.register(results_r, selectors.EVENT_READ, "results")
-        open_streams += 1
-    interrupted_at: float | None = None
-    exited_at: float | None = None
-    while True:
-        _reap_orphans(proc.pid)
+    return proc, results_r
+
+
+class _Streams:
+    """The command's stdout and stderr (bounded tails) and results pipe, read until the
+    command and everything holding its pipes are gone; stops it at the deadline."""
+
+    def __init__(self, proc: Any, results_r: int | None, limit: int) -> None:
+        self.proc = proc
+        self.limit = limit
+        self.results = bytearray()
+        self.overflow = False
+        self.tails = {"stdout": _Tail(), "stderr": _Tail()}
+        self.total = 0
+        self.truncated = False
+        self.timed_out = False
+        self.interrupted_at: float | None = None
+        self.exited_at: float | None = None
+        self.sel = selectors.DefaultSelector()
+        assert proc.stdout is not None and proc.stderr is not None
+        self.sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
+        self.sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+        self.open_streams = 2
+        if results_r is not None:
+            self.sel.register(results_r, selectors.EVENT_READ, "results")
+            self.open_streams += 1
+        if _wake_r is not None:
+            self.sel.register(_wake_r, selectors.EVENT_READ, "wake")
+
+    def pump(self, deadline: float) -> None:
+        while self._supervise(deadline):
+            if self.open_streams == 0:
+                time.sleep(0.05)
+                continue
+            for key, _ in self.sel.select(timeout=0.2):
+                self._read(key)
+
+    def _supervise(self, deadline: float) -> bool:
+        """Interrupt, then kill, at the deadline or on a stop; False once all is done."""
+        pid = self.proc.pid
+        _reap_orphans(pid)
         now = time.monotonic()
         if _stop_requested:
-            _kill_all(proc.pid)
-        if now >= deadline and interrupted_at is None:
-            timed_out = True
-            interrupted_at = now
-            _signal_group(proc.pid, signal.SIGINT)
-        if interrupted_at is not None and now - interrupted_at > 3:
-            _kill_all(proc.pid)
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None:
-            if open_streams == 0:
-                break
+            _kill_all(pid)
+        if now >= deadline and self.interrupted_at is None:
+            self.timed_out = True
+            self.interrupted_at = now
+            _signal_group(pid, signal.SIGINT)
+        if self.interrupted_at is not None and now - self.interrupted_at > 3:
+            _kill_all(pid)
+        if self.exited_at is None and self.proc.poll() is not None:
+            self.exited_at = now
+        if self.exited_at is not None:
+            if self.open_streams == 0:
+                return False
             # A daemonised grandchild keeps the pipes open after the command exited.
-            if now - exited_at > 0.5:
-                _kill_all(proc.pid)
-        if open_streams == 0:
-            time.sleep(0.05)
-            continue
-        for key, _ in sel.select(timeout=0.2):
-            data = os.read(key.fd, 65536)
-            if not data:
-                sel.unregister(key.fileobj)
-                open_streams -= 1
-                continue
-            if key.data == "results":
-                if len(results) + len(data) > MAX_RESULTS_BYTES:
-                    overflow = True
-                else:
-                    results += data
-                continue
-            total += len(data)
-            if total > limit:
-                truncated = True
-                keep = max(0, len(data) - (total - limit))
-                data = data[:keep]
-            if data:
-                tails[key.data].add(data)
-    exit_code = proc.returncode
-    _kill_everything(proc.pid)
-    out = {
-        "exit_code": exit_code,
-        "stdout_tail": tails["stdout"].text(),
-        "stderr_tail": tails["stderr"].text(),
-        "output_bytes": total,
-        "output_truncated": truncated,
-        "timed_out": timed_out,
-    }
-    if results_r is not None:
-        if overflow:
-            results.clear()
-            message = f"the results passed {MAX_RESULTS_BYTES} bytes"
-            events.append({"code": "results-too-large", "message": message})
-        out["_results"] = results
-    return out
+            if now - self.exited_at > 0.5:
+                _kill_all(pid)
+        return True
+
+    def _read(self, key: selectors.SelectorKey) -> None:
+        if key.data == "wake":
+            with contextlib.suppress(OSError):
+                os.read(key.fd, 512)
+            return
+        data = os.read(key.fd, 65536)
+        if not data:
+            self.sel.unregister(key.fileobj)
+            self.open_streams -= 1
+            return
+        if key.data == "results":
+            if len(self.results) + len(data) > MAX_RESULTS_BYTES:
+                self.overflow = True
+            else:
+                self.results += data
+            return
+        self.total += len(data)
+        if self.total > self.limit:
+            self.truncated = True
+            data = data[: max(0, len(data) - (self.total - self.limit))]
+        if data:
+            self.tails[key.data].add(data)
 
 
 def _reap_orphans(child: int) -> None:

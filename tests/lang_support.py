@@ -1,9 +1,11 @@
 """Helpers of the per-language tests (test_lang_*.py): grade submissions in the real
-sandbox a few at a time, read the shipped challenges' known-bad submissions."""
+sandbox a few at a time (also as variants of a challenge's reference), read the shipped
+challenges' known-bad submissions."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,6 +13,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.challenge import Challenge, load_challenge
@@ -77,6 +80,56 @@ class Grader:
             return {name: fut.result() for name, fut in futures.items()}
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A submission: the reference solution with edits (``replace``: file → [(old, new)],
+    each ``old`` must occur), files dropped, and files added or overwritten."""
+
+    replace: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    add: Mapping[str, str] = field(default_factory=dict)
+
+    def write(self, solution: Path, dest: Path) -> Path:
+        shutil.copytree(solution, dest)
+        for rel, edits in self.replace.items():
+            path = dest / rel
+            text = path.read_text()
+            for old, new in edits:
+                assert old in text, f"{rel}: {old!r} not found"
+                text = text.replace(old, new)
+            path.write_text(text)
+        for rel in self.drop:
+            (dest / rel).unlink()
+        for rel, text in self.add.items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_text(text)
+        return dest
+
+
+def grade_variants(
+    challenge: Challenge,
+    variants: Mapping[str, Variant],
+    runner: Runner,
+    work: Path,
+    *,
+    workers: int = 3,
+) -> tuple[ExpectedTests, dict[str, Report]]:
+    """The challenge's expected tests, and every variant graded (a few at a time: the
+    machine has two cores, and most of a run is Docker's own work)."""
+    cache = work / "cache"
+    expected = expected_tests(challenge, runner, cache_dir=cache)
+
+    def one(name: str) -> Report:
+        folder = variants[name].write(challenge.solution_dir, work / "in" / name)
+        (work / "open" / name).mkdir(parents=True)
+        sub = open_submission(folder, work / "open" / name, ignore=challenge.language.ignores)
+        return grade(challenge, sub, runner, expected=expected, cache_dir=cache)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(one, name) for name in variants}
+        return expected, {name: f.result() for name, f in futures.items()}
+
+
 def not_passed(report: Report) -> dict[str, str]:
     """Counted tests that did not pass: id -> outcome."""
     return {t.id: t.outcome for t in report.tests if t.counted and t.outcome != "passed"}
@@ -88,6 +141,23 @@ def outcomes(report: Report) -> dict[str, str]:
 
 def flag_codes(report: Report) -> set[str]:
     return {f.code for f in report.flags}
+
+
+def failing(report: Report) -> set[str]:
+    """Ids of the counted tests that did not pass."""
+    return {t.id for t in report.tests if t.counted and t.outcome != "passed"}
+
+
+def flags(report: Report, code: str) -> list[str]:
+    return [f.message for f in report.flags if f.code == code]
+
+
+def weighted_share(report: Report, passing: set[str]) -> float:
+    """The correctness a report should have when exactly ``passing`` pass, unrounded
+    (the report rounds to one decimal: compare with ``abs=0.051``)."""
+    counted = [t for t in report.tests if t.counted]
+    total = sum(t.weight for t in counted)
+    return 100 * sum(t.weight for t in counted if t.id in passing) / total
 
 
 def bad_submissions(slug: str) -> dict[str, float]:

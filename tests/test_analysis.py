@@ -441,3 +441,24 @@ def test_output_of_a_subprocess_is_bounded(tmp_path: Path) -> None:
     )
     assert proc.overflow and not proc.timed_out
     assert sum(len(s) + 1 for s in seen) <= 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("module.exports = { add, divide: div, mean };", {"add", "div", "mean"}),
+        ("module.exports = {\n  Router,\n  HttpError,\n};", {"Router", "HttpError"}),
+        ("module.exports = Router;", {"Router"}),
+        ("exports.area = area;", {"area"}),
+        ("export { a, b as c };\nexport default main;", {"a", "b", "main"}),
+        ("const x = { a, b };", set()),
+    ],
+)
+def test_javascript_exported_names_are_read_from_export_statements(
+    source: str, names: set[str]
+) -> None:
+    """Only exported functions and classes count for JavaScript's docs score."""
+    from grader.analysis._lizard_worker import exported_names
+    from grader.languages.javascript import JavaScript
+
+    assert exported_names(source, list(JavaScript.docs.exports)) == names

@@ -17,7 +17,11 @@ DOC_RULE (data from the language's module)::
      "comment": "line" | "block",     # doc above the item: "//"-style lines, or /** */
      "prefix": "//",                  # the line-comment prefix ("#" for Ruby)
      "skip": regex,                   # lines allowed between the doc and the item
-     "private": regex | null}         # a line after which deeper items are private
+     "private": regex | null,         # a line after which deeper items are private
+     "exported": regex | null,        # a declaration exported where it stands (JS)
+     "exports": [regex, ...]}         # over the whole text: groups "name" / "names"
+                                      # (comma-separated) list the exported names;
+                                      # when given, only exported items count
 
 ``tamper`` is a list of ``[regex, what]``: each line matching one is reported
 (``"tamper": [[line, what], ...]``), at most 20 per file.
@@ -154,7 +158,30 @@ def docs(rel: str, text: str, rule: dict[str, Any]) -> list[dict[str, Any]]:
                     }
                 )
             break
+    if rule.get("exports"):
+        names = exported_names(text, rule["exports"])
+        declared = re.compile(rule.get("exported") or r"(?!x)x")
+        out = [i for i in out if i["name"] in names or declared.search(lines[i["line"] - 1])]
     return out
+
+
+def exported_names(text: str, patterns: list[str]) -> set[str]:
+    """Names listed by export statements (``module.exports = { a, b: c }``,
+    ``export { a, b as c }``, ``export default a``): the local names."""
+    names: set[str] = set()
+    for rx in patterns:
+        for m in re.finditer(rx, text, re.MULTILINE):
+            groups = m.groupdict()
+            if groups.get("name"):
+                names.add(groups["name"])
+            for part in (groups.get("names") or "").split(","):
+                part = part.strip()
+                if ":" in part:
+                    part = part.split(":", 1)[1].strip()
+                part = re.split(r"\s+as\s+", part)[0].strip()
+                if re.fullmatch(r"[\w$]+", part):
+                    names.add(part)
+    return names
 
 
 def tamper(text: str, patterns: list[list[str]]) -> list[list[Any]]:

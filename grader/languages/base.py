@@ -57,6 +57,11 @@ class DocRule:
     prefix: str = "//"
     skip: str = r"^\s*@"
     private: str | None = None
+    # Where only exported items count (JavaScript): regexes over the whole text whose
+    # groups "name" / "names" list the exported names, and a regex for a line that
+    # exports the item it declares.
+    exports: tuple[str, ...] = ()
+    exported: str | None = None
 
     def as_request(self) -> dict[str, Any]:
         return {
@@ -65,6 +70,8 @@ class DocRule:
             "prefix": self.prefix,
             "skip": self.skip,
             "private": self.private,
+            "exports": list(self.exports),
+            "exported": self.exported,
         }
 
 

@@ -213,7 +213,7 @@ class DriverLanguage(Language):
             elem = case.find(tag)
             if elem is not None:
                 outcome = kind
-                message = "\n".join(x for x in (elem.get("message"), elem.text) if x and x.strip())
+                message = _message(elem.get("message"), elem.text)
                 break
         output = "\n".join(
             x for x in (case.findtext("system-out"), case.findtext("system-err")) if x
@@ -303,6 +303,15 @@ class DriverLanguage(Language):
         ).complexity
 
 
+def _message(summary: str | None, text: str | None) -> str:
+    """The summary line and the full text, without the summary twice when the text
+    starts with it (as most frameworks' texts do)."""
+    summary, text = (summary or "").strip(), (text or "").strip()
+    if summary and text.startswith(summary):
+        return text
+    return "\n".join(x for x in (summary, text) if x)
+
+
 def _clip_log(log: str) -> str:
     if len(log) <= MAX_BUILD_LOG:
         return log
@@ -311,8 +320,8 @@ def _clip_log(log: str) -> str:
 
 
 def _suite_properties(xml: bytes | None) -> dict[str, str]:
-    """The suites' own properties (the first value of each name), read before the
-    results are verified; candidate text in a test's output never counts as one."""
+    """The suites' own properties (the first value of each name; every stop), read before
+    the results are verified; candidate text in a test's output never counts as one."""
     if not xml or re.search(rb"<!(DOCTYPE|ENTITY)", xml[:65536], re.IGNORECASE):
         return {}
     try:
@@ -323,7 +332,11 @@ def _suite_properties(xml: bytes | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for suite in suites:
         for prop in suite.findall("properties/property"):
-            out.setdefault(prop.get("name", ""), prop.get("value", ""))
+            name, value = prop.get("name", ""), prop.get("value", "")
+            if name == STOPPED_PROPERTY and name in out:
+                out[name] = f"{out[name]}; {value}"  # several framework processes stopped
+            else:
+                out.setdefault(name, value)
     return out
 
 

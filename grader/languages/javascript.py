@@ -76,7 +76,11 @@ class JavaScript(DriverLanguage):
                 r"^(?:export\s+(?:default\s+)?)?(?:async\s+)?function\s*\*?\s*(?P<name>[\w$]+)",
             ),
             ("class", r"^(?:export\s+(?:default\s+)?)?class\s+(?P<name>[\w$]+)"),
-            ("function", r"^(?:module\.)?exports\.(?P<name>[\w$]+)\s*="),
+            (
+                "function",
+                r"^(?:module\.)?exports\.(?P<name>[\w$]+)\s*=\s*"
+                r"(?:async\s*)?(?:function\b|class\b|\([^)]*\)\s*=>|[\w$]+\s*=>)",
+            ),
             (
                 "function",
                 r"^export\s+const\s+(?P<name>[\w$]+)\s*=\s*(?:async\s*)?(?:function\b|\(|[\w$]+\s*=>)",
@@ -84,6 +88,17 @@ class JavaScript(DriverLanguage):
         ),
         comment="block",
         skip=r"^\s*@",
+        # Only what the module exports counts: `export ...` and `exports.x = ...` where
+        # declared, and the names `module.exports = {...}`, `module.exports = X`,
+        # `exports.x = y`, `export {...}` and `export default X` list.
+        exported=r"^(?:export\b|(?:module\.)?exports\.)",
+        exports=(
+            r"^\s*module\.exports\s*=\s*\{(?P<names>[^}]*)\}",
+            r"^\s*module\.exports\s*=\s*(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+            r"^\s*(?:module\.)?exports\.[\w$]+\s*=\s*(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+            r"^\s*export\s*\{(?P<names>[^}]*)\}",
+            r"^\s*export\s+default\s+(?P<name>[A-Za-z_$][\w$]*)\s*;?\s*$",
+        ),
     )
     tamper_patterns: ClassVar[tuple[TamperPattern, ...]] = (
         TamperPattern(r"process\s*\.\s*(exit|reallyExit|abort|kill)\b", "ends the test process"),
@@ -95,7 +110,21 @@ class JavaScript(DriverLanguage):
             "replaces the test framework's globals",
         ),
         TamperPattern(r"require\(\s*['\"](jest|@jest|expect)", "loads the test framework"),
+        TamperPattern(
+            r"\bexpect\s*\.\s*(extend|setState)\b|\$\$jest|JEST_STATE",
+            "rewrites the test framework's matchers or state",
+        ),
+        TamperPattern(
+            r"constructor\s*\.\s*constructor|\bFunction\s*\(\s*['\"`]\s*return\b",
+            "reaches out of the test file's sandbox",
+        ),
         TamperPattern(r"grader-reporter|GRADER_", "names the grader's harness"),
+        TamperPattern(r"['\"`]/grader(/|['\"`])", "names the sandbox's grader folder"),
+        TamperPattern(
+            r"\b(Object|Array|String|Number|JSON|Reflect|Promise|Symbol|Function)\s*\."
+            r"\s*(prototype\s*\.\s*)?\w+\s*=(?!=)",
+            "replaces a built-in the test framework relies on",
+        ),
     )
     scaffold_entrypoint: ClassVar[str] = "wordcount.js"
     scaffold_weighted_test: ClassVar[str] = (

@@ -68,7 +68,9 @@ class Php(DriverLanguage):
         TamperPattern(r"register_shutdown_function|pcntl_", "hooks the process's end"),
         TamperPattern(r"GraderHarness|Grader\w+", "names the grader's harness"),
         TamperPattern(r"php://fd|/proc/self|/dev/fd", "opens the harness's pipes"),
+        TamperPattern(r"['\"`]/grader(/|['\"`])", "names the sandbox's grader folder"),
         TamperPattern(r"\bFFI\b|Reflection\w*|declare\s*\(\s*ticks", "reaches past the language"),
+        TamperPattern(r"Closure::bind|\bbindTo\s*\(", "binds code into another class's scope"),
         TamperPattern(r"PHPUnit\\", "solution code uses the test framework"),
     )
     scaffold_entrypoint: ClassVar[str] = "word_count.php"

@@ -56,7 +56,9 @@ class Ruby(DriverLanguage):
         TamperPattern(r"ObjectSpace", "walks every object of the process"),
         TamperPattern(r"Grader\w*", "names the grader's harness"),
         TamperPattern(r"IO\.for_fd|/dev/fd|/proc/self", "opens the harness's pipes"),
-        TamperPattern(r"Minitest::|RSpec\.(world|configure)", "reaches into the test framework"),
+        TamperPattern(r"['\"`]/grader(/|['\"`])", "names the sandbox's grader folder"),
+        TamperPattern(r"\b(Minitest|RSpec)\b", "names the test framework"),
+        TamperPattern(r"\bFiddle\b|\bsyscall\b", "reaches past the language"),
     )
     scaffold_entrypoint: ClassVar[str] = "word_count.rb"
     scaffold_weighted_test: ClassVar[str] = (

@@ -3,10 +3,11 @@
 require __DIR__ . '/GraderExtension.php';
 
 $grader_fh = @fopen('php://fd/4', 'rb');
+$grader_token = '';
 if ($grader_fh !== false) {
-    \GraderHarness\Results::$token = trim((string) stream_get_contents($grader_fh, 4096));
+    $grader_token = trim((string) stream_get_contents($grader_fh, 4096));
     fclose($grader_fh);
 }
-unset($grader_fh);
-\GraderHarness\Results::$src = (string) getenv('GRADER_SRC');
+\GraderHarness\Results::init($grader_token, (string) getenv('GRADER_SRC'));
+unset($grader_fh, $grader_token);
 register_shutdown_function([\GraderHarness\Results::class, 'write']);

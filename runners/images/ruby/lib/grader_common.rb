@@ -46,6 +46,15 @@ module GraderResults
     full.start_with?(prefix) ? full.delete_prefix(prefix) : path.to_s
   end
 
+  # A failure's summary and detail; an exception whose message cannot be read (it
+  # raises, or is not a string) still gives a summary.
+  def describe(error)
+    message = error.message.to_s
+    ["#{error.class}: #{message}", [message, *Array(error.backtrace).first(20)].join("\n")]
+  rescue Exception => e # rubocop:disable Lint/RescueException -- anything the code raised
+    ["#{error.class.name} (its message could not be read: #{e.class.name})", ""]
+  end
+
   def prop(name, value)
     %(<property name="#{esc(name)}" value="#{esc(value)}"/>)
   end

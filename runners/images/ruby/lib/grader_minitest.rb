@@ -55,8 +55,7 @@ module Minitest
                else :failed
                end
       failure = result.failures.first
-      message = failure ? "#{failure.class}: #{failure.message}" : ""
-      detail = failure ? [failure.message, *Array(failure.backtrace).first(20)].join("\n") : ""
+      message, detail = failure ? GraderResults.describe(failure) : ["", ""]
       rel = GraderResults.relative(file)
       classname = rel == "<sentinel>" ? "grader.sentinel" : result.klass
       GraderMinitest.cases << GraderResults::Case.new(rel, classname, result.name, status,
@@ -73,6 +72,41 @@ module Minitest
   end
 end
 Minitest.extensions << "grader" unless Minitest.extensions.include?("grader")
+
+# Before and after every test, the assertions must still fail on what is false: code
+# that rewrote them (to pass everything) fails every test it ran in from then on.
+module GraderHonesty
+  TAMPERED = "grader: the test framework was tampered with (an assertion passes what is false)"
+  CHECKS = [
+    -> { assert_equal(1, 2) }, -> { assert(false) }, -> { refute(true) }, -> { flunk },
+    -> { assert_nil(1) }, -> { assert_includes([1], 2) }, -> { assert_raises(ArgumentError) { nil } }
+  ].freeze
+
+  def before_setup
+    grader_still_honest!
+    super
+  end
+
+  def after_teardown
+    super
+    grader_still_honest!
+  end
+
+  private
+
+  def grader_still_honest!
+    saved = assertions
+    honest = CHECKS.all? do |check|
+      instance_exec(&check)
+      false
+    rescue Minitest::Assertion
+      true
+    end
+    self.assertions = saved
+    raise TAMPERED unless honest
+  end
+end
+Minitest::Test.prepend(GraderHonesty)
 
 files = ARGV.dup
 ARGV.clear

@@ -52,8 +52,8 @@ class GraderFormatter
     status = ex.is_a?(RSpec::Expectations::ExpectationNotMetError) ? :failed : :error
     status = :failed if defined?(RSpec::Expectations::MultipleExpectationsNotMetError) &&
                         ex.is_a?(RSpec::Expectations::MultipleExpectationsNotMetError)
-    detail = [ex.message, *Array(ex.backtrace).first(20)].join("\n")
-    self.class.add(notification.example, status, "#{ex.class}: #{ex.message}", detail)
+    message, detail = GraderResults.describe(ex)
+    self.class.add(notification.example, status, message, detail)
   end
 
   def example_pending(notification)
@@ -76,6 +76,36 @@ options = RSpec::Core::ConfigurationOptions.new(
 )
 runner = RSpec::Core::Runner.new(options)
 runner.setup($stderr, $stdout)
+
+# Before and after every example, expectations must still fail on what is false: code
+# that rewrote them (to pass everything) fails every example it ran in from then on.
+module GraderHonesty
+  TAMPERED = "grader: the test framework was tampered with (an expectation passes what is false)"
+  CHECKS = [
+    -> { expect(1).to eq(2) }, -> { expect(true).to be(false) }, -> { expect([1]).to include(2) },
+    -> { expect(1).not_to eq(1) }, -> { expect { nil }.to raise_error(ArgumentError) },
+    -> { expect(nil).to be_truthy }
+  ].freeze
+
+  def self.check!(example)
+    # Raise on failure even where the example aggregates failures (:aggregate_failures).
+    saved = RSpec::Support.failure_notifier
+    RSpec::Support.failure_notifier = RSpec::Support::DEFAULT_FAILURE_NOTIFIER
+    honest = CHECKS.all? do |check|
+      example.instance_exec(&check)
+      false
+    rescue RSpec::Expectations::ExpectationNotMetError
+      true
+    end
+    raise TAMPERED unless honest
+  ensure
+    RSpec::Support.failure_notifier = saved
+  end
+end
+RSpec.configure do |config|
+  config.before(:each) { GraderHonesty.check!(self) }
+  config.after(:each) { GraderHonesty.check!(self) }
+end
 files.each do |f|
   before = RSpec.world.example_groups.dup
   begin

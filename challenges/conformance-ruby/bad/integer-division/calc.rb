@@ -1,0 +1,19 @@
+# frozen_string_literal: true
+
+# Small arithmetic.
+module Calc
+  # The sum of +left+ and +right+.
+  def self.add(left, right)
+    left + right
+  end
+
+  # +dividend+ divided by +divisor+ (as a float); ZeroDivisionError for a zero +divisor+.
+  def self.divide(dividend, divisor)
+    dividend / divisor
+  end
+
+  # The arithmetic mean; ArgumentError for an empty array.
+  def self.mean(numbers)
+    numbers.sum / numbers.size
+  end
+end

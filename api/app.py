@@ -71,7 +71,8 @@ class _BodyLimit:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await errors.error_response(413, "too-large", "the request body is too large")(
-                    scope, receive, send)
+                    scope, receive, send
+                )
                 return
         seen = 0
 
@@ -102,8 +103,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             svc.close()
 
     # FastAPIOffline serves the Swagger UI's assets itself: /docs works with no CDN.
-    app = FastAPIOffline(title="grader", version=__version__, description=DESCRIPTION,
-                         docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app = FastAPIOffline(
+        title="grader",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.services = svc
     app.state.metrics = Metrics(svc)
     errors.install(app)

@@ -16,8 +16,21 @@ TOKEN_PREFIX = "grd_"
 # Roles that may read what reviewers read (admins may do everything a reviewer does).
 REVIEWERS = frozenset({"reviewer", "admin"})
 _PLACEHOLDER_SECRETS = frozenset(
-    {"changeme", "change-me", "change_me", "secret", "password", "placeholder", "example",
-     "xxx", "todo", "default", "insecure", "test", "dev"}
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "password",
+        "placeholder",
+        "example",
+        "xxx",
+        "todo",
+        "default",
+        "insecure",
+        "test",
+        "dev",
+    }
 )
 MIN_SECRET_LENGTH = 16
 
@@ -47,8 +60,9 @@ def create_token(session: Session, role: str, name: str = "") -> tuple[Token, st
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r} (choose from {', '.join(ROLES)})")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = Token(role=role, name=name, token_hash=hash_token(secret), prefix=secret[:10],
-                created_at=utcnow())
+    row = Token(
+        role=role, name=name, token_hash=hash_token(secret), prefix=secret[:10], created_at=utcnow()
+    )
     session.add(row)
     session.flush()
     return row, secret

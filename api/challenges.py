@@ -83,9 +83,10 @@ def starter_archive(challenge: Challenge, fmt: str) -> bytes:
         return buf.getvalue()
     import gzip
 
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(
-        fileobj=gz, mode="w", format=tarfile.PAX_FORMAT
-    ) as tar:
+    with (
+        gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for rel, path in _starter_files(challenge):
             data = path.read_bytes()
             member = tarfile.TarInfo(f"{prefix}/{rel}")

@@ -46,8 +46,13 @@ def _sessions() -> Any:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="uvicorn worker processes")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="uvicorn worker processes",
+)
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
 def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the HTTP API (uvicorn); migrates the database first."""
@@ -69,17 +74,33 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         engine.dispose()
     except (SQLAlchemyError, OSError) as exc:
         _fail(f"cannot migrate the database: {str(exc).splitlines()[0]}", EXIT_INFRA)
-    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, log_config=None, proxy_headers=False,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_config=None,
+        proxy_headers=False,
+        timeout_graceful_shutdown=30,
+    )
 
 
 @click.command()
-@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
-              help="gradings at once in this worker (default: GRADER_WORKER_CONCURRENCY)")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="gradings at once in this worker (default: GRADER_WORKER_CONCURRENCY)",
+)
 @click.option("--hostname", default=None, help="worker name (default: grader@HOST-PID)")
-@click.option("--sweep/--no-sweep", default=True, show_default=True,
-              help="re-send submissions stuck in queued/running")
+@click.option(
+    "--sweep/--no-sweep",
+    default=True,
+    show_default=True,
+    help="re-send submissions stuck in queued/running",
+)
 def worker(concurrency: int | None, hostname: str | None, sweep: bool) -> None:
     """Run a grading worker (Celery on Redis) with the periodic sweep."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -124,8 +145,10 @@ class _Progress:
 
 
 def _text(state: dict[str, Any]) -> str:
-    lines = [f"submission {state['id']}: {state['status']} "
-             f"({state['challenge']['slug']} v{state['challenge']['version']})"]
+    lines = [
+        f"submission {state['id']}: {state['status']} "
+        f"({state['challenge']['slug']} v{state['challenge']['version']})"
+    ]
     view = state.get("feedback") or {}
     error = view.get("error")
     if error:
@@ -136,8 +159,9 @@ def _text(state: dict[str, Any]) -> str:
         for t in public.get("tests", []):
             mark = "PASS" if t.get("outcome") == "passed" else "FAIL"
             msg = (t.get("message") or "").strip().splitlines()
-            lines.append(f"  {mark} {t['id']}" + (f": {msg[0][:160]}" if msg and
-                                                   mark == "FAIL" else ""))
+            lines.append(
+                f"  {mark} {t['id']}" + (f": {msg[0][:160]}" if msg and mark == "FAIL" else "")
+            )
     hidden = view.get("hidden_tests")
     if hidden and hidden.get("total"):
         lines.append(f"hidden tests: {hidden['passed']}/{hidden['total']} passed")
@@ -145,8 +169,12 @@ def _text(state: dict[str, Any]) -> str:
         lines.append("limits hit: " + ", ".join(view["limits_hit"]))
     scores = view.get("scores")
     if scores:
-        lines.append("score: " + f"{scores['total']:.1f}/100 (" + ", ".join(
-            f"{k} {v:.1f}" for k, v in scores.items() if k != "total") + ")")
+        lines.append(
+            "score: "
+            + f"{scores['total']:.1f}/100 ("
+            + ", ".join(f"{k} {v:.1f}" for k, v in scores.items() if k != "total")
+            + ")"
+        )
     if state.get("stale"):
         lines.append("note: graded against an older version of the challenge")
     return "\n".join(lines)
@@ -161,25 +189,52 @@ def _total(state: dict[str, Any]) -> float | None:
 
 
 @click.command()
-@click.option("--url", required=True, envvar="GRADER_URL", help="the service, e.g. "
-              "http://127.0.0.1:8000 (or GRADER_URL)")
-@click.option("--token", required=True, envvar="GRADER_TOKEN", help="bearer token "
-              "(or GRADER_TOKEN)")
+@click.option(
+    "--url",
+    required=True,
+    envvar="GRADER_URL",
+    help="the service, e.g. http://127.0.0.1:8000 (or GRADER_URL)",
+)
+@click.option(
+    "--token", required=True, envvar="GRADER_TOKEN", help="bearer token (or GRADER_TOKEN)"
+)
 @click.argument("challenge")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-              help="exit 1 when the total is below this (needs a challenge that shows scores)")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="exit 1 when the total is below this (needs a challenge that shows scores)",
+)
 @click.option("--callback-url", default=None, help="POSTed a signed summary when done")
-@click.option("--timeout", type=click.FloatRange(1), default=900, show_default=True,
-              help="seconds to wait for the result")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1),
+    default=900,
+    show_default=True,
+    help="seconds to wait for the result",
+)
 @click.option("--no-wait", is_flag=True, help="print the submission id and return at once")
-@click.option("--language", default=None, help="a service challenge's language of the "
-              "submission (default: recognised from its files)")
-def submit(url: str, token: str, challenge: str, path: Path, fmt: str,
-           fail_under: float | None, callback_url: str | None, timeout: float,
-           no_wait: bool, language: str | None) -> None:
+@click.option(
+    "--language",
+    default=None,
+    help="a service challenge's language of the submission (default: recognised from its files)",
+)
+def submit(
+    url: str,
+    token: str,
+    challenge: str,
+    path: Path,
+    fmt: str,
+    fail_under: float | None,
+    callback_url: str | None,
+    timeout: float,
+    no_wait: bool,
+    language: str | None,
+) -> None:
     """Upload PATH (a file, a .zip/.tar.gz, or a folder) as a solution of CHALLENGE and wait
     for the result. Exit 0 graded, 1 below --fail-under, 2 bad input, 3 server error."""
     from api.client import Client, ClientError, ServerError, pack
@@ -188,13 +243,17 @@ def submit(url: str, token: str, challenge: str, path: Path, fmt: str,
     try:
         with _Progress() as progress:
             payload = pack(path)
-            created = client.upload(challenge, payload, callback_url=callback_url,
-                                    language=language)
+            created = client.upload(
+                challenge, payload, callback_url=callback_url, language=language
+            )
             if no_wait:
                 click.echo(created["id"])
                 return
-            state = client.wait(created["id"], timeout=timeout,
-                                on_status=lambda s: progress.say(str(s.get("status"))))
+            state = client.wait(
+                created["id"],
+                timeout=timeout,
+                on_status=lambda s: progress.say(str(s.get("status"))),
+            )
     except ClientError as exc:
         _fail(str(exc), EXIT_INPUT)
         return
@@ -213,8 +272,7 @@ def submit(url: str, token: str, challenge: str, path: Path, fmt: str,
     if fail_under is not None:
         total = _total(state)
         if total is None:
-            _fail("this challenge does not show scores; --fail-under cannot be checked",
-                  EXIT_INPUT)
+            _fail("this challenge does not show scores; --fail-under cannot be checked", EXIT_INPUT)
         elif total < fail_under:
             sys.exit(EXIT_BELOW)
 
@@ -241,8 +299,10 @@ def token_create(role: str, name: str) -> None:
         row, secret = create_token(db, role, name)
         token_id = row.id
     click.echo(secret)
-    click.echo(f"created token {token_id} ({role}{', ' + name if name else ''}); "
-               "it is not shown again", err=True)
+    click.echo(
+        f"created token {token_id} ({role}{', ' + name if name else ''}); it is not shown again",
+        err=True,
+    )
 
 
 @token.command("revoke")
@@ -271,9 +331,11 @@ def token_list() -> None:
         rows = db.scalars(select(Token).order_by(Token.id)).all()
     for row in rows:
         revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else "-"
-        click.echo(f"{row.id}\t{row.role}\t{row.prefix}…\t"
-                   f"{row.created_at.isoformat(timespec='seconds')}\trevoked:{revoked}\t"
-                   f"{row.name}")
+        click.echo(
+            f"{row.id}\t{row.role}\t{row.prefix}…\t"
+            f"{row.created_at.isoformat(timespec='seconds')}\trevoked:{revoked}\t"
+            f"{row.name}"
+        )
 
 
 @click.group()

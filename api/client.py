@@ -58,10 +58,18 @@ def _message(resp: httpx.Response) -> str:
 class Client:
     """Calls the API with a bearer token; 4xx raise ``ClientError``, the rest ``ServerError``."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 60.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.http = httpx.Client(
-            base_url=url.rstrip("/"), timeout=timeout, transport=transport,
+            base_url=url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
             headers={"Authorization": f"Bearer {token}"},
         )
 
@@ -79,9 +87,16 @@ class Client:
             raise ServerError(_message(resp))
         return resp
 
-    def upload(self, challenge: str, payload: Payload, *, callback_url: str | None = None,
-               idempotency_key: str | None = None, retries: int = 3,
-               language: str | None = None) -> dict[str, Any]:
+    def upload(
+        self,
+        challenge: str,
+        payload: Payload,
+        *,
+        callback_url: str | None = None,
+        idempotency_key: str | None = None,
+        retries: int = 3,
+        language: str | None = None,
+    ) -> dict[str, Any]:
         """POST the upload; network failures are retried with the same Idempotency-Key, so
         a retry never makes a second submission. ``language``: a service challenge's
         language of the submission (the service recognises it from the files otherwise)."""
@@ -91,24 +106,32 @@ class Client:
         for attempt in range(retries + 1):
             try:
                 resp = self._request(
-                    "POST", f"/v1/challenges/{challenge}/submissions",
+                    "POST",
+                    f"/v1/challenges/{challenge}/submissions",
                     files={"file": (payload.filename, payload.data, "application/octet-stream")},
-                    data=data, headers={"Idempotency-Key": key},
+                    data=data,
+                    headers={"Idempotency-Key": key},
                 )
                 body: dict[str, Any] = resp.json()
                 return body
             except ServerError:
                 if attempt == retries:
                     raise
-                time.sleep(min(8.0, 1.0 * 2 ** attempt))
+                time.sleep(min(8.0, 1.0 * 2**attempt))
         raise AssertionError("unreachable")
 
     def submission(self, submission_id: str) -> dict[str, Any]:
         body: dict[str, Any] = self._request("GET", f"/v1/submissions/{submission_id}").json()
         return body
 
-    def wait(self, submission_id: str, *, timeout: float, interval: float = 1.0,
-             on_status: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def wait(
+        self,
+        submission_id: str,
+        *,
+        timeout: float,
+        interval: float = 1.0,
+        on_status: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Poll until graded or error; ``ServerError`` when ``timeout`` passes first."""
         deadline = time.monotonic() + timeout
         failures = 0
@@ -127,6 +150,7 @@ class Client:
             if state.get("status") in FINISHED:
                 return state
             if time.monotonic() > deadline:
-                raise ServerError(f"submission {submission_id} still {state.get('status')} "
-                                  f"after {timeout:g}s")
+                raise ServerError(
+                    f"submission {submission_id} still {state.get('status')} after {timeout:g}s"
+                )
             time.sleep(interval)

@@ -29,7 +29,7 @@ def database_url(settings: Settings) -> str:
     url = settings.effective_database_url()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -45,7 +45,10 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
         connect_args={"connect_timeout": 5},
     )
 

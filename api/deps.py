@@ -31,13 +31,21 @@ def get_principal(
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 without a live token."""
     if credentials is None:
-        raise ApiError(401, "unauthorized", "send a bearer token: Authorization: Bearer <token>",
-                       {"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send a bearer token: Authorization: Bearer <token>",
+            {"WWW-Authenticate": "Bearer"},
+        )
     with svc.session() as db:
         principal = authenticate(db, credentials.credentials)
     if principal is None:
-        raise ApiError(401, "unauthorized", "the token is unknown or revoked",
-                       {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "the token is unknown or revoked",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return principal
 
 

@@ -47,8 +47,9 @@ class ErrorOut(BaseModel):
 class ApiError(Exception):
     """An error meant for the client: status, a stable code and a one-line message."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -56,8 +57,9 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": _one_line(message)}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -93,8 +95,12 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable", path=request.url.path, error=str(exc).splitlines()[0])
-    return error_response(503, "database-unavailable", "the database is unavailable; retry later",
-                          {"Retry-After": "5"})
+    return error_response(
+        503,
+        "database-unavailable",
+        "the database is unavailable; retry later",
+        {"Retry-After": "5"},
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -114,5 +120,4 @@ def install(app: FastAPI) -> None:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route may answer with."""
-    return {s: {"model": ErrorOut, "description": _STATUS_CODES.get(s, "error")}
-            for s in statuses}
+    return {s: {"model": ErrorOut, "description": _STATUS_CODES.get(s, "error")} for s in statuses}

@@ -91,15 +91,19 @@ def grade_submission(svc: Services, submission_id: str, *, worker: str = "") -> 
         return _retry_or_fail(svc, claim, "sandbox-error", str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug or an outage of ours: retry, then report
         bound.error("grading crashed", exc_info=exc)
-        return _retry_or_fail(svc, claim, "internal-error",
-                              f"{type(exc).__name__}: {str(exc)[:300]}")
+        return _retry_or_fail(
+            svc, claim, "internal-error", f"{type(exc).__name__}: {str(exc)[:300]}"
+        )
     finally:
         beat.stop()
     outcome = _store_report(svc, claim, report)
     if outcome == "graded":
         similarity.index_quietly(svc, claim.id)
-    bound.info("graded" if outcome == "graded" else "result dropped", outcome=outcome,
-               total=report.scores.total)
+    bound.info(
+        "graded" if outcome == "graded" else "result dropped",
+        outcome=outcome,
+        total=report.scores.total,
+    )
     return outcome
 
 
@@ -115,39 +119,74 @@ def _claim(svc: Services, submission_id: str, worker: str) -> Claim | str:
         exhausted = row.attempts >= max_attempts
         claimed = 0
         if not exhausted:
-            claimed = db.connection().execute(
-                update(Submission)
-                .where(Submission.id == submission_id, Submission.status == "queued",
-                       Submission.attempts < max_attempts)
-                .values(status="running", attempts=Submission.attempts + 1,
-                        generation=Submission.generation + 1, started_at=now,
-                        heartbeat_at=now, worker=worker[:200] or None)
-            ).rowcount
+            claimed = (
+                db.connection()
+                .execute(
+                    update(Submission)
+                    .where(
+                        Submission.id == submission_id,
+                        Submission.status == "queued",
+                        Submission.attempts < max_attempts,
+                    )
+                    .values(
+                        status="running",
+                        attempts=Submission.attempts + 1,
+                        generation=Submission.generation + 1,
+                        started_at=now,
+                        heartbeat_at=now,
+                        worker=worker[:200] or None,
+                    )
+                )
+                .rowcount
+            )
             if claimed == 1:
                 db.refresh(row)
     if exhausted:
         return _give_up(svc, row)
     if claimed != 1:
         return "claimed-elsewhere"
-    return Claim(id=row.id, generation=row.generation, attempts=row.attempts,
-                 slug=row.challenge_slug, sha256=row.sha256, filename=row.filename,
-                 created_at=row.created_at, started_at=now, worker=worker[:200],
-                 language=row.language, challenge_hash=row.challenge_hash)
+    return Claim(
+        id=row.id,
+        generation=row.generation,
+        attempts=row.attempts,
+        slug=row.challenge_slug,
+        sha256=row.sha256,
+        filename=row.filename,
+        created_at=row.created_at,
+        started_at=now,
+        worker=worker[:200],
+        language=row.language,
+        challenge_hash=row.challenge_hash,
+    )
 
 
 def _give_up(svc: Services, row: Submission) -> str:
     """Every attempt died (the worker was killed, or the grading hung): stop trying."""
-    message = (f"grading did not finish after {row.attempts} attempts "
-               "(the worker died or was stopped each time)")
+    message = (
+        f"grading did not finish after {row.attempts} attempts "
+        "(the worker died or was stopped each time)"
+    )
     report = _error_report(row, "gave-up", message).model_dump(mode="json")
     with svc.session() as db:
-        gave_up = db.connection().execute(
-            update(Submission)
-            .where(Submission.id == row.id, Submission.status == "queued",
-                   Submission.attempts >= svc.settings.task_max_attempts)
-            .values(status="error", finished_at=utcnow(), report=report, total=None,
-                    error={"code": "gave-up", "message": message, "attempts": row.attempts})
-        ).rowcount
+        gave_up = (
+            db.connection()
+            .execute(
+                update(Submission)
+                .where(
+                    Submission.id == row.id,
+                    Submission.status == "queued",
+                    Submission.attempts >= svc.settings.task_max_attempts,
+                )
+                .values(
+                    status="error",
+                    finished_at=utcnow(),
+                    report=report,
+                    total=None,
+                    error={"code": "gave-up", "message": message, "attempts": row.attempts},
+                )
+            )
+            .rowcount
+        )
         delivery = _owed_webhook(db, svc, row.id) if gave_up else None
     if delivery is not None:
         enqueue_webhook(svc.celery, delivery)
@@ -162,8 +201,9 @@ def _load_challenge(svc: Services, slug: str, bundle_hash: str | None) -> Challe
     try:
         folder = challenge_folder(svc, slug, bundle_hash)
         if folder is None:
-            raise _Permanent("challenge-unavailable",
-                             f"no challenge {slug!r} here nor in the database")
+            raise _Permanent(
+                "challenge-unavailable", f"no challenge {slug!r} here nor in the database"
+            )
         return load_challenge(folder)
     except ChallengeError as exc:
         raise _Permanent("challenge-unavailable", str(exc)) from None
@@ -174,9 +214,12 @@ def _pool(svc: Services, claim: Claim) -> SandboxPool | None:
     from runners.docker import shared_pool
 
     settings = svc.settings
-    return shared_pool(size=settings.sandbox_pool_size,
-                       max_age_s=settings.sandbox_pool_max_age_seconds,
-                       name_prefix=settings.container_prefix, owner=claim.worker or None)
+    return shared_pool(
+        size=settings.sandbox_pool_size,
+        max_age_s=settings.sandbox_pool_max_age_seconds,
+        name_prefix=settings.container_prefix,
+        owner=claim.worker or None,
+    )
 
 
 def _run(svc: Services, claim: Claim) -> Report:
@@ -184,30 +227,47 @@ def _run(svc: Services, claim: Claim) -> Report:
     challenge = _load_challenge(svc, claim.slug, claim.challenge_hash)
     archive = fetch_upload(svc, claim.sha256)
     if archive is None:
-        raise SandboxError(f"the upload {claim.sha256[:12]} is neither in this worker's data "
-                           "folder nor in the database")
+        raise SandboxError(
+            f"the upload {claim.sha256[:12]} is neither in this worker's data "
+            "folder nor in the database"
+        )
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         try:
-            sub = open_submission(archive, tmp, settings.upload_limits(),
-                                  filename=claim.filename, ignore=challenge.ignores)
+            sub = open_submission(
+                archive,
+                tmp,
+                settings.upload_limits(),
+                filename=claim.filename,
+                ignore=challenge.ignores,
+            )
             if challenge.is_service:
                 challenge = challenge.for_language(
-                    claim.language if claim.language in challenge.languages
-                    else detect_language(challenge, sub.files))
+                    claim.language
+                    if claim.language in challenge.languages
+                    else detect_language(challenge, sub.files)
+                )
         except SubmissionError as exc:
             raise _Permanent("invalid-submission", str(exc)) from None
         if sub.sha256 != claim.sha256:
             raise _Permanent("storage-corrupt", "the stored upload does not match its hash")
         runner = make_runner("docker", owner=claim.worker or None, pool=_pool(svc, claim))
         queued_s = (claim.started_at - claim.created_at).total_seconds()
-        return grade(challenge, sub, runner, submission_id=claim.id, label=claim.id,
-                     queued_s=max(0.0, queued_s), cache_dir=settings.cache_dir)
+        return grade(
+            challenge,
+            sub,
+            runner,
+            submission_id=claim.id,
+            label=claim.id,
+            queued_s=max(0.0, queued_s),
+            cache_dir=settings.cache_dir,
+        )
 
 
 def _fenced(claim: Claim) -> Any:
     """Rows this claim may still write: running, and not taken over since."""
     return update(Submission).where(
-        Submission.id == claim.id, Submission.status == "running",
+        Submission.id == claim.id,
+        Submission.status == "running",
         Submission.generation == claim.generation,
     )
 
@@ -219,12 +279,18 @@ def _finish(svc: Services, claim: Claim, outcome: str, **values: Any) -> str:
     meanwhile (the claim that took over wins)."""
     now = utcnow()
     with svc.session() as db:
-        stored = db.connection().execute(
-            _fenced(claim).values(
-                finished_at=now, heartbeat_at=now,
-                grading_seconds=(now - claim.started_at).total_seconds(), **values,
+        stored = (
+            db.connection()
+            .execute(
+                _fenced(claim).values(
+                    finished_at=now,
+                    heartbeat_at=now,
+                    grading_seconds=(now - claim.started_at).total_seconds(),
+                    **values,
+                )
             )
-        ).rowcount
+            .rowcount
+        )
         if stored != 1:
             return "superseded"
         delivery = _owed_webhook(db, svc, claim.id)
@@ -237,19 +303,27 @@ def _store_report(svc: Services, claim: Claim, report: Report) -> str:
     status = "graded" if report.status == "graded" else "error"
     error = report.error.model_dump() if report.error is not None else None
     return _finish(
-        svc, claim, status,
-        status=status, report=report.model_dump(mode="json"),
+        svc,
+        claim,
+        status,
+        status=status,
+        report=report.model_dump(mode="json"),
         total=report.scores.total if status == "graded" else None,
-        challenge_version=report.challenge.version, stale=False, error=error,
+        challenge_version=report.challenge.version,
+        stale=False,
+        error=error,
     )
 
 
 def _error_report(row: Submission | Claim, code: str, message: str) -> Report:
     slug = row.challenge_slug if isinstance(row, Submission) else row.slug
     version = row.challenge_version if isinstance(row, Submission) else 0
-    return Report(status="error", error=ErrorInfo(code=code, message=message),
-                  challenge=ChallengeRef(slug=slug, version=version),
-                  submission=SubmissionRef(id=row.id, sha256=row.sha256))
+    return Report(
+        status="error",
+        error=ErrorInfo(code=code, message=message),
+        challenge=ChallengeRef(slug=slug, version=version),
+        submission=SubmissionRef(id=row.id, sha256=row.sha256),
+    )
 
 
 def _store_error(svc: Services, claim: Claim, code: str, message: str) -> str:
@@ -259,8 +333,12 @@ def _store_error(svc: Services, claim: Claim, code: str, message: str) -> str:
         if version is not None:
             report.challenge.version = version.challenge_version
     return _finish(
-        svc, claim, "error",
-        status="error", report=report.model_dump(mode="json"), total=None,
+        svc,
+        claim,
+        "error",
+        status="error",
+        report=report.model_dump(mode="json"),
+        total=None,
         error={"code": code, "message": message, "attempts": claim.attempts},
     )
 
@@ -270,14 +348,20 @@ def _retry_or_fail(svc: Services, claim: Claim, code: str, message: str) -> str:
         return _store_error(svc, claim, code, message)
     wait = retry_delay(claim.attempts)
     with svc.session() as db:
-        moved = db.connection().execute(
-            _fenced(claim).values(
-                status="queued", worker=None, heartbeat_at=None,
-                error={"code": code, "message": message, "attempts": claim.attempts},
-                # The sweep leaves it alone until the retry is due (and overdue).
-                enqueued_at=utcnow() + timedelta(seconds=wait),
+        moved = (
+            db.connection()
+            .execute(
+                _fenced(claim).values(
+                    status="queued",
+                    worker=None,
+                    heartbeat_at=None,
+                    error={"code": code, "message": message, "attempts": claim.attempts},
+                    # The sweep leaves it alone until the retry is due (and overdue).
+                    enqueued_at=utcnow() + timedelta(seconds=wait),
+                )
             )
-        ).rowcount
+            .rowcount
+        )
     if moved != 1:
         return "superseded"
     enqueue_grade(svc.celery, claim.id, countdown=wait)
@@ -299,9 +383,13 @@ def _owed_webhook(db: Session, svc: Services, submission_id: str) -> int | None:
             challenge = load_challenge(svc.settings.challenges_dir / row.challenge_slug)
         except ChallengeError:
             challenge = None
-    body = payload(row, uploader_role=token.role if token is not None else "candidate",
-                   feedback=(invitations.feedback_for(db, row.token_id, challenge)
-                             if challenge is not None else None))
+    body = payload(
+        row,
+        uploader_role=token.role if token is not None else "candidate",
+        feedback=(
+            invitations.feedback_for(db, row.token_id, challenge) if challenge is not None else None
+        ),
+    )
     return create_delivery(db, row, body).id
 
 
@@ -313,8 +401,9 @@ class _Heartbeat:
         self._svc = svc
         self._claim = claim
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{claim.id[:8]}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"heartbeat-{claim.id[:8]}", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -328,12 +417,13 @@ class _Heartbeat:
         while not self._stop.wait(interval):
             try:
                 with self._svc.session() as db:
-                    alive = db.connection().execute(
-                        _fenced(self._claim).values(heartbeat_at=utcnow())
-                    ).rowcount
+                    alive = (
+                        db.connection()
+                        .execute(_fenced(self._claim).values(heartbeat_at=utcnow()))
+                        .rowcount
+                    )
                 if not alive:
                     log.warning("lost the claim while grading", submission_id=self._claim.id)
                     return
             except Exception as exc:  # noqa: BLE001 - keep beating through a database blip
                 log.warning("heartbeat failed", submission_id=self._claim.id, error=str(exc))
-

@@ -62,8 +62,9 @@ def _docker(svc: Services) -> CheckOut:
     if not workers:
         return CheckOut(ok=False, detail="no worker has reported in (is a worker running?)")
     healthy = sum(bool(w.get("docker")) for w in workers)
-    return CheckOut(ok=healthy > 0,
-                    detail=f"{healthy} of {len(workers)} workers reach the Docker engine")
+    return CheckOut(
+        ok=healthy > 0, detail=f"{healthy} of {len(workers)} workers reach the Docker engine"
+    )
 
 
 def _workers(svc: Services) -> int:

@@ -24,7 +24,8 @@ def configure(settings: Settings) -> None:
     if not isinstance(level, int):
         level = logging.WARNING
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if settings.log_json
+        structlog.processors.JSONRenderer()
+        if settings.log_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
@@ -38,14 +39,16 @@ def configure(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        foreign_pre_chain=_SHARED,
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+            foreign_pre_chain=_SHARED,
+        )
+    )
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -37,46 +37,72 @@ class ServiceCollector(Collector):
     def _database(self) -> Iterable[Metric]:
         try:
             with self.svc.session() as db:
-                by_status = {status: n for status, n in db.execute(
-                    select(Submission.status, func.count()).group_by(Submission.status))}
-                stale = db.scalar(select(func.count()).select_from(Submission).where(
-                    Submission.stale.is_(True))) or 0
-                buckets = db.execute(select(
-                    func.count(Submission.grading_seconds),
-                    func.coalesce(func.sum(Submission.grading_seconds), 0.0),
-                    *(func.coalesce(func.sum(case((Submission.grading_seconds <= b, 1),
-                                                  else_=0)), 0)
-                      for b in DURATION_BUCKETS),
-                ).where(Submission.status == "graded")).one()
-                deliveries = {status: n for status, n in db.execute(
-                    select(WebhookDelivery.status, func.count())
-                    .group_by(WebhookDelivery.status))}
+                by_status = {
+                    status: n
+                    for status, n in db.execute(
+                        select(Submission.status, func.count()).group_by(Submission.status)
+                    )
+                }
+                stale = (
+                    db.scalar(
+                        select(func.count())
+                        .select_from(Submission)
+                        .where(Submission.stale.is_(True))
+                    )
+                    or 0
+                )
+                buckets = db.execute(
+                    select(
+                        func.count(Submission.grading_seconds),
+                        func.coalesce(func.sum(Submission.grading_seconds), 0.0),
+                        *(
+                            func.coalesce(
+                                func.sum(case((Submission.grading_seconds <= b, 1), else_=0)), 0
+                            )
+                            for b in DURATION_BUCKETS
+                        ),
+                    ).where(Submission.status == "graded")
+                ).one()
+                deliveries = {
+                    status: n
+                    for status, n in db.execute(
+                        select(WebhookDelivery.status, func.count()).group_by(
+                            WebhookDelivery.status
+                        )
+                    )
+                }
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail with the database
             log.warning("metrics: database unavailable", error=str(exc).splitlines()[0])
             return []
-        subs = GaugeMetricFamily("grader_submissions", "Submissions by status",
-                                 labels=["status"])
+        subs = GaugeMetricFamily("grader_submissions", "Submissions by status", labels=["status"])
         for status in STATUSES:
             subs.add_metric([status], float(by_status.get(status, 0)))
-        stale_g = GaugeMetricFamily("grader_submissions_stale",
-                                    "Graded submissions whose challenge changed since")
+        stale_g = GaugeMetricFamily(
+            "grader_submissions_stale", "Graded submissions whose challenge changed since"
+        )
         stale_g.add_metric([], float(stale))
         count, total, *cumulative = buckets
         hist = HistogramMetricFamily(
             "grader_grading_duration_seconds",
-            "Time from a worker's claim to the stored report, graded submissions")
+            "Time from a worker's claim to the stored report, graded submissions",
+        )
         hist.add_metric(
-            [], [(str(b), float(c)) for b, c in zip(DURATION_BUCKETS, cumulative, strict=True)]
-            + [("+Inf", float(count))], float(total))
-        hooks = GaugeMetricFamily("grader_webhook_deliveries", "Webhook deliveries by status",
-                                  labels=["status"])
+            [],
+            [(str(b), float(c)) for b, c in zip(DURATION_BUCKETS, cumulative, strict=True)]
+            + [("+Inf", float(count))],
+            float(total),
+        )
+        hooks = GaugeMetricFamily(
+            "grader_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+        )
         for status in DELIVERY_STATUSES:
             hooks.add_metric([status], float(deliveries.get(status, 0)))
         return [subs, stale_g, hist, hooks]
 
     def _queues(self) -> Iterable[Metric]:
-        depth = GaugeMetricFamily("grader_queue_depth", "Messages waiting in the Redis queue",
-                                  labels=["queue"])
+        depth = GaugeMetricFamily(
+            "grader_queue_depth", "Messages waiting in the Redis queue", labels=["queue"]
+        )
         up = GaugeMetricFamily("grader_redis_up", "1 when Redis answered this scrape")
         try:
             pipe = self.svc.redis.pipeline()
@@ -101,11 +127,19 @@ class Metrics:
     def __init__(self, svc: Services) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(ServiceCollector(svc))
-        self.requests = Counter("grader_http_requests", "HTTP requests served",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("grader_http_request_duration_seconds",
-                                 "HTTP request latency", ["route"], registry=self.registry,
-                                 buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.requests = Counter(
+            "grader_http_requests",
+            "HTTP requests served",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "grader_http_request_duration_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
 
 
 class MetricsMiddleware:
@@ -132,6 +166,7 @@ class MetricsMiddleware:
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope.get("method", "?"), template,
-                                         str(status["code"])).inc()
+            self.metrics.requests.labels(
+                scope.get("method", "?"), template, str(status["code"])
+            ).inc()
             self.metrics.latency.labels(template).observe(time.perf_counter() - start)

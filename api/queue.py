@@ -53,7 +53,10 @@ def make_celery(settings: Settings) -> Celery:
         # Publishing must fail fast in the API: the row is already stored, the sweep re-sends.
         task_publish_retry=True,
         task_publish_retry_policy={
-            "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -71,8 +74,12 @@ def send(app: Celery, task: str, args: list[Any], *, countdown: float | None = N
         app.send_task(task, args=args, countdown=countdown)
         return True
     except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep re-sends later
-        log.warning("publish failed; the sweep will re-send", task=task, args=args,
-                    error=f"{type(exc).__name__}: {exc}")
+        log.warning(
+            "publish failed; the sweep will re-send",
+            task=task,
+            args=args,
+            error=f"{type(exc).__name__}: {exc}",
+        )
         return False
 
 

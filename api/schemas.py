@@ -149,7 +149,8 @@ class InvitationCreate(BaseModel):
     challenge: str = Field(max_length=100)
     candidate_name: str = Field(min_length=1, max_length=200)
     window_minutes: int | None = Field(
-        None, ge=1, description="how long the candidate has, from the first starter download")
+        None, ge=1, description="how long the candidate has, from the first starter download"
+    )
     max_attempts: int | None = Field(None, ge=1, description="graded attempts allowed")
 
 

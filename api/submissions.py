@@ -64,9 +64,11 @@ def check_idempotency_key(key: str | None) -> str | None:
     if key is None:
         return None
     if not key or len(key) > _MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
-        raise ApiError(422, "invalid-request",
-                       f"Idempotency-Key must be 1-{_MAX_IDEMPOTENCY_KEY} printable ASCII "
-                       "characters")
+        raise ApiError(
+            422,
+            "invalid-request",
+            f"Idempotency-Key must be 1-{_MAX_IDEMPOTENCY_KEY} printable ASCII characters",
+        )
     return key
 
 
@@ -74,8 +76,9 @@ def check_callback_url(url: str | None, *, allow_private: bool) -> str | None:
     """A callback must be an absolute http(s) URL without credentials."""
     if url is None or url == "":
         return None
-    bad = ApiError(422, "invalid-request",
-                   "callback_url must be an absolute http:// or https:// URL")
+    bad = ApiError(
+        422, "invalid-request", "callback_url must be an absolute http:// or https:// URL"
+    )
     if len(url) > _MAX_URL or not url.isprintable() or any(c.isspace() for c in url):
         raise bad
     try:
@@ -94,8 +97,11 @@ def check_callback_url(url: str | None, *, allow_private: bool) -> str | None:
         except ValueError:
             addr = None
         if (addr is not None and not addr.is_global) or host.lower() == "localhost":
-            raise ApiError(422, "invalid-request",
-                           "callback_url must not point at a private or loopback address")
+            raise ApiError(
+                422,
+                "invalid-request",
+                "callback_url must not point at a private or loopback address",
+            )
     return url
 
 
@@ -125,9 +131,11 @@ def accept_upload(
     settings = svc.settings
     if language is not None and language not in challenge.languages:
         upload.discard()
-        raise ApiError(422, "invalid-request",
-                       f"language {language[:32]!r}: {challenge.slug} is in "
-                       f"{', '.join(challenge.languages)}")
+        raise ApiError(
+            422,
+            "invalid-request",
+            f"language {language[:32]!r}: {challenge.slug} is in {', '.join(challenge.languages)}",
+        )
     try:
         if idempotency_key is not None:
             with svc.session() as db:
@@ -138,8 +146,13 @@ def accept_upload(
             _check_pending_limit(db, principal, settings.max_pending_per_candidate)
         with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
             try:
-                sub = open_submission(upload.path, tmp, settings.upload_limits(),
-                                      filename=upload.filename, ignore=challenge.ignores)
+                sub = open_submission(
+                    upload.path,
+                    tmp,
+                    settings.upload_limits(),
+                    filename=upload.filename,
+                    ignore=challenge.ignores,
+                )
                 if challenge.is_service and language is None:
                     language = detect_language(challenge, sub.files)
             except SubmissionError as exc:
@@ -152,12 +165,23 @@ def accept_upload(
 
     now = utcnow()
     row = Submission(
-        id=new_id(), challenge_slug=challenge.slug, challenge_version=challenge.config.version,
-        token_id=principal.token_id, sha256=upload.sha256, filename=upload.filename,
-        size_bytes=upload.size, status="queued", attempts=0, generation=0, stale=False,
-        idempotency_key=idempotency_key, callback_url=callback_url, created_at=now,
+        id=new_id(),
+        challenge_slug=challenge.slug,
+        challenge_version=challenge.config.version,
+        token_id=principal.token_id,
+        sha256=upload.sha256,
+        filename=upload.filename,
+        size_bytes=upload.size,
+        status="queued",
+        attempts=0,
+        generation=0,
+        stale=False,
+        idempotency_key=idempotency_key,
+        callback_url=callback_url,
+        created_at=now,
         language=language if challenge.is_service else challenge.config.language,
-        enqueued_at=now, challenge_hash=bundle_hash,
+        enqueued_at=now,
+        challenge_hash=bundle_hash,
     )
     try:
         with svc.session() as db:
@@ -171,14 +195,24 @@ def accept_upload(
         if earlier is None:
             raise
         return Accepted(_replay(earlier, challenge, upload), replayed=True)
-    log.info("submission accepted", submission_id=row.id, challenge=challenge.slug,
-             sha256=row.sha256, size=row.size_bytes)
+    log.info(
+        "submission accepted",
+        submission_id=row.id,
+        challenge=challenge.slug,
+        sha256=row.sha256,
+        size=row.size_bytes,
+    )
     publish_or_flag(svc, row.id)
     return Accepted(row, replayed=False)
 
 
-def publish(svc: Services, challenge: Challenge, *, upload_sha256: str | None = None,
-            upload: bytes | None = None) -> str:
+def publish(
+    svc: Services,
+    challenge: Challenge,
+    *,
+    upload_sha256: str | None = None,
+    upload: bytes | None = None,
+) -> str:
     """Put the challenge's bundle (and an upload) where every worker can reach it: the
     database, by content hash. Returns the bundle's hash."""
     from grader import bundle
@@ -198,32 +232,44 @@ def publish_or_flag(svc: Services, submission_id: str) -> None:
         return
     overdue = utcnow() - timedelta(seconds=svc.settings.stuck_after_seconds + 1)
     with svc.session() as db:
-        db.execute(update(Submission)
-                   .where(Submission.id == submission_id, Submission.status == "queued")
-                   .values(enqueued_at=overdue))
+        db.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status == "queued")
+            .values(enqueued_at=overdue)
+        )
 
 
 def _by_idempotency_key(db: Session, principal: Principal, key: str) -> Submission | None:
-    return db.scalar(select(Submission).where(Submission.token_id == principal.token_id,
-                                              Submission.idempotency_key == key))
+    return db.scalar(
+        select(Submission).where(
+            Submission.token_id == principal.token_id, Submission.idempotency_key == key
+        )
+    )
 
 
 def _replay(earlier: Submission, challenge: Challenge, upload: Upload) -> Submission:
     if earlier.sha256 != upload.sha256 or earlier.challenge_slug != challenge.slug:
-        raise ApiError(422, "idempotency-key-reused",
-                       "this Idempotency-Key was used for a different upload")
+        raise ApiError(
+            422, "idempotency-key-reused", "this Idempotency-Key was used for a different upload"
+        )
     return earlier
 
 
 def _check_pending_limit(db: Session, principal: Principal, limit: int) -> None:
     if principal.role != "candidate" or limit <= 0:
         return
-    pending = db.scalar(select(func.count()).select_from(Submission).where(
-        Submission.token_id == principal.token_id, Submission.status.in_(PENDING)))
+    pending = db.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.token_id == principal.token_id, Submission.status.in_(PENDING))
+    )
     if (pending or 0) >= limit:
-        raise ApiError(429, "too-many-pending",
-                       f"{pending} of your submissions are still being graded; "
-                       "wait for one to finish", {"Retry-After": "30"})
+        raise ApiError(
+            429,
+            "too-many-pending",
+            f"{pending} of your submissions are still being graded; wait for one to finish",
+            {"Retry-After": "30"},
+        )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -240,8 +286,11 @@ def get_visible(db: Session, principal: Principal, submission_id: str) -> Submis
 def is_stale(row: Submission, challenge: Challenge | None) -> bool:
     if row.stale:
         return True
-    return (row.status == "graded" and challenge is not None
-            and row.challenge_version < challenge.config.version)
+    return (
+        row.status == "graded"
+        and challenge is not None
+        and row.challenge_version < challenge.config.version
+    )
 
 
 def load_report(row: Submission) -> Report | None:
@@ -259,8 +308,14 @@ def report_links(submission_id: str) -> dict[str, str]:
     return {"json": f"{base}.json", "md": f"{base}.md", "html": f"{base}.html"}
 
 
-def submission_out(row: Submission, principal: Principal, challenge: Challenge | None,
-                   token_name: str = "", *, policy: Feedback | None = None) -> SubmissionOut:
+def submission_out(
+    row: Submission,
+    principal: Principal,
+    challenge: Challenge | None,
+    token_name: str = "",
+    *,
+    policy: Feedback | None = None,
+) -> SubmissionOut:
     """What ``principal`` may see: the candidate view always, the review part for reviewers.
     ``policy`` overrides the challenge's feedback policy (``api.invitations.feedback_for``)."""
     report = load_report(row) if row.status in FINISHED else None
@@ -274,8 +329,12 @@ def submission_out(row: Submission, principal: Principal, challenge: Challenge |
         review = ReviewInfo(
             total=row.total,
             scores=full.scores.model_dump() if full is not None else None,
-            error=row.error, attempts=row.attempts, token_id=row.token_id,
-            token_name=token_name, callback_url=row.callback_url, worker=row.worker,
+            error=row.error,
+            attempts=row.attempts,
+            token_id=row.token_id,
+            token_name=token_name,
+            callback_url=row.callback_url,
+            worker=row.worker,
             report=report_links(row.id),
         )
     return SubmissionOut(
@@ -283,9 +342,14 @@ def submission_out(row: Submission, principal: Principal, challenge: Challenge |
         challenge=ChallengeRefOut(slug=row.challenge_slug, version=row.challenge_version),
         status=row.status,  # type: ignore[arg-type]
         stale=is_stale(row, challenge),
-        created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
-        filename=row.filename, sha256=row.sha256, size_bytes=row.size_bytes,
-        feedback=feedback, review=review,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        filename=row.filename,
+        sha256=row.sha256,
+        size_bytes=row.size_bytes,
+        feedback=feedback,
+        review=review,
     )
 
 
@@ -293,8 +357,9 @@ def token_name(db: Session, token_id: int) -> str:
     return db.scalar(select(Token.name).where(Token.id == token_id)) or ""
 
 
-def ranked(db: Session, challenge: Challenge, *, status: str | None, limit: int,
-           offset: int) -> RankedList:
+def ranked(
+    db: Session, challenge: Challenge, *, status: str | None, limit: int, offset: int
+) -> RankedList:
     """Graded submissions best first (ties: the earlier finish), then the rest, newest first."""
     where: list[Any] = [Submission.challenge_slug == challenge.slug]
     if status is not None:
@@ -304,17 +369,28 @@ def ranked(db: Session, challenge: Challenge, *, status: str | None, limit: int,
         select(Submission, Token.name)
         .join(Token, Token.id == Submission.token_id)
         .where(*where)
-        .order_by(graded_first, Submission.total.desc().nulls_last(),
-                  Submission.finished_at.asc(), Submission.created_at.desc(), Submission.id)
-        .limit(limit).offset(offset)
+        .order_by(
+            graded_first,
+            Submission.total.desc().nulls_last(),
+            Submission.finished_at.asc(),
+            Submission.created_at.desc(),
+            Submission.id,
+        )
+        .limit(limit)
+        .offset(offset)
     )
     count = db.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
     graded_before = 0
     if status in (None, "graded") and offset:
-        graded_before = min(offset, db.scalar(
-            select(func.count()).select_from(Submission).where(
-                Submission.challenge_slug == challenge.slug, Submission.status == "graded")
-        ) or 0)
+        graded_before = min(
+            offset,
+            db.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(Submission.challenge_slug == challenge.slug, Submission.status == "graded")
+            )
+            or 0,
+        )
     items = []
     rank = graded_before
     for row, name in db.execute(query).all():
@@ -322,17 +398,27 @@ def ranked(db: Session, challenge: Challenge, *, status: str | None, limit: int,
         if graded:
             rank += 1
         report = load_report(row) if row.report is not None else None
-        items.append(RankedItem(
-            rank=rank if graded else None, id=row.id, token_id=row.token_id,
-            token_name=name or "", status=row.status,  # type: ignore[arg-type]
-            total=row.total,
-            scores=report.scores.model_dump() if report is not None else None,
-            stale=is_stale(row, challenge), challenge_version=row.challenge_version,
-            created_at=row.created_at, finished_at=row.finished_at,
-        ))
+        items.append(
+            RankedItem(
+                rank=rank if graded else None,
+                id=row.id,
+                token_id=row.token_id,
+                token_name=name or "",
+                status=row.status,  # type: ignore[arg-type]
+                total=row.total,
+                scores=report.scores.model_dump() if report is not None else None,
+                stale=is_stale(row, challenge),
+                challenge_version=row.challenge_version,
+                created_at=row.created_at,
+                finished_at=row.finished_at,
+            )
+        )
     return RankedList(
         challenge=ChallengeRefOut(slug=challenge.slug, version=challenge.config.version),
-        count=count, limit=limit, offset=offset, items=items,
+        count=count,
+        limit=limit,
+        offset=offset,
+        items=items,
     )
 
 
@@ -350,9 +436,16 @@ def _requeue(db: Session, ids: list[str], bundle_hash: str | None) -> list[str]:
         res = db.connection().execute(
             update(Submission)
             .where(Submission.id == sub_id, Submission.status.in_(FINISHED))
-            .values(status="queued", attempts=0, error=None, enqueued_at=now,
-                    started_at=None, heartbeat_at=None, worker=None,
-                    challenge_hash=bundle_hash)
+            .values(
+                status="queued",
+                attempts=0,
+                error=None,
+                enqueued_at=now,
+                started_at=None,
+                heartbeat_at=None,
+                worker=None,
+                challenge_hash=bundle_hash,
+            )
         )
         if res.rowcount == 1:
             moved.append(sub_id)

@@ -155,11 +155,17 @@ def sweep_sandboxes(svc: Services) -> int:
     from runners.docker import sweep_leftovers
 
     settings = svc.settings
-    report = sweep_leftovers(settings.sandbox_leftovers_after_seconds,
-                             name_prefix=settings.container_prefix)
+    report = sweep_leftovers(
+        settings.sandbox_leftovers_after_seconds, name_prefix=settings.container_prefix
+    )
     if report.total or report.failed:
-        log.warning("sweep removed sandbox leftovers", containers=report.containers,
-                    networks=report.networks, volumes=report.volumes, failed=report.failed)
+        log.warning(
+            "sweep removed sandbox leftovers",
+            containers=report.containers,
+            networks=report.networks,
+            volumes=report.volumes,
+            failed=report.failed,
+        )
     return report.total
 
 

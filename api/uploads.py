@@ -124,23 +124,28 @@ class _Receiver:
         if self._is_file:
             self.size += len(chunk)
             if self.size > self.max_bytes:
-                raise ApiError(413, "too-large",
-                               f"the upload is over the {_mib(self.max_bytes)} limit")
+                raise ApiError(
+                    413, "too-large", f"the upload is over the {_mib(self.max_bytes)} limit"
+                )
             self.hash.update(chunk)
             _write_all(self.out, chunk)
         else:
             self._buffer += chunk
             if len(self._buffer) > MAX_FIELD_BYTES:
-                raise ApiError(422, "invalid-request",
-                               f"form field {self._name!r} is over {MAX_FIELD_BYTES} bytes")
+                raise ApiError(
+                    422,
+                    "invalid-request",
+                    f"form field {self._name!r} is over {MAX_FIELD_BYTES} bytes",
+                )
 
     def on_part_end(self) -> None:
         if not self._is_file and self._name is not None:
             try:
                 self.fields[self._name] = self._buffer.decode("utf-8")
             except UnicodeDecodeError:
-                raise ApiError(422, "invalid-request",
-                               f"form field {self._name!r} is not UTF-8 text") from None
+                raise ApiError(
+                    422, "invalid-request", f"form field {self._name!r} is not UTF-8 text"
+                ) from None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -158,14 +163,19 @@ async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int) 
     """Stream a ``multipart/form-data`` body with a ``file`` part to a temp file."""
     ctype, options = parse_options_header(request.headers.get("content-type"))
     if ctype != b"multipart/form-data":
-        raise ApiError(415, "unsupported-media-type",
-                       "send the upload as multipart/form-data with a 'file' part")
+        raise ApiError(
+            415,
+            "unsupported-media-type",
+            "send the upload as multipart/form-data with a 'file' part",
+        )
     boundary = options.get(b"boundary")
     if not boundary or len(boundary) > 200:
         raise ApiError(422, "invalid-request", "multipart/form-data without a valid boundary")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and (
-        int(declared) > max_bytes + MULTIPART_OVERHEAD
+    if (
+        declared is not None
+        and declared.isdigit()
+        and (int(declared) > max_bytes + MULTIPART_OVERHEAD)
     ):
         raise ApiError(413, "too-large", f"the upload is over the {_mib(max_bytes)} limit")
 
@@ -197,8 +207,13 @@ async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int) 
     if not receiver.file_seen:
         path.unlink(missing_ok=True)
         raise ApiError(422, "invalid-request", "the form has no 'file' part")
-    return Upload(path=path, filename=receiver.filename or "upload", size=receiver.size,
-                  sha256=receiver.hash.hexdigest(), fields=receiver.fields)
+    return Upload(
+        path=path,
+        filename=receiver.filename or "upload",
+        size=receiver.size,
+        sha256=receiver.hash.hexdigest(),
+        fields=receiver.fields,
+    )
 
 
 def _discard(fd: int, path: Path) -> None:

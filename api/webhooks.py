@@ -47,8 +47,15 @@ def sign(secret: str, timestamp: str, body: str) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: str, signature: str, *,
-           tolerance_s: float = 300.0, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    timestamp: str,
+    body: str,
+    signature: str,
+    *,
+    tolerance_s: float = 300.0,
+    now: float | None = None,
+) -> bool:
     """True when ``signature`` is ours for this body and the timestamp is recent."""
     try:
         age = abs((now if now is not None else time.time()) - int(timestamp))
@@ -85,9 +92,13 @@ def payload(row: Submission, *, uploader_role: str, feedback: Feedback | None) -
 def create_delivery(db: Session, row: Submission, body: dict[str, Any]) -> WebhookDelivery:
     now = utcnow()
     delivery = WebhookDelivery(
-        submission_id=row.id, url=row.callback_url or "", status="pending", attempts=0,
+        submission_id=row.id,
+        url=row.callback_url or "",
+        status="pending",
+        attempts=0,
         body=json.dumps(body, separators=(",", ":"), sort_keys=True),
-        next_attempt_at=now, created_at=now,
+        next_attempt_at=now,
+        created_at=now,
     )
     db.add(delivery)
     db.flush()
@@ -123,12 +134,19 @@ def deliver(svc: Services, delivery_id: int, *, client: httpx.Client | None = No
     lease = now + timedelta(seconds=settings.webhook_timeout_seconds + 30)
     with svc.session() as db:
         # Claim the attempt: a duplicate message (sweep, redelivery) finds nothing to do.
-        claimed = db.connection().execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-                   WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1))
-            .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=lease)
-        ).rowcount
+        claimed = (
+            db.connection()
+            .execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1),
+                )
+                .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=lease)
+            )
+            .rowcount
+        )
         row = db.get(WebhookDelivery, delivery_id) if claimed else None
         if row is None:
             return "skipped"
@@ -149,8 +167,9 @@ def deliver(svc: Services, delivery_id: int, *, client: httpx.Client | None = No
             "X-Grader-Event": EVENT,
         }
         own = client is None
-        http = client or httpx.Client(timeout=settings.webhook_timeout_seconds,
-                                      follow_redirects=False, trust_env=False)
+        http = client or httpx.Client(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+        )
         try:
             resp = http.post(url, content=body.encode(), headers=headers)
         finally:
@@ -166,29 +185,58 @@ def deliver(svc: Services, delivery_id: int, *, client: httpx.Client | None = No
 
     finished = utcnow()
     if error is None:
-        _finish(svc, delivery_id, attempt, status="delivered", response_status=status_code,
-                delivered_at=finished)
+        _finish(
+            svc,
+            delivery_id,
+            attempt,
+            status="delivered",
+            response_status=status_code,
+            delivered_at=finished,
+        )
         bound.info("webhook delivered", status=status_code)
         return "delivered"
     if permanent or attempt >= settings.webhook_max_attempts:
-        _finish(svc, delivery_id, attempt, status="failed", response_status=status_code,
-                last_error=error)
+        _finish(
+            svc,
+            delivery_id,
+            attempt,
+            status="failed",
+            response_status=status_code,
+            last_error=error,
+        )
         bound.warning("webhook failed for good", error=error)
         return "failed"
     wait = backoff(attempt)
-    _finish(svc, delivery_id, attempt, status="pending", response_status=status_code,
-            last_error=error, next_attempt_at=finished + timedelta(seconds=wait))
+    _finish(
+        svc,
+        delivery_id,
+        attempt,
+        status="pending",
+        response_status=status_code,
+        last_error=error,
+        next_attempt_at=finished + timedelta(seconds=wait),
+    )
     enqueue_webhook(svc.celery, delivery_id, countdown=wait)
     bound.info("webhook failed; will retry", error=error, retry_in_s=wait)
     return "retry"
 
 
-def _finish(svc: Services, delivery_id: int, attempt: int, *, status: str,
-            response_status: int | None, last_error: str | None = None,
-            delivered_at: datetime | None = None, next_attempt_at: datetime | None = None
-            ) -> None:
-    values: dict[str, Any] = {"status": status, "response_status": response_status,
-                              "last_error": last_error}
+def _finish(
+    svc: Services,
+    delivery_id: int,
+    attempt: int,
+    *,
+    status: str,
+    response_status: int | None,
+    last_error: str | None = None,
+    delivered_at: datetime | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "status": status,
+        "response_status": response_status,
+        "last_error": last_error,
+    }
     if delivered_at is not None:
         values["delivered_at"] = delivered_at
     if next_attempt_at is not None:

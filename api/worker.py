@@ -34,12 +34,14 @@ def register_tasks(app: Celery, svc: Services, worker_name: str) -> None:
     """Bind the task names to this process's services."""
 
     @app.task(  # type: ignore[untyped-decorator]
-        name=GRADE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+        name=GRADE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+    )
     def grade_task(submission_id: str) -> str:
         return grade_submission(svc, str(submission_id), worker=worker_name)
 
     @app.task(  # type: ignore[untyped-decorator]
-        name=WEBHOOK_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+        name=WEBHOOK_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+    )
     def webhook_task(delivery_id: int) -> str:
         return deliver(svc, int(delivery_id))
 
@@ -48,8 +50,13 @@ def default_hostname() -> str:
     return f"grader@{socket.gethostname()}-{os.getpid()}"
 
 
-def run_worker(settings: Settings, *, concurrency: int | None = None,
-               hostname: str | None = None, sweep: bool = True) -> int:
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int | None = None,
+    hostname: str | None = None,
+    sweep: bool = True,
+) -> int:
     """Run until told to stop (SIGTERM / SIGINT: a warm shutdown); returns the exit code."""
     from api.logs import configure
 

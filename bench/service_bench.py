@@ -72,26 +72,38 @@ class Stack:
         self.redis_port = free_port()
         self.api_port = free_port()
         challenges = workdir / "challenges" / "echo"
-        for rel, text in {"challenge.toml": TOML, "README.md": "# Echo\n",
-                          "solution/echo.py": SOLUTION, "starter/echo.py": "",
-                          "tests/public/test_echo.py": TEST}.items():
+        for rel, text in {
+            "challenge.toml": TOML,
+            "README.md": "# Echo\n",
+            "solution/echo.py": SOLUTION,
+            "starter/echo.py": "",
+            "tests/public/test_echo.py": TEST,
+        }.items():
             (challenges / rel).parent.mkdir(parents=True, exist_ok=True)
             (challenges / rel).write_text(text)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        self.env.update({
-            "GRADER_CHALLENGES_DIR": str(workdir / "challenges"),
-            "GRADER_DATA_DIR": str(workdir / "data"),
-            "GRADER_CACHE_DIR": str(workdir / "cache"),
-            "GRADER_DATABASE_URL": f"sqlite:///{workdir / 'grader.db'}",
-            "GRADER_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "GRADER_SECRET_KEY": secrets.token_hex(32),
-            "GRADER_SWEEP_INTERVAL_SECONDS": "5",
-        })
+        self.env.update(
+            {
+                "GRADER_CHALLENGES_DIR": str(workdir / "challenges"),
+                "GRADER_DATA_DIR": str(workdir / "data"),
+                "GRADER_CACHE_DIR": str(workdir / "cache"),
+                "GRADER_DATABASE_URL": f"sqlite:///{workdir / 'grader.db'}",
+                "GRADER_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "GRADER_SECRET_KEY": secrets.token_hex(32),
+                "GRADER_SWEEP_INTERVAL_SECONDS": "5",
+            }
+        )
 
     def _start(self, args: list[str], log: str) -> subprocess.Popen[bytes]:
         with (self.workdir / log).open("wb") as out:
-            proc = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=REPO, start_new_session=True)
+            proc = subprocess.Popen(
+                args,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         return proc
 
@@ -99,9 +111,22 @@ class Stack:
         redis_server = shutil.which("redis-server")
         if redis_server is None:
             raise SystemExit("redis-server is missing (apt-get install -y redis-server)")
-        self._start([redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-                    "redis.log")
+        self._start(
+            [
+                redis_server,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            "redis.log",
+        )
         grader = [sys.executable, "-m", "api.cli"]
         url = f"http://127.0.0.1:{self.api_port}"
         self._start([*grader, "serve", "--port", str(self.api_port)], "api.log")
@@ -114,14 +139,28 @@ class Stack:
 
         wait(up, 60, "the API")
         for n in range(self.workers):
-            self._start([*grader, "worker", "--hostname", f"bench{n}@localhost"],
-                        f"worker{n}.log")
+            self._start([*grader, "worker", "--hostname", f"bench{n}@localhost"], f"worker{n}.log")
         return url
 
     def token(self) -> str:
-        proc = subprocess.run([sys.executable, "-m", "api.cli", "token", "create", "--role",
-                               "reviewer", "--name", "bench"], env=self.env, cwd=REPO,
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "token",
+                "create",
+                "--role",
+                "reviewer",
+                "--name",
+                "bench",
+            ],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return proc.stdout.strip()
 
     def stop(self) -> None:
@@ -142,8 +181,9 @@ def submit_all(client: httpx.Client, count: int) -> list[str]:
     for n in range(count):
         # A distinct file each time: nothing is deduplicated on the way.
         body = SOLUTION + f"\n# submission {n}\n"
-        resp = client.post("/v1/challenges/echo/submissions",
-                           files={"file": ("echo.py", body.encode())})
+        resp = client.post(
+            "/v1/challenges/echo/submissions", files={"file": ("echo.py", body.encode())}
+        )
         resp.raise_for_status()
         ids.append(resp.json()["id"])
     return ids
@@ -168,8 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--submissions", type=int, default=30)
-    parser.add_argument("--idle", type=int, default=5,
-                        help="then this many, one at a time, on an idle queue")
+    parser.add_argument(
+        "--idle", type=int, default=5, help="then this many, one at a time, on an idle queue"
+    )
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
@@ -182,8 +223,9 @@ def main() -> None:
     try:
         url = stack.start()
         token = stack.token()
-        with httpx.Client(base_url=url, timeout=60,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
+        with httpx.Client(
+            base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
             # Warm-up: the challenge's expected tests are collected once, then cached.
             collect(client, submit_all(client, 1), args.timeout)
             t0 = time.monotonic()
@@ -191,8 +233,9 @@ def main() -> None:
             upload_s = time.monotonic() - t0
             states = collect(client, ids, args.timeout)
             # One at a time on an idle queue: the latency a lone candidate sees.
-            idle = [collect(client, submit_all(client, 1), args.timeout)[0]
-                    for _ in range(args.idle)]
+            idle = [
+                collect(client, submit_all(client, 1), args.timeout)[0] for _ in range(args.idle)
+            ]
     finally:
         stack.stop()
         if not args.keep:
@@ -214,10 +257,14 @@ def main() -> None:
         "submissions_per_minute": round(len(states) / span * 60, 1),
         "upload_to_graded_median_s": round(statistics.median(latencies), 2),
         "upload_to_graded_p90_s": round(latencies[int(0.9 * (len(latencies) - 1))], 2),
-        "idle_upload_to_graded_median_s": round(statistics.median(
-            ts(s["finished_at"]) - ts(s["created_at"]) for s in idle), 2) if idle else None,
-        "grading_median_s": round(statistics.median(
-            ts(s["finished_at"]) - ts(s["started_at"]) for s in graded), 2),
+        "idle_upload_to_graded_median_s": round(
+            statistics.median(ts(s["finished_at"]) - ts(s["created_at"]) for s in idle), 2
+        )
+        if idle
+        else None,
+        "grading_median_s": round(
+            statistics.median(ts(s["finished_at"]) - ts(s["started_at"]) for s in graded), 2
+        ),
         "cpus": os.cpu_count(),
     }
     out = REPO / "bench" / "results"

@@ -60,8 +60,9 @@ def unpack(data: bytes, sha256: str, dest: Path) -> Path:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar.getmembers():
                 if not (member.isfile() or member.isdir()):
-                    raise ChallengeError(f"challenge bundle {sha256[:12]}: {member.name!r} "
-                                         "is not a file or a folder")
+                    raise ChallengeError(
+                        f"challenge bundle {sha256[:12]}: {member.name!r} is not a file or a folder"
+                    )
             tar.extractall(work, filter="data")
         try:
             os.rename(work, dest)

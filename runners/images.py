@@ -58,8 +58,9 @@ class LanguageImage:
 
 
 LANGUAGE_IMAGES: dict[str, LanguageImage] = {
-    "python": LanguageImage("python", "grader-python", assets=("wheels",),
-                            launcher_python="/opt/venv/bin/python3"),
+    "python": LanguageImage(
+        "python", "grader-python", assets=("wheels",), launcher_python="/opt/venv/bin/python3"
+    ),
     "go": LanguageImage("go", "grader-go"),
     "java": LanguageImage("java", "grader-java"),
     "javascript": LanguageImage("javascript", "grader-javascript", assets=("npm",)),
@@ -81,8 +82,17 @@ BASE_REPOSITORY = "grader-base"
 BASE_SUITE = "trixie"
 OFFICIAL_ROOT = "debian:trixie-slim"
 LOCAL_ROOT = "grader-rootfs:trixie"
-NPM_CI = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error",
-          "--os=linux", "--cpu=x64", "--libc=glibc")
+NPM_CI = (
+    "npm",
+    "ci",
+    "--ignore-scripts",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    "--os=linux",
+    "--cpu=x64",
+    "--libc=glibc",
+)
 DEBIAN_MIRROR = os.environ.get("GRADER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 Progress = Callable[[str], None]
@@ -177,8 +187,9 @@ def npm_tree(language: str, progress: Progress) -> Path:
     manifest = spec.build_dir / "package.json"
     if not lock.is_file() or not manifest.is_file():
         raise ImageError(f"{spec.build_dir} has no package.json and package-lock.json")
-    key = hashlib.sha256(manifest.read_bytes() + b"\0" + lock.read_bytes() + b"\0"
-                         + " ".join(NPM_CI).encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        manifest.read_bytes() + b"\0" + lock.read_bytes() + b"\0" + " ".join(NPM_CI).encode()
+    ).hexdigest()[:12]
     dest = CACHE_DIR / "npm" / f"{language}-{key}"
     if (dest / ".complete").exists():
         return dest
@@ -266,12 +277,14 @@ def _empty(folder: Path, keep: str = "") -> None:
 
 
 def _copy_build_dir(src: Path, ctx: Path) -> None:
-    shutil.copytree(src, ctx, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    shutil.copytree(
+        src, ctx, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+    )
 
 
-def build_base(engine: dk.Engine, progress: Progress, *, force: bool = False,
-               cold: bool = False) -> str:
+def build_base(
+    engine: dk.Engine, progress: Progress, *, force: bool = False, cold: bool = False
+) -> str:
     """Build (or find) the shared trixie base; returns its tag. ``cold``: no layer cache."""
     tag = base_tag()
     if not force and engine.image_exists(tag):
@@ -282,14 +295,21 @@ def build_base(engine: dk.Engine, progress: Progress, *, force: bool = False,
         _copy_build_dir(BASE_DIR, ctx)
         progress(f"building {tag} from {root}")
         # apt reaches Debian's mirror from the build's (default) network.
-        engine.build(ctx, tag=tag, buildargs={"ROOT": root, "MIRROR": DEBIAN_MIRROR},
-                     progress=progress, network_mode="default", nocache=cold)
+        engine.build(
+            ctx,
+            tag=tag,
+            buildargs={"ROOT": root, "MIRROR": DEBIAN_MIRROR},
+            progress=progress,
+            network_mode="default",
+            nocache=cold,
+        )
     engine.tag(tag, f"{BASE_REPOSITORY}:{BASE_SUITE}")
     return tag
 
 
-def build(language: str, *, force: bool = False, progress: Progress | None = None,
-          cold: bool = False) -> str:
+def build(
+    language: str, *, force: bool = False, progress: Progress | None = None, cold: bool = False
+) -> str:
     """Build (or find) the runner image for ``language``; returns its tag.
 
     ``force`` rebuilds (reusing the engine's layer cache); ``cold`` also skips that
@@ -310,11 +330,18 @@ def build(language: str, *, force: bool = False, progress: Progress | None = Non
         if "wheels" in spec.assets:
             shutil.copytree(wheelhouse(language, say), ctx / "wheels")
         if "npm" in spec.assets:
-            shutil.copytree(npm_tree(language, say) / "node_modules", ctx / "node_modules",
-                            symlinks=True)
+            shutil.copytree(
+                npm_tree(language, say) / "node_modules", ctx / "node_modules", symlinks=True
+            )
         say(f"building {tag} from {base}")
-        engine.build(ctx, tag=tag, buildargs={"BASE": base, "MIRROR": DEBIAN_MIRROR},
-                     progress=say, network_mode="default", nocache=cold)
+        engine.build(
+            ctx,
+            tag=tag,
+            buildargs={"BASE": base, "MIRROR": DEBIAN_MIRROR},
+            progress=say,
+            network_mode="default",
+            nocache=cold,
+        )
     engine.tag(tag, f"{spec.repository}:latest")
     say(f"built {tag}")
     return tag

@@ -11,5 +11,9 @@ collect_ignore_glob = ["service_challenges/*"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite the golden files of rendered reports")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files of rendered reports",
+    )

@@ -153,10 +153,15 @@ def test_review_keys_default_and_parse(tmp_path: Path) -> None:
     assert (cfg.similarity.threshold, cfg.similarity.enabled) == (0.4, True)
     assert cfg.ranking.per_candidate == "best"
     assert cfg.feedback.hide_hidden_until_deadline is False
-    set_ = load_challenge(make(tmp_path / "b", (
-        'title = "T"\nlanguage = "python"\n[similarity]\nthreshold = 0.7\nenabled = false\n'
-        '[ranking]\nper_candidate = "last"\n[feedback]\nhide_hidden_until_deadline = true\n'
-    ))).config
+    set_ = load_challenge(
+        make(
+            tmp_path / "b",
+            (
+                'title = "T"\nlanguage = "python"\n[similarity]\nthreshold = 0.7\nenabled = false\n'
+                '[ranking]\nper_candidate = "last"\n[feedback]\nhide_hidden_until_deadline = true\n'
+            ),
+        )
+    ).config
     assert (set_.similarity.threshold, set_.similarity.enabled) == (0.7, False)
     assert set_.ranking.per_candidate == "last"
     assert set_.feedback.hide_hidden_until_deadline is True
@@ -168,8 +173,10 @@ def test_review_keys_default_and_parse(tmp_path: Path) -> None:
         ("[similarity]\nthreshold = 1.5\n", "similarity.threshold"),
         ("[similarity]\nthresold = 0.5\n", "similarity.thresold: unknown key"),
         ('[ranking]\nper_candidate = "worst"\n', "ranking.per_candidate"),
-        ('[feedback]\nhide_hidden_until_deadline = "soon"\n',
-         "feedback.hide_hidden_until_deadline"),
+        (
+            '[feedback]\nhide_hidden_until_deadline = "soon"\n',
+            "feedback.hide_hidden_until_deadline",
+        ),
     ],
 )
 def test_invalid_review_keys_name_the_key(tmp_path: Path, toml: str, expected: str) -> None:
@@ -206,10 +213,13 @@ def test_the_engine_imports_no_docker_module() -> None:
     import subprocess
     import sys
 
-    code = "import sys, grader.engine, grader.validate; print(sorted(m for m in sys.modules " \
+    code = (
+        "import sys, grader.engine, grader.validate; print(sorted(m for m in sys.modules "
         "if m == 'docker' or m.startswith(('docker.', 'runners.docker'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
 
 # --- service challenges -------------------------------------------------------------------
 
@@ -257,19 +267,31 @@ def test_a_service_challenge_loads_per_language(tmp_path: Path) -> None:
     ("toml", "expected"),
     [
         ('title = "S"\nkind = "service"\n', "languages: Field required"),
-        ('title = "S"\nkind = "service"\nlanguage = "python"\nlanguages = ["python"]\n',
-         "names languages = [...] instead"),
+        (
+            'title = "S"\nkind = "service"\nlanguage = "python"\nlanguages = ["python"]\n',
+            "names languages = [...] instead",
+        ),
         ('title = "S"\nkind = "service"\nlanguages = ["cobol"]\n', "unknown language 'cobol'"),
-        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nport = 5432\n',
-         "service.port: Value error, port 5432 is taken"),
-        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nready = "healthz"\n',
-         "service.ready: Value error, ready must be a URL path"),
-        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[service.start]\ngo = "x"\n',
-         "service.start.go: go is not in languages"),
-        ('title = "S"\nlanguage = "python"\n[databases]\nredis = {}\n',
-         "databases: only a service challenge"),
-        ('title = "S"\nkind = "service"\nlanguages = ["python"]\n[databases]\nsqlite = {}\n',
-         "databases.sqlite: unknown key"),
+        (
+            'title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nport = 5432\n',
+            "service.port: Value error, port 5432 is taken",
+        ),
+        (
+            'title = "S"\nkind = "service"\nlanguages = ["python"]\n[service]\nready = "healthz"\n',
+            "service.ready: Value error, ready must be a URL path",
+        ),
+        (
+            'title = "S"\nkind = "service"\nlanguages = ["python"]\n[service.start]\ngo = "x"\n',
+            "service.start.go: go is not in languages",
+        ),
+        (
+            'title = "S"\nlanguage = "python"\n[databases]\nredis = {}\n',
+            "databases: only a service challenge",
+        ),
+        (
+            'title = "S"\nkind = "service"\nlanguages = ["python"]\n[databases]\nsqlite = {}\n',
+            "databases.sqlite: unknown key",
+        ),
     ],
 )
 def test_a_bad_service_toml_names_the_key(tmp_path: Path, toml: str, expected: str) -> None:

@@ -26,21 +26,36 @@ def _ours() -> dict[str, list[str]]:
     client = connect()
     flt = {"label": LABEL}
     return {
-        "containers": [n for c in client.api.containers(all=True, filters=flt)
-                       if (n := c["Names"][0].lstrip("/")).startswith(TEST_PREFIX)],
-        "networks": [n.name for n in client.networks.list(filters=flt)
-                     if n.name.startswith(TEST_PREFIX)],
-        "volumes": [v.name for v in client.volumes.list(filters=flt)
-                    if v.name.startswith(TEST_PREFIX)],
+        "containers": [
+            n
+            for c in client.api.containers(all=True, filters=flt)
+            if (n := c["Names"][0].lstrip("/")).startswith(TEST_PREFIX)
+        ],
+        "networks": [
+            n.name for n in client.networks.list(filters=flt) if n.name.startswith(TEST_PREFIX)
+        ],
+        "volumes": [
+            v.name for v in client.volumes.list(filters=flt) if v.name.startswith(TEST_PREFIX)
+        ],
     }
 
 
 def _grade(challenge: Path, cache: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GRADER_CACHE_DIR": str(cache)}
     return subprocess.Popen(
-        [sys.executable, "-m", "grader.cli", "run", str(challenge),
-         str(challenge / "solution" / "python"), "--format", "json"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "run",
+            str(challenge),
+            str(challenge / "solution" / "python"),
+            "--format",
+            "json",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -210,9 +210,16 @@ def test_in_process_isolation_never_shows_public_messages() -> None:
     report = Report(
         challenge=ChallengeRef(slug="s", version=1),
         submission=SubmissionRef(id="i", sha256="0" * 64),
-        tests=[TestResult(id="tests/public/test_a.py::test_a", visibility="public", weight=1,
-                          outcome="failed", message="assert 'def test_secret(): ...' == 3",
-                          output="leaked")],
+        tests=[
+            TestResult(
+                id="tests/public/test_a.py::test_a",
+                visibility="public",
+                weight=1,
+                outcome="failed",
+                message="assert 'def test_secret(): ...' == 3",
+                output="leaked",
+            )
+        ],
         run=RunInfo(runner="docker", isolation="in-process"),
     )
     view = candidate_view(report, Feedback(public_tests="full"))

@@ -21,9 +21,14 @@ _MEDIA = {"tar.gz": "application/gzip", "zip": "application/zip"}
 
 
 def _summary(ch: Challenge) -> ChallengeSummary:
-    return ChallengeSummary(slug=ch.slug, title=ch.config.title, version=ch.config.version,
-                            language=ch.language.name, kind=ch.config.kind,
-                            languages=ch.languages)
+    return ChallengeSummary(
+        slug=ch.slug,
+        title=ch.config.title,
+        version=ch.config.version,
+        language=ch.language.name,
+        kind=ch.config.kind,
+        languages=ch.languages,
+    )
 
 
 def _service(ch: Challenge) -> dict[str, Any] | None:
@@ -39,15 +44,25 @@ def _service(ch: Challenge) -> dict[str, Any] | None:
             "env": dict(lang.service_env),
             "libraries": list(lang.service_libraries),
         }
-    return {"port": svc.port, "ready": svc.ready, "ready_seconds": svc.ready_seconds,
-            "databases": ch.config.databases.names(), "languages": per_language}
+    return {
+        "port": svc.port,
+        "ready": svc.ready,
+        "ready_seconds": svc.ready_seconds,
+        "databases": ch.config.databases.names(),
+        "languages": per_language,
+    }
 
 
 @router.get("", response_model=ChallengeList)
 def list_challenges(svc: ServicesDep, principal: PrincipalDep) -> ChallengeList:
     """Every challenge on offer (an invited candidate's: its own only)."""
-    return ChallengeList(items=[_summary(ch) for ch in catalogue(svc.settings.challenges_dir)
-                                if principal.challenge in (None, ch.slug)])
+    return ChallengeList(
+        items=[
+            _summary(ch)
+            for ch in catalogue(svc.settings.challenges_dir)
+            if principal.challenge in (None, ch.slug)
+        ]
+    )
 
 
 @router.get("/{slug}", response_model=ChallengeDetail, responses=responses(404))
@@ -74,11 +89,15 @@ def get_challenge(slug: str, svc: ServicesDep, principal: PrincipalDep) -> Chall
 @router.get(
     "/{slug}/starter",
     response_class=Response,
-    responses={**responses(404), 200: {
-        "description": "the starter files as an archive",
-        "content": {m: {"schema": {"type": "string", "format": "binary"}}
-                    for m in _MEDIA.values()},
-    }},
+    responses={
+        **responses(404),
+        200: {
+            "description": "the starter files as an archive",
+            "content": {
+                m: {"schema": {"type": "string", "format": "binary"}} for m in _MEDIA.values()
+            },
+        },
+    },
 )
 async def get_starter(
     slug: str,
@@ -93,17 +112,22 @@ async def get_starter(
     ch = challenge_or_404(svc, slug, principal)
     if language is not None:
         if language not in ch.languages:
-            raise ApiError(404, "not-found", f"{ch.slug} is not offered in {language!r} "
-                                             f"(languages: {', '.join(ch.languages)})")
+            raise ApiError(
+                404,
+                "not-found",
+                f"{ch.slug} is not offered in {language!r} (languages: {', '.join(ch.languages)})",
+            )
         ch = ch.for_language(language)
     data = await run_in_threadpool(starter_archive, ch, fmt)
     await run_in_threadpool(invitations.start_clock, svc, principal)
-    return Response(data, media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{ch.slug}-starter.{fmt}"'})
+    return Response(
+        data,
+        media_type=_MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{ch.slug}-starter.{fmt}"'},
+    )
 
 
-languages_router = APIRouter(prefix="/v1/languages", tags=["challenges"],
-                             responses=responses(401))
+languages_router = APIRouter(prefix="/v1/languages", tags=["challenges"], responses=responses(401))
 
 
 @languages_router.get("", response_model=LanguageList)

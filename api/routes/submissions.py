@@ -22,19 +22,32 @@ router = APIRouter(tags=["submissions"], responses=responses(401))
 
 _UPLOAD_BODY = {
     "required": True,
-    "content": {"multipart/form-data": {"schema": {
-        "type": "object",
-        "required": ["file"],
-        "properties": {
-            "file": {"type": "string", "format": "binary",
-                     "description": "a .zip, a .tar.gz or a single source file"},
-            "callback_url": {"type": "string", "maxLength": 2048,
-                             "description": "POSTed a signed summary when grading finishes"},
-            "language": {"type": "string", "maxLength": 32,
-                         "description": "a service challenge's language of the submission "
-                                        "(default: recognised from its files)"},
-        },
-    }}},
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "a .zip, a .tar.gz or a single source file",
+                    },
+                    "callback_url": {
+                        "type": "string",
+                        "maxLength": 2048,
+                        "description": "POSTed a signed summary when grading finishes",
+                    },
+                    "language": {
+                        "type": "string",
+                        "maxLength": 32,
+                        "description": "a service challenge's language of the submission "
+                        "(default: recognised from its files)",
+                    },
+                },
+            }
+        }
+    },
 }
 _REPORT_MEDIA = {
     "json": "application/json",
@@ -42,8 +55,10 @@ _REPORT_MEDIA = {
     "html": "text/html; charset=utf-8",
 }
 # The HTML report holds candidate-written text: no scripts, nothing fetched, not framed.
-_HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 @router.post(
@@ -67,18 +82,27 @@ async def create_submission(
     await run_in_threadpool(invitations.check_submit, svc, principal, challenge)
     key = subs.check_idempotency_key(idempotency_key)
     settings = svc.settings
-    upload = await receive_upload(request, ArchiveStore(settings.data_dir),
-                                  settings.max_upload_bytes)
+    upload = await receive_upload(
+        request, ArchiveStore(settings.data_dir), settings.max_upload_bytes
+    )
     try:
-        callback = subs.check_callback_url(upload.fields.get("callback_url"),
-                                           allow_private=settings.webhook_allow_private)
+        callback = subs.check_callback_url(
+            upload.fields.get("callback_url"), allow_private=settings.webhook_allow_private
+        )
     except ApiError:
         upload.discard()
         raise
     language = upload.fields.get("language") or None
     accepted = await run_in_threadpool(
-        subs.accept_upload, svc, principal, challenge, upload, idempotency_key=key,
-        callback_url=callback, language=language)
+        subs.accept_upload,
+        svc,
+        principal,
+        challenge,
+        upload,
+        idempotency_key=key,
+        callback_url=callback,
+        language=language,
+    )
     out = subs.submission_out(accepted.submission, principal, challenge, principal.name)
     headers = {"Location": f"/v1/submissions/{out.id}"}
     if accepted.replayed:
@@ -86,10 +110,10 @@ async def create_submission(
     return JSONResponse(out.model_dump(mode="json"), status_code=202, headers=headers)
 
 
-@router.get("/v1/submissions/{submission_id}", response_model=SubmissionOut,
-            responses=responses(404))
-def get_submission(submission_id: str, svc: ServicesDep,
-                   principal: PrincipalDep) -> SubmissionOut:
+@router.get(
+    "/v1/submissions/{submission_id}", response_model=SubmissionOut, responses=responses(404)
+)
+def get_submission(submission_id: str, svc: ServicesDep, principal: PrincipalDep) -> SubmissionOut:
     """Status, and the feedback this caller may see (a candidate: only their own, only what
     the challenge's policy shows)."""
     challenge = None
@@ -97,8 +121,9 @@ def get_submission(submission_id: str, svc: ServicesDep,
         row = subs.get_visible(db, principal, submission_id)
         name = subs.token_name(db, row.token_id) if principal.is_reviewer else ""
         challenge = find(svc.settings.challenges_dir, row.challenge_slug)
-        policy = (invitations.feedback_for(db, row.token_id, challenge)
-                  if challenge is not None else None)
+        policy = (
+            invitations.feedback_for(db, row.token_id, challenge) if challenge is not None else None
+        )
     return subs.submission_out(row, principal, challenge, name, policy=policy)
 
 
@@ -111,38 +136,55 @@ def _report(svc: ServicesDep, principal: ReviewerDep, submission_id: str, fmt: s
     if report is None:
         raise ApiError(409, "not-graded", f"the submission is {row.status}; no report yet")
     challenge = find(svc.settings.challenges_dir, row.challenge_slug)
-    headers = {"X-Grader-Status": row.status,
-               "X-Grader-Stale": "true" if subs.is_stale(row, challenge) else "false"}
+    headers = {
+        "X-Grader-Status": row.status,
+        "X-Grader-Stale": "true" if subs.is_stale(row, challenge) else "false",
+    }
     if fmt == "html":
         headers["Content-Security-Policy"] = _HTML_CSP
     text = render(report, fmt, color=False) if fmt != "json" else report.model_dump_json()
     return Response(text, media_type=_REPORT_MEDIA[fmt], headers=headers)
 
 
-_REPORT_RESPONSES = {**responses(403, 404, 409), 200: {
-    "description": "the full report",
-    "content": {m.split(";")[0]: {"schema": {"type": "string"}} if m != "application/json"
-                else {"schema": {"type": "object"}} for m in _REPORT_MEDIA.values()},
-}}
+_REPORT_RESPONSES = {
+    **responses(403, 404, 409),
+    200: {
+        "description": "the full report",
+        "content": {
+            m.split(";")[0]: {"schema": {"type": "string"}}
+            if m != "application/json"
+            else {"schema": {"type": "object"}}
+            for m in _REPORT_MEDIA.values()
+        },
+    },
+}
 
 
-@router.get("/v1/submissions/{submission_id}/report", response_class=Response,
-            responses=_REPORT_RESPONSES)
+@router.get(
+    "/v1/submissions/{submission_id}/report", response_class=Response, responses=_REPORT_RESPONSES
+)
 def get_report(submission_id: str, svc: ServicesDep, principal: ReviewerDep) -> Response:
     """The full report as JSON (reviewers)."""
     return _report(svc, principal, submission_id, "json")
 
 
-@router.get("/v1/submissions/{submission_id}/report.{fmt}", response_class=Response,
-            responses=_REPORT_RESPONSES)
-def get_report_as(submission_id: str, fmt: str, svc: ServicesDep,
-                  principal: ReviewerDep) -> Response:
+@router.get(
+    "/v1/submissions/{submission_id}/report.{fmt}",
+    response_class=Response,
+    responses=_REPORT_RESPONSES,
+)
+def get_report_as(
+    submission_id: str, fmt: str, svc: ServicesDep, principal: ReviewerDep
+) -> Response:
     """The full report as ``json``, ``md`` or ``html`` (reviewers)."""
     return _report(svc, principal, submission_id, fmt)
 
 
-@router.get("/v1/challenges/{slug}/submissions", response_model=RankedList,
-            responses=responses(403, 404, 422))
+@router.get(
+    "/v1/challenges/{slug}/submissions",
+    response_model=RankedList,
+    responses=responses(403, 404, 422),
+)
 def list_submissions(
     slug: str,
     svc: ServicesDep,
@@ -162,10 +204,15 @@ def list_submissions(
         return subs.ranked(db, challenge, status=status, limit=limit, offset=offset)
 
 
-@router.post("/v1/submissions/{submission_id}/regrade", status_code=202,
-             response_model=SubmissionOut, responses=responses(403, 404, 409))
-def regrade_submission(submission_id: str, svc: ServicesDep,
-                       principal: ReviewerDep) -> SubmissionOut:
+@router.post(
+    "/v1/submissions/{submission_id}/regrade",
+    status_code=202,
+    response_model=SubmissionOut,
+    responses=responses(403, 404, 409),
+)
+def regrade_submission(
+    submission_id: str, svc: ServicesDep, principal: ReviewerDep
+) -> SubmissionOut:
     """Grade one submission again, against the challenge as it is now (reviewers)."""
     with svc.session() as db:
         row = subs.get_visible(db, principal, submission_id)
@@ -173,12 +220,17 @@ def regrade_submission(submission_id: str, svc: ServicesDep,
     with svc.session() as db:
         row = subs.get_visible(db, principal, submission_id)
         name = subs.token_name(db, row.token_id)
-    return subs.submission_out(row, principal, find(svc.settings.challenges_dir,
-                                                    row.challenge_slug), name)
+    return subs.submission_out(
+        row, principal, find(svc.settings.challenges_dir, row.challenge_slug), name
+    )
 
 
-@router.post("/v1/challenges/{slug}/regrade", status_code=202, response_model=RegradeOut,
-             responses=responses(403, 404, 422))
+@router.post(
+    "/v1/challenges/{slug}/regrade",
+    status_code=202,
+    response_model=RegradeOut,
+    responses=responses(403, 404, 422),
+)
 def regrade_challenge(
     slug: str,
     svc: ServicesDep,

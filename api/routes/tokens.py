@@ -15,8 +15,14 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=responses(401
 
 
 def token_out(row: Token) -> TokenOut:
-    return TokenOut(id=row.id, role=row.role, name=row.name,  # type: ignore[arg-type]
-                    prefix=row.prefix, created_at=row.created_at, revoked_at=row.revoked_at)
+    return TokenOut(
+        id=row.id,
+        role=row.role,  # type: ignore[arg-type]
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 @router.get("", response_model=TokenList)

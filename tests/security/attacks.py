@@ -13,7 +13,7 @@ from support import VAULT_BASELINE
 
 # Writes an all-passing JUnit XML wherever the JUnit report might go: the path on
 # pytest's command line (read from argv and /proc), and the well-known result folder.
-FORGE = r'''
+FORGE = r"""
 import os as _os, re as _re, sys as _sys
 
 _KNOWN = {
@@ -69,9 +69,9 @@ def _forge(lock=False):
                 _os.chmod(p, 0o444)
         except OSError:
             pass
-'''
+"""
 
-FORGE_PLUGIN = r'''
+FORGE_PLUGIN = r"""
 import pytest
 
 
@@ -81,15 +81,15 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     rep.outcome = "passed"
     rep.longrepr = None
-'''
+"""
 
-PATCH_REPORT = r'''
+PATCH_REPORT = r"""
 import _pytest.reports
 
 _pytest.reports.TestReport.outcome = property(lambda self: "passed", lambda self, value: None)
-'''
+"""
 
-PATCH_CALL_AND_REPORT = r'''
+PATCH_CALL_AND_REPORT = r"""
 import _pytest.runner as _runner
 
 _original = _runner.call_and_report
@@ -105,7 +105,7 @@ def _forged_call_and_report(item, when, log=True, **kwds):
 
 
 _runner.call_and_report = _forged_call_and_report
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,18 @@ def _shadow(body: str) -> str:
 ATTACKS: dict[str, Attack] = {
     # -- forging the results ---------------------------------------------------------
     "forge_junit_at_import": Attack(
-        {"vault.py": vault(FORGE + "\nimport atexit\n_forge(lock=True)\n"
-                                   "atexit.register(_forge)\n")},
+        {
+            "vault.py": vault(
+                FORGE + "\nimport atexit\n_forge(lock=True)\natexit.register(_forge)\n"
+            )
+        },
         flagged_in_process=True,
     ),
     "forge_junit_after_pytest_exits": Attack(
-        {"vault.py": vault(FORGE + r'''
+        {
+            "vault.py": vault(
+                FORGE
+                + r"""
 import time as _time
 
 def _daemon():
@@ -169,11 +175,16 @@ def _daemon():
     _os._exit(0)
 
 _daemon()
-''')},
+"""
+            )
+        },
         flagged_in_process=True,
     ),
     "forge_result_json": Attack(
-        {"vault.py": vault(FORGE + r'''
+        {
+            "vault.py": vault(
+                FORGE
+                + r"""
 import json as _json
 _forge()
 _fake = {"exit_code": 0, "stdout_tail": "4 passed", "stderr_tail": "", "output_bytes": 9,
@@ -189,20 +200,41 @@ for _name in ("result.json", "results", "collected.json"):
         _os.chmod(_p, 0)
     except OSError:
         pass
-''')},
+"""
+            )
+        },
         flagged_in_process=True,
     ),
     # -- ending the test run early -------------------------------------------------------
     "exit0_at_import": Attack({"vault.py": vault("import os\nos._exit(0)\n")}),
-    "exit0_mid_test": Attack({"vault.py": vault(replace={
-        '    """Not the answer."""\n    return 0':
-        '    """Not the answer."""\n    import os\n    os._exit(0)'})}),
+    "exit0_mid_test": Attack(
+        {
+            "vault.py": vault(
+                replace={
+                    '    """Not the answer."""\n    return 0': (
+                        '    """Not the answer."""\n    import os\n    os._exit(0)'
+                    )
+                }
+            )
+        }
+    ),
     "systemexit_at_import": Attack({"vault.py": vault("raise SystemExit(0)\n")}),
-    "systemexit_mid_test": Attack({"vault.py": vault(replace={
-        '    """Not a sum."""\n    return 0':
-        '    """Not a sum."""\n    raise SystemExit(0)'})}),
-    "kill_the_test_runner": Attack({"vault.py": vault(replace={
-        '    """Not the answer."""\n    return 0': '''    """Not the answer."""
+    "systemexit_mid_test": Attack(
+        {
+            "vault.py": vault(
+                replace={
+                    '    """Not a sum."""\n    return 0': (
+                        '    """Not a sum."""\n    raise SystemExit(0)'
+                    )
+                }
+            )
+        }
+    ),
+    "kill_the_test_runner": Attack(
+        {
+            "vault.py": vault(
+                replace={
+                    '    """Not the answer."""\n    return 0': '''    """Not the answer."""
     import os, signal
     for pid in {os.getppid(), 1}:
         for sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGTERM):
@@ -210,57 +242,110 @@ for _name in ("result.json", "results", "collected.json"):
                 os.kill(pid, sig)
             except OSError:
                 pass
-    return 0'''})}),
-    "kill_everything": Attack({"vault.py": vault(replace={
-        '    """Not the answer."""\n    return 0': '''    """Not the answer."""
+    return 0'''
+                }
+            )
+        }
+    ),
+    "kill_everything": Attack(
+        {
+            "vault.py": vault(
+                replace={
+                    '    """Not the answer."""\n    return 0': '''    """Not the answer."""
     import os, signal
     os.kill(-1, signal.SIGKILL)
-    return 0'''})}),
+    return 0'''
+                }
+            )
+        }
+    ),
     # -- files that would configure the test run --------------------------------------------
     "conftest_py": Attack({"vault.py": vault(), "conftest.py": FORGE_PLUGIN}, raw=True),
-    "pytest_ini": Attack({"vault.py": vault(), "vault_forge.py": FORGE_PLUGIN,
-                          "pytest.ini": "[pytest]\naddopts = -p vault_forge\n"}, raw=True),
-    "pyproject_toml": Attack({"vault.py": vault(), "vault_forge.py": FORGE_PLUGIN,
-                              "pyproject.toml":
-                              '[tool.pytest.ini_options]\naddopts = "-p vault_forge"\n'},
-                             raw=True),
-    "setup_cfg": Attack({"vault.py": vault(), "vault_forge.py": FORGE_PLUGIN,
-                         "setup.cfg": "[tool:pytest]\naddopts = -p vault_forge\n"}, raw=True),
-    "sitecustomize_py": Attack({"vault.py": vault(), "sitecustomize.py": PATCH_REPORT,
-                                "usercustomize.py": PATCH_REPORT}, raw=True),
-    "pth_file": Attack({"vault.py": vault(), "vault_forge.py": PATCH_REPORT,
-                        "vault_forge.pth": "import vault_forge\n"}, raw=True),
+    "pytest_ini": Attack(
+        {
+            "vault.py": vault(),
+            "vault_forge.py": FORGE_PLUGIN,
+            "pytest.ini": "[pytest]\naddopts = -p vault_forge\n",
+        },
+        raw=True,
+    ),
+    "pyproject_toml": Attack(
+        {
+            "vault.py": vault(),
+            "vault_forge.py": FORGE_PLUGIN,
+            "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p vault_forge"\n',
+        },
+        raw=True,
+    ),
+    "setup_cfg": Attack(
+        {
+            "vault.py": vault(),
+            "vault_forge.py": FORGE_PLUGIN,
+            "setup.cfg": "[tool:pytest]\naddopts = -p vault_forge\n",
+        },
+        raw=True,
+    ),
+    "sitecustomize_py": Attack(
+        {"vault.py": vault(), "sitecustomize.py": PATCH_REPORT, "usercustomize.py": PATCH_REPORT},
+        raw=True,
+    ),
+    "pth_file": Attack(
+        {
+            "vault.py": vault(),
+            "vault_forge.py": PATCH_REPORT,
+            "vault_forge.pth": "import vault_forge\n",
+        },
+        raw=True,
+    ),
     # -- modules that shadow the harness or the standard library ---------------------------------
     "shadow_pytest": Attack({"vault.py": vault(), "pytest.py": _shadow("")}),
-    "shadow__pytest_package": Attack({"vault.py": vault(), "_pytest/__init__.py": _shadow(""),
-                                      "_pytest/runner.py": _shadow(""),
-                                      "_pytest/junitxml.py": _shadow("")}),
-    "shadow_rpc_client": Attack({"vault.py": vault(), "rpc_client.py": FORGE_PLUGIN + _shadow(""),
-                                 "rpc_protocol.py": _shadow("")}),
+    "shadow__pytest_package": Attack(
+        {
+            "vault.py": vault(),
+            "_pytest/__init__.py": _shadow(""),
+            "_pytest/runner.py": _shadow(""),
+            "_pytest/junitxml.py": _shadow(""),
+        }
+    ),
+    "shadow_rpc_client": Attack(
+        {
+            "vault.py": vault(),
+            "rpc_client.py": FORGE_PLUGIN + _shadow(""),
+            "rpc_protocol.py": _shadow(""),
+        }
+    ),
     "shadow_stdlib_json": Attack({"vault.py": vault(), "json.py": _shadow("")}),
-    "shadow_stdlib_inspect": Attack({"vault.py": vault(), "inspect.py": _shadow(""),
-                                     "argparse.py": _shadow("")}),
+    "shadow_stdlib_inspect": Attack(
+        {"vault.py": vault(), "inspect.py": _shadow(""), "argparse.py": _shadow("")}
+    ),
     # The tests import decimal: a submission's decimal.py must not be what they get.
-    "shadow_stdlib_the_tests_use": Attack({
-        "vault.py": vault("from decimal import Decimal as _D\n\n\ndef add(a, b):\n"
-                          "    return _D()\n"),
-        "decimal.py": "class Decimal:\n    def __init__(self, *args):\n        pass\n\n"
-                      "    def __eq__(self, other):\n        return True\n\n"
-                      "    __hash__ = object.__hash__\n",
-    }),
-    "shadow_the_test_package": Attack({
-        "vault.py": vault(),
-        "tests/__init__.py": "",
-        "tests/public/__init__.py": "",
-        "tests/public/test_public.py": "def test_public_add():\n    pass\n",
-        "tests/hidden/__init__.py": "",
-        "tests/hidden/test_hidden.py": "".join(
-            f"def {n}():\n    pass\n\n" for n in ("test_answer", "test_add_negative",
-                                                    "test_add_big", "test_add_decimal")),
-    }),
+    "shadow_stdlib_the_tests_use": Attack(
+        {
+            "vault.py": vault(
+                "from decimal import Decimal as _D\n\n\ndef add(a, b):\n    return _D()\n"
+            ),
+            "decimal.py": "class Decimal:\n    def __init__(self, *args):\n        pass\n\n"
+            "    def __eq__(self, other):\n        return True\n\n"
+            "    __hash__ = object.__hash__\n",
+        }
+    ),
+    "shadow_the_test_package": Attack(
+        {
+            "vault.py": vault(),
+            "tests/__init__.py": "",
+            "tests/public/__init__.py": "",
+            "tests/public/test_public.py": "def test_public_add():\n    pass\n",
+            "tests/hidden/__init__.py": "",
+            "tests/hidden/test_hidden.py": "".join(
+                f"def {n}():\n    pass\n\n"
+                for n in ("test_answer", "test_add_negative", "test_add_big", "test_add_decimal")
+            ),
+        }
+    ),
     # -- changing what pytest collects or reports ---------------------------------------------
     "rewrite_test_files": Attack(
-        {"vault.py": vault(r'''
+        {
+            "vault.py": vault(r"""
 import importlib.abc, importlib.util, os, re, sys
 
 for _d, _, _fs in os.walk("/grader/tests"):
@@ -305,16 +390,18 @@ class _ForgingFinder(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _ForgingFinder())
-''')},
+""")
+        },
         prevented_in_process=False,
         flagged_in_process=True,
     ),
-    "patch_test_report_outcome": Attack({"vault.py": vault(PATCH_REPORT)},
-                                        flagged_in_process=True),
-    "patch_call_and_report": Attack({"vault.py": vault(PATCH_CALL_AND_REPORT)},
-                                    flagged_in_process=True),
+    "patch_test_report_outcome": Attack({"vault.py": vault(PATCH_REPORT)}, flagged_in_process=True),
+    "patch_call_and_report": Attack(
+        {"vault.py": vault(PATCH_CALL_AND_REPORT)}, flagged_in_process=True
+    ),
     "always_equal_results": Attack(
-        {"vault.py": vault(r'''
+        {
+            "vault.py": vault(r"""
 class _Anything:
     def __eq__(self, other):
         return True
@@ -331,12 +418,14 @@ def answer():
 
 def add(a, b):
     return _Anything()
-''')},
+""")
+        },
         prevented_in_process=False,
         flagged_in_process=True,
     ),
     "read_and_print_hidden_tests": Attack(
-        {"vault.py": vault(r'''
+        {
+            "vault.py": vault(r"""
 import os, sys
 
 
@@ -360,7 +449,8 @@ print(_STOLEN, file=sys.stderr)
 def add(a, b):
     print(_steal())
     return _steal() or 0
-''')},
+""")
+        },
         # Reading cannot be stopped in one process: it is flagged, the stolen text must
         # not reach the candidate (checked by the test), and the grade stays 0.
         prevented_in_process=True,

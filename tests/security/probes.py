@@ -574,6 +574,10 @@ def probe_names() -> list[str]:
     import ast
 
     tree = ast.parse(PROBE_SOURCE)
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
-            and not n.name.startswith("_")
-            and n.name not in ("other_submissions_are_not_visible", "environment_dump")]
+    return [
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef)
+        and not n.name.startswith("_")
+        and n.name not in ("other_submissions_are_not_visible", "environment_dump")
+    ]

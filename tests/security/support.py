@@ -128,13 +128,16 @@ disk_mb = 32
 
 def make_vault_challenge(parent: Path, isolation: str, *, wall: int = 25) -> Challenge:
     root = parent / f"vault-{isolation}"
-    write_tree(root, {
-        "challenge.toml": VAULT_TOML.format(isolation=isolation, wall=wall),
-        "solution/vault.py": VAULT_SOLUTION,
-        "starter/vault.py": VAULT_BASELINE,
-        "tests/public/test_public.py": VAULT_PUBLIC,
-        "tests/hidden/test_hidden.py": VAULT_HIDDEN,
-    })
+    write_tree(
+        root,
+        {
+            "challenge.toml": VAULT_TOML.format(isolation=isolation, wall=wall),
+            "solution/vault.py": VAULT_SOLUTION,
+            "starter/vault.py": VAULT_BASELINE,
+            "tests/public/test_public.py": VAULT_PUBLIC,
+            "tests/hidden/test_hidden.py": VAULT_HIDDEN,
+        },
+    )
     return load_challenge(root)
 
 
@@ -155,22 +158,39 @@ cpus = {cpus}
 """
 
 PROBE_DEFAULTS: dict[str, Any] = {
-    "wall": 30, "test_seconds": 10, "memory_mb": 256, "pids": 64, "output_kb": 256,
-    "disk_mb": 32, "cpus": 1.0,
+    "wall": 30,
+    "test_seconds": 10,
+    "memory_mb": 256,
+    "pids": 64,
+    "output_kb": 256,
+    "disk_mb": 32,
+    "cpus": 1.0,
 }
 
 
-def make_probe_challenge(parent: Path, name: str, *, tests: str, solution: str,
-                         isolation: str = "in-process", module: str = "probe",
-                         **limits: Any) -> Challenge:
+def make_probe_challenge(
+    parent: Path,
+    name: str,
+    *,
+    tests: str,
+    solution: str,
+    isolation: str = "in-process",
+    module: str = "probe",
+    **limits: Any,
+) -> Challenge:
     """A challenge with one hidden test file (the probes) and one solution module."""
     root = parent / name
-    write_tree(root, {
-        "challenge.toml": PROBE_TOML.format(isolation=isolation, **{**PROBE_DEFAULTS, **limits}),
-        f"solution/{module}.py": solution,
-        f"starter/{module}.py": "X = 0\n",
-        "tests/hidden/test_probe.py": tests,
-    })
+    write_tree(
+        root,
+        {
+            "challenge.toml": PROBE_TOML.format(
+                isolation=isolation, **{**PROBE_DEFAULTS, **limits}
+            ),
+            f"solution/{module}.py": solution,
+            f"starter/{module}.py": "X = 0\n",
+            "tests/hidden/test_probe.py": tests,
+        },
+    )
     return load_challenge(root)
 
 
@@ -212,8 +232,12 @@ class TrackingRunner(DockerRunner):
 
 def containers_left(runner: DockerRunner, label: str, ids: Iterable[str]) -> list[str]:
     """Containers of this job (by label) or of these ids that still exist."""
-    left = [c.attrs["Names"][0].lstrip("/") for c in runner.client.containers.list(
-        all=True, filters={"label": f"{LABEL}={label}"}, sparse=True)]
+    left = [
+        c.attrs["Names"][0].lstrip("/")
+        for c in runner.client.containers.list(
+            all=True, filters={"label": f"{LABEL}={label}"}, sparse=True
+        )
+    ]
     for cid in ids:
         try:
             runner.client.containers.get(cid)
@@ -318,22 +342,29 @@ class Graded:
         return self.report
 
 
-def grade_files(challenge: Challenge, files: Mapping[str, str | bytes], workdir: Path, *,
-                label: str, expected: ExpectedTests | None = None, cache_dir: Path,
-                runner: TrackingRunner | None = None) -> Graded:
+def grade_files(
+    challenge: Challenge,
+    files: Mapping[str, str | bytes],
+    workdir: Path,
+    *,
+    label: str,
+    expected: ExpectedTests | None = None,
+    cache_dir: Path,
+    runner: TrackingRunner | None = None,
+) -> Graded:
     """Write a submission, open it as an upload, grade it in Docker, check for leftovers."""
     runner = runner or TrackingRunner()
     sub_dir = write_tree(workdir / "upload", files)
     try:
         sub = open_submission(sub_dir, workdir)
-        report = grade(challenge, sub, runner, expected=expected, cache_dir=cache_dir,
-                       label=label)
+        report = grade(challenge, sub, runner, expected=expected, cache_dir=cache_dir, label=label)
         error = None
     except BaseException as exc:  # noqa: BLE001 - recorded, re-raised by the test that asks
         report, error = None, exc
     ids = list(runner.container_ids)
-    return Graded(report, error, label, ids, containers_left(runner, label, ids),
-                  host_processes_of(ids))
+    return Graded(
+        report, error, label, ids, containers_left(runner, label, ids), host_processes_of(ids)
+    )
 
 
 K = TypeVar("K")

@@ -72,14 +72,27 @@ def recon(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any) -> Recon
     for mode in modes:
         others = [canary[m] for m in MODES if m != mode] + [host_only]
         tests = _test_file(others, list(host_secrets.values()))
-        challenge = make_probe_challenge(base, f"probe-{mode}", isolation=mode, tests=tests,
-                                         solution=PROBE_SOURCE, wall=60, test_seconds=20)
+        challenge = make_probe_challenge(
+            base,
+            f"probe-{mode}",
+            isolation=mode,
+            tests=tests,
+            solution=PROBE_SOURCE,
+            wall=60,
+            test_seconds=20,
+        )
         files = {"probe.py": PROBE_SOURCE, f"{canary[mode]}.py": "X = 1\n"}
 
-        def job(challenge: Any = challenge, files: dict[str, str] = files, mode: str = mode
-                ) -> Graded:
-            return grade_files(challenge, files, base / f"run-{mode}",
-                               label=f"test-sec-recon-{mode}-{tag}", cache_dir=base / "cache")
+        def job(
+            challenge: Any = challenge, files: dict[str, str] = files, mode: str = mode
+        ) -> Graded:
+            return grade_files(
+                challenge,
+                files,
+                base / f"run-{mode}",
+                label=f"test-sec-recon-{mode}-{tag}",
+                cache_dir=base / "cache",
+            )
 
         jobs[mode] = job
     with pytest.MonkeyPatch.context() as mp:

@@ -36,14 +36,17 @@ SOURCES: dict[str, bytes] = {
     "absurdly_long_operator_chain": ("x = " + "1+" * 450_000 + "1\n").encode(),
     "absurdly_long_attribute_chain": ("x = " + "a." * 400_000 + "b\n").encode(),
     "deeply_nested_blocks": "".join("    " * i + "if x:\n" for i in range(150)).encode()
-    + b"    " * 150 + b"pass\n",
+    + b"    " * 150
+    + b"pass\n",
     "twenty_thousand_functions": "".join(
-        f"def f{i}(a):\n    return a + {i}\n\n" for i in range(20_000)).encode(),
+        f"def f{i}(a):\n    return a + {i}\n\n" for i in range(20_000)
+    ).encode(),
     "nul_bytes": b'"""Module."""\n\ndef answer():\n    return 42\n\x00\x00\x00\ndef add(a, b):\n'
-                 b"    return a + b\n",
+    b"    return a + b\n",
     "invalid_utf8": b'"""Module."""\n\ndef answer():\n    return "\xff\xfe\xc3("\n',
     "nested_just_below_the_compiler_limit": (
-        "import os\n\ndef answer():\n    os._exit(0)\n\nx = " + "1+" * 900 + "1\n").encode(),
+        "import os\n\ndef answer():\n    os._exit(0)\n\nx = " + "1+" * 900 + "1\n"
+    ).encode(),
 }
 MAX_GRADE_S = 60
 MAX_RSS_GROWTH_MIB = 512
@@ -57,8 +60,9 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile_runs(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
-                 ) -> dict[str, Hostile]:
+def hostile_runs(
+    tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
+) -> dict[str, Hostile]:
     base = tmp_path_factory.mktemp("hostile-source")
     challenge = make_vault_challenge(base, "in-process")
     expected = expected_tests(challenge, docker_runner, cache_dir=base / "cache")
@@ -71,22 +75,37 @@ def hostile_runs(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.monotonic()
         try:
-            report, error = grade(challenge, sub, runner, expected=expected,
-                                  cache_dir=base / "cache", label=label), None
+            report, error = (
+                grade(
+                    challenge, sub, runner, expected=expected, cache_dir=base / "cache", label=label
+                ),
+                None,
+            )
         except BaseException as exc:  # noqa: BLE001 - re-raised by the test that reads it
             report, error = None, exc
         seconds = time.monotonic() - t0
         growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024
         ids = list(runner.container_ids)
-        return Hostile(Graded(report, error, label, ids, containers_left(runner, label, ids),
-                              host_processes_of(ids)), seconds, growth)
+        return Hostile(
+            Graded(
+                report,
+                error,
+                label,
+                ids,
+                containers_left(runner, label, ids),
+                host_processes_of(ids),
+            ),
+            seconds,
+            growth,
+        )
 
     return grade_many({n: (lambda n=n: job(n)) for n in SOURCES}, workers=2)
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_hostile_source_is_graded_in_bounded_time_and_memory(
-        name: str, hostile_runs: dict[str, Hostile]) -> None:
+    name: str, hostile_runs: dict[str, Hostile]
+) -> None:
     run = hostile_runs[name]
     report = run.graded.get()
     assert report.status == "graded"
@@ -105,7 +124,8 @@ def test_hostile_source_is_graded_in_bounded_time_and_memory(
 
 
 def test_deep_nesting_does_not_hide_tampering_from_the_scan(
-        hostile_runs: dict[str, Hostile]) -> None:
+    hostile_runs: dict[str, Hostile],
+) -> None:
     """An expression nested just below the compiler's limit still compiles (the module
     can be imported): the tamper scan must not give up on it."""
     report = hostile_runs["nested_just_below_the_compiler_limit"].graded.get()

@@ -224,35 +224,72 @@ class Hog:
 
 FAST = {"wall": 20, "test_seconds": 10}
 HOGS: dict[str, Hog] = {
-    "fork_bomb": Hog({**FAST, "pids": 32}, "assert hog.{name}() < 64",
-                     limit={"in-process": "pids", "process": "pids"}, test_passes=True),
-    "thread_bomb": Hog({**FAST, "pids": 32}, "assert hog.{name}() < 64",
-                       limit={"in-process": "pids", "process": "pids"}, test_passes=True),
-    "memory_heap": Hog({**FAST, "memory_mb": 96},
-                       limit={"in-process": "memory", "process": "memory"}),
-    "memory_shm": Hog({**FAST, "memory_mb": 48, "disk_mb": 64},
-                      limit={"in-process": "memory", "process": "memory"}),
-    "cpu_quota": Hog({**FAST, "cpus": 0.5}, "assert hog.{name}() < 0.5 * 1.4 + 0.05",
-                     no_limit=True, test_passes=True),
-    "spin_past_deadline": Hog({"wall": 5, "test_seconds": 3},
-                              limit={"in-process": "timeout", "process": None},
-                              max_run_s=20),
-    "sleep_past_deadline": Hog({"wall": 5, "test_seconds": 3},
-                               limit={"in-process": "timeout", "process": None},
-                               max_run_s=20),
-    "daemon_outlives_the_test": Hog({"wall": 20, "test_seconds": 5},
-                                    "assert hog.{name}() == 'daemonised'",
-                                    no_limit=True, test_passes=True, max_run_s=15),
-    "stop_itself": Hog({"wall": 5, "test_seconds": 3},
-                       limit={"in-process": "timeout", "process": None}, max_run_s=20),
-    "output_flood": Hog({**FAST, "output_kb": 64}, "assert hog.{name}() == 'flooded'",
-                        limit={"in-process": "output", "process": "output"}, test_passes=True),
-    "disk_fill": Hog({**FAST, "disk_mb": 16}, "assert hog.{name}() < 2 * 1024 ** 3",
-                     limit={"in-process": "disk", "process": "disk"}, test_passes=True),
-    "inode_exhaustion": Hog({**FAST, "disk_mb": 16}, "assert hog.{name}() < 3 * 8192",
-                            limit={"in-process": "disk", "process": "disk"}, test_passes=True),
-    "huge_file": Hog({**FAST, "disk_mb": 64},
-                     limit={"in-process": "disk", "process": "disk"}),
+    "fork_bomb": Hog(
+        {**FAST, "pids": 32},
+        "assert hog.{name}() < 64",
+        limit={"in-process": "pids", "process": "pids"},
+        test_passes=True,
+    ),
+    "thread_bomb": Hog(
+        {**FAST, "pids": 32},
+        "assert hog.{name}() < 64",
+        limit={"in-process": "pids", "process": "pids"},
+        test_passes=True,
+    ),
+    "memory_heap": Hog(
+        {**FAST, "memory_mb": 96}, limit={"in-process": "memory", "process": "memory"}
+    ),
+    "memory_shm": Hog(
+        {**FAST, "memory_mb": 48, "disk_mb": 64},
+        limit={"in-process": "memory", "process": "memory"},
+    ),
+    "cpu_quota": Hog(
+        {**FAST, "cpus": 0.5},
+        "assert hog.{name}() < 0.5 * 1.4 + 0.05",
+        no_limit=True,
+        test_passes=True,
+    ),
+    "spin_past_deadline": Hog(
+        {"wall": 5, "test_seconds": 3},
+        limit={"in-process": "timeout", "process": None},
+        max_run_s=20,
+    ),
+    "sleep_past_deadline": Hog(
+        {"wall": 5, "test_seconds": 3},
+        limit={"in-process": "timeout", "process": None},
+        max_run_s=20,
+    ),
+    "daemon_outlives_the_test": Hog(
+        {"wall": 20, "test_seconds": 5},
+        "assert hog.{name}() == 'daemonised'",
+        no_limit=True,
+        test_passes=True,
+        max_run_s=15,
+    ),
+    "stop_itself": Hog(
+        {"wall": 5, "test_seconds": 3},
+        limit={"in-process": "timeout", "process": None},
+        max_run_s=20,
+    ),
+    "output_flood": Hog(
+        {**FAST, "output_kb": 64},
+        "assert hog.{name}() == 'flooded'",
+        limit={"in-process": "output", "process": "output"},
+        test_passes=True,
+    ),
+    "disk_fill": Hog(
+        {**FAST, "disk_mb": 16},
+        "assert hog.{name}() < 2 * 1024 ** 3",
+        limit={"in-process": "disk", "process": "disk"},
+        test_passes=True,
+    ),
+    "inode_exhaustion": Hog(
+        {**FAST, "disk_mb": 16},
+        "assert hog.{name}() < 3 * 8192",
+        limit={"in-process": "disk", "process": "disk"},
+        test_passes=True,
+    ),
+    "huge_file": Hog({**FAST, "disk_mb": 64}, limit={"in-process": "disk", "process": "disk"}),
     "fd_exhaustion": Hog(FAST, "assert hog.{name}() < 256", no_limit=True, test_passes=True),
     "deep_recursion": Hog(FAST),
 }
@@ -270,8 +307,9 @@ def _test_file(name: str, check: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def hog_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             docker_runner: Any) -> dict[tuple[str, str], HogRun]:
+def hog_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
+) -> dict[tuple[str, str], HogRun]:
     wanted = set()
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -284,15 +322,25 @@ def hog_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         if mode == "process" and not rpc_harness_present():
             continue
         spec = HOGS[name]
-        challenge = make_probe_challenge(base, f"{name}-{mode}", isolation=mode,
-                                         tests=_test_file(name, spec.check), solution=HOG,
-                                         module="hog", **spec.limits)
+        challenge = make_probe_challenge(
+            base,
+            f"{name}-{mode}",
+            isolation=mode,
+            tests=_test_file(name, spec.check),
+            solution=HOG,
+            module="hog",
+            **spec.limits,
+        )
 
         def job(challenge: Any = challenge, name: str = name, mode: str = mode) -> HogRun:
             before = HostState.now()
-            graded = grade_files(challenge, {"hog.py": HOG}, base / f"run-{name}-{mode}",
-                                 label=f"test-sec-r-{name[:12]}-{mode[:2]}-{tag}",
-                                 cache_dir=base / "cache")
+            graded = grade_files(
+                challenge,
+                {"hog.py": HOG},
+                base / f"run-{name}-{mode}",
+                label=f"test-sec-r-{name[:12]}-{mode[:2]}-{tag}",
+                cache_dir=base / "cache",
+            )
             return HogRun(graded, before, HostState.now())
 
         jobs[(name, mode)] = job
@@ -301,21 +349,28 @@ def hog_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("hog", sorted(HOGS))
-def test_resource_attack_is_contained(hog: str, mode: str,
-                                      hog_runs: dict[tuple[str, str], HogRun]) -> None:
+def test_resource_attack_is_contained(
+    hog: str, mode: str, hog_runs: dict[tuple[str, str], HogRun]
+) -> None:
     """Graded, the right limit reported, nothing left behind, the host unharmed."""
     if (hog, mode) not in hog_runs:
         pytest.skip("process isolation needs runners/harness/rpc_client.py (not landed yet)")
     spec = HOGS[hog]
     run = hog_runs[(hog, mode)]
     report = run.graded.get()
-    shown = (outcomes(report), messages(report), report.limits_hit,
-             [f.message for f in report.flags])
+    shown = (
+        outcomes(report),
+        messages(report),
+        report.limits_hit,
+        [f.message for f in report.flags],
+    )
     assert report.status == "graded", shown
     assert run.graded.leftovers == [], f"containers left behind: {run.graded.leftovers}"
     assert run.graded.processes == [], f"processes left behind: {run.graded.processes}"
-    assert run.before.shrunk(run.after, disk_tolerance=DISK_TOLERANCE,
-                             mem_tolerance=MEM_TOLERANCE) == []
+    assert (
+        run.before.shrunk(run.after, disk_tolerance=DISK_TOLERANCE, mem_tolerance=MEM_TOLERANCE)
+        == []
+    )
     want = spec.limit.get(mode)
     if want is not None:
         assert want in report.limits_hit, shown
@@ -331,7 +386,11 @@ def test_resource_attack_is_contained(hog: str, mode: str,
     if "output" in report.limits_hit:
         run_info = report.run
         assert run_info is not None
-        tails = (run_info.stdout_tail + run_info.stderr_tail + run_info.candidate_stdout_tail
-                 + run_info.candidate_stderr_tail)
+        tails = (
+            run_info.stdout_tail
+            + run_info.stderr_tail
+            + run_info.candidate_stdout_tail
+            + run_info.candidate_stderr_tail
+        )
         assert len(tails) <= 4 * 64 * 1024
         assert report.to_json()  # undecodable bytes became text the report can carry

@@ -50,41 +50,54 @@ def _tar(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buf.getvalue()
 
 
-def _m(name: str, kind: bytes = tarfile.REGTYPE, link: str = "", mode: int = 0o644
-       ) -> tarfile.TarInfo:
+def _m(
+    name: str, kind: bytes = tarfile.REGTYPE, link: str = "", mode: int = 0o644
+) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.mode = kind, link, mode
     return info
 
 
-FORGED = (b'<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="1">'
-          b'<testcase classname="tests.hidden.test_hidden" name="test_answer"/>'
-          b"</testsuite></testsuites>")
+FORGED = (
+    b'<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="1">'
+    b'<testcase classname="tests.hidden.test_hidden" name="test_answer"/>'
+    b"</testsuite></testsuites>"
+)
 
 # What a sandbox with root in its container leaves in /grader/out for the host to read.
 TAMPERED_OUT: dict[str, bytes] = {
-    "symlinks_to_host_secrets": _tar([
-        (_m("grader/out/results", tarfile.SYMTYPE, "/etc/shadow"), None),
-        (_m("grader/out/result.json", tarfile.SYMTYPE, "/etc/passwd"), None),
-        (_m("grader/out/collected.json", tarfile.SYMTYPE, "/proc/1/environ"), None),
-    ]),
-    "fifos": _tar([
-        (_m("grader/out/results", tarfile.FIFOTYPE), None),
-        (_m("grader/out/result.json", tarfile.FIFOTYPE), None),
-    ]),
-    "directories": _tar([
-        (_m("grader/out/results", tarfile.DIRTYPE, mode=0o755), None),
-        (_m("grader/out/results/results"), FORGED),
-        (_m("grader/out/result.json", tarfile.DIRTYPE, mode=0o755), None),
-    ]),
-    "hard_links_to_secrets": _tar([
-        (_m("grader/out/results", tarfile.LNKTYPE, "etc/shadow"), None),
-        (_m("grader/out/result.json", tarfile.LNKTYPE, "etc/passwd"), None),
-    ]),
-    "oversized_files": _tar([
-        (_m("grader/out/results"), FORGED + b" " * (MAX_RESULT_BYTES + 1)),
-        (_m("grader/out/collected.json"), b"[" * (MAX_RESULT_BYTES + 1)),
-    ]),
+    "symlinks_to_host_secrets": _tar(
+        [
+            (_m("grader/out/results", tarfile.SYMTYPE, "/etc/shadow"), None),
+            (_m("grader/out/result.json", tarfile.SYMTYPE, "/etc/passwd"), None),
+            (_m("grader/out/collected.json", tarfile.SYMTYPE, "/proc/1/environ"), None),
+        ]
+    ),
+    "fifos": _tar(
+        [
+            (_m("grader/out/results", tarfile.FIFOTYPE), None),
+            (_m("grader/out/result.json", tarfile.FIFOTYPE), None),
+        ]
+    ),
+    "directories": _tar(
+        [
+            (_m("grader/out/results", tarfile.DIRTYPE, mode=0o755), None),
+            (_m("grader/out/results/results"), FORGED),
+            (_m("grader/out/result.json", tarfile.DIRTYPE, mode=0o755), None),
+        ]
+    ),
+    "hard_links_to_secrets": _tar(
+        [
+            (_m("grader/out/results", tarfile.LNKTYPE, "etc/shadow"), None),
+            (_m("grader/out/result.json", tarfile.LNKTYPE, "etc/passwd"), None),
+        ]
+    ),
+    "oversized_files": _tar(
+        [
+            (_m("grader/out/results"), FORGED + b" " * (MAX_RESULT_BYTES + 1)),
+            (_m("grader/out/collected.json"), b"[" * (MAX_RESULT_BYTES + 1)),
+        ]
+    ),
 }
 
 
@@ -137,13 +150,18 @@ def tampered(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any) -> di
         work = base / name
         sub = open_submission(write_tree(work / "upload", {"vault.py": VAULT_SOLUTION}), work)
         try:
-            report, error = grade(challenge, sub, runner, expected=expected,
-                                  cache_dir=base / "cache", label=label), None
+            report, error = (
+                grade(
+                    challenge, sub, runner, expected=expected, cache_dir=base / "cache", label=label
+                ),
+                None,
+            )
         except BaseException as exc:  # noqa: BLE001 - re-raised by the test that reads it
             report, error = None, exc
         ids = list(runner.container_ids)
-        graded = Graded(report, error, label, ids, containers_left(runner, label, ids),
-                        host_processes_of(ids))
+        graded = Graded(
+            report, error, label, ids, containers_left(runner, label, ids), host_processes_of(ids)
+        )
         return Tampered(graded, before, {p: _digest(p) for p in HOST_FILES})
 
     return grade_many({name: (lambda name=name: job(name)) for name in TAMPERED_OUT})
@@ -152,8 +170,7 @@ def tampered(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any) -> di
 @pytest.mark.security
 @pytest.mark.docker
 @pytest.mark.parametrize("name", sorted(TAMPERED_OUT))
-def test_tampered_result_folder_is_never_followed(name: str,
-                                                  tampered: dict[str, Tampered]) -> None:
+def test_tampered_result_folder_is_never_followed(name: str, tampered: dict[str, Tampered]) -> None:
     """The honest solution would score 100: with its result folder rewritten it is still
     graded, nothing of the links' targets reaches the report, the host is untouched."""
     run = tampered[name]
@@ -225,16 +242,22 @@ def test_result_stream_is_read_to_a_bound(name: str) -> None:
 
 @pytest.mark.security
 def test_nested_result_names_are_ignored() -> None:
-    data = _tar([(_m("out", tarfile.DIRTYPE, mode=0o755), None),
-                 (_m("out/sub", tarfile.DIRTYPE, mode=0o755), None),
-                 (_m("out/sub/results"), FORGED),
-                 (_m("results"), FORGED),
-                 (_m("out/result.json"), b"{}")])
+    data = _tar(
+        [
+            (_m("out", tarfile.DIRTYPE, mode=0o755), None),
+            (_m("out/sub", tarfile.DIRTYPE, mode=0o755), None),
+            (_m("out/sub/results"), FORGED),
+            (_m("results"), FORGED),
+            (_m("out/result.json"), b"{}"),
+        ]
+    )
     out, problems = read_results([data])
     assert out == {"result.json": b"{}"} and problems == []
 
 
-FILL_RESULTS = VAULT_SOLUTION + r'''
+FILL_RESULTS = (
+    VAULT_SOLUTION
+    + r"""
 
 import os as _os
 import signal as _signal
@@ -250,13 +273,15 @@ for _name in ("collected.json", "results", "result.json"):
     except OSError:
         pass
 _os._exit(0)
-'''
+"""
+)
 
 
 @pytest.mark.security
 @pytest.mark.docker
-def test_sandbox_filling_its_result_files_is_still_graded(tmp_path: Path, docker_runner: Any
-                                                          ) -> None:
+def test_sandbox_filling_its_result_files_is_still_graded(
+    tmp_path: Path, docker_runner: Any
+) -> None:
     """Result files filled to the size limit and locked are not an infrastructure error
     (which would be retried without end) but a graded run."""
     challenge = make_vault_challenge(tmp_path, "in-process")
@@ -276,16 +301,21 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 
 
 def _suite(cases: str, token: str | None = TOKEN, sentinel: str = "<skipped/>") -> str:
-    props = (f'<properties><property name="grader_run" value="{token}" /></properties>'
-             if token else "")
-    sentinel_case = (f'<testcase classname="harness.test_grader_sentinel" '
-                     f'name="test_grader_sentinel">{sentinel}</testcase>')
+    props = (
+        f'<properties><property name="grader_run" value="{token}" /></properties>' if token else ""
+    )
+    sentinel_case = (
+        f'<testcase classname="harness.test_grader_sentinel" '
+        f'name="test_grader_sentinel">{sentinel}</testcase>'
+    )
     return f'<testsuite name="pytest" tests="2">{props}{cases}{sentinel_case}</testsuite>'
 
 
 PASS = '<testcase classname="tests.hidden.test_hidden" name="test_answer" />'
-FAIL = ('<testcase classname="tests.hidden.test_hidden" name="test_answer">'
-        '<failure message="no" /></testcase>')
+FAIL = (
+    '<testcase classname="tests.hidden.test_hidden" name="test_answer">'
+    '<failure message="no" /></testcase>'
+)
 GENUINE = f'<?xml version="1.0" encoding="utf-8"?><testsuites>{_suite(FAIL)}</testsuites>'
 
 FORGERIES = {
@@ -294,11 +324,14 @@ FORGERIES = {
     "second_suite_without_token": f"<testsuites>{_suite(FAIL)}{_suite(PASS, None)}</testsuites>",
     "sentinel_passed": f"<testsuites>{_suite(PASS, sentinel='')}</testsuites>",
     "genuine_xml_smuggled_in_cdata": (
-        f"<testsuites>{_suite(PASS, token=None)}<x><![CDATA[{GENUINE}]]></x></testsuites>"),
+        f"<testsuites>{_suite(PASS, token=None)}<x><![CDATA[{GENUINE}]]></x></testsuites>"
+    ),
     "forgery_written_before_the_real_one": f"<testsuites>{_suite(PASS, None)}</testsuites>"
-                                           + GENUINE,
-    "entity_expansion": ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]>'
-                         f"<testsuites>{_suite(PASS)}</testsuites>"),
+    + GENUINE,
+    "entity_expansion": (
+        '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]>'
+        f"<testsuites>{_suite(PASS)}</testsuites>"
+    ),
     "not_xml": "4 passed",
 }
 

@@ -105,8 +105,9 @@ def _probe(report: Report) -> dict[str, object]:
 
 def _leftovers() -> list[str]:
     client = connect()
-    names = [c["Names"][0].lstrip("/") for c in client.api.containers(
-        all=True, filters={"label": LABEL})]
+    names = [
+        c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters={"label": LABEL})
+    ]
     return [n for n in names if n.startswith(TEST_PREFIX)]
 
 

@@ -21,12 +21,19 @@ pytestmark = [pytest.mark.security, pytest.mark.docker]
 def reports(tmp_path_factory: pytest.TempPathFactory, docker_runner: Any) -> dict[str, Report]:
     base = tmp_path_factory.mktemp("evidence")
     challenge = make_vault_challenge(base, "in-process")
-    subs = {"honest": {"vault.py": VAULT_SOLUTION},
-            "tampered": ATTACKS["patch_test_report_outcome"].files}
+    subs = {
+        "honest": {"vault.py": VAULT_SOLUTION},
+        "tampered": ATTACKS["patch_test_report_outcome"].files,
+    }
 
     def job(name: str) -> Report:
-        return grade_files(challenge, subs[name], base / name, label=f"test-sec-ev-{name}",
-                           cache_dir=base / "cache").get()
+        return grade_files(
+            challenge,
+            subs[name],
+            base / name,
+            label=f"test-sec-ev-{name}",
+            cache_dir=base / "cache",
+        ).get()
 
     return grade_many({n: (lambda n=n: job(n)) for n in subs})
 
@@ -49,7 +56,7 @@ def test_html_report_shows_flags_at_the_top(reports: dict[str, Report]) -> None:
     for marker in ('id="tests"', 'id="limits"', "<h2"):
         at = page.find(marker)
         assert at == -1 or flags_at < at, f"flags come after {marker}"
-    section = page[flags_at: page.find("</section>", flags_at)]
+    section = page[flags_at : page.find("</section>", flags_at)]
     for flag in report.flags:
         assert html.escape(flag.code) in section
     assert "tamper-suspect" in section

@@ -51,14 +51,23 @@ def _needs_rpc(mode: str) -> None:
         pytest.skip("process isolation needs runners/harness/rpc_client.py (not landed yet)")
 
 
-def _grade(challenge: Challenge, expected: ExpectedTests, files: dict[str, str], work: Path,
-           label: str, cache: Path, *, raw: bool) -> Graded:
+def _grade(
+    challenge: Challenge,
+    expected: ExpectedTests,
+    files: dict[str, str],
+    work: Path,
+    label: str,
+    cache: Path,
+    *,
+    raw: bool,
+) -> Graded:
     runner = TrackingRunner()
     folder = write_tree(work / "upload", files)
     try:
         if raw:
-            rels = tuple(sorted(p.relative_to(folder).as_posix()
-                                for p in folder.rglob("*") if p.is_file()))
+            rels = tuple(
+                sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+            )
             digest = hashlib.sha256("\0".join(rels).encode()).hexdigest()
             sub = Submission(root=folder, sha256=digest, files=rels, ignored=())
         else:
@@ -68,8 +77,9 @@ def _grade(challenge: Challenge, expected: ExpectedTests, files: dict[str, str],
     except BaseException as exc:  # noqa: BLE001 - re-raised by the test that reads it
         report, error = None, exc
     ids = list(runner.container_ids)
-    return Graded(report, error, label, ids, containers_left(runner, label, ids),
-                  host_processes_of(ids))
+    return Graded(
+        report, error, label, ids, containers_left(runner, label, ids), host_processes_of(ids)
+    )
 
 
 @dataclass
@@ -79,8 +89,9 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-         docker_runner: Any) -> Runs:
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runner: Any
+) -> Runs:
     """Grade every (attack, mode) this session selected, a few at a time."""
     wanted: set[tuple[str, str]] = set()
     for item in request.session.items:
@@ -99,10 +110,22 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         files = spec.files if spec else {"vault.py": BASELINES[attack]}
         label = f"test-sec-t{n}-{hashlib.sha1(f'{attack}{mode}'.encode()).hexdigest()[:8]}"
 
-        def job(attack: str = attack, mode: str = mode, files: dict[str, str] = files,
-                label: str = label, raw: bool = bool(spec and spec.raw)) -> Graded:
-            return _grade(challenges[mode], expected[mode], files,
-                          base / f"{attack}-{mode}", label, cache, raw=raw)
+        def job(
+            attack: str = attack,
+            mode: str = mode,
+            files: dict[str, str] = files,
+            label: str = label,
+            raw: bool = bool(spec and spec.raw),
+        ) -> Graded:
+            return _grade(
+                challenges[mode],
+                expected[mode],
+                files,
+                base / f"{attack}-{mode}",
+                label,
+                cache,
+                raw=raw,
+            )
 
         jobs[(attack, mode)] = job
     return Runs(grade_many(jobs), challenges)
@@ -120,8 +143,7 @@ def _common_checks(g: Graded) -> Any:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("attack", sorted(BASELINES))
-def test_baselines_score_as_expected(attack: str, mode: str,
-                                     runs: Runs) -> None:
+def test_baselines_score_as_expected(attack: str, mode: str, runs: Runs) -> None:
     """The honest solution scores 100 and the failing baseline 0, in both modes: the
     zeros below are the attacks' doing, not a broken harness."""
     _needs_rpc(mode)
@@ -133,8 +155,7 @@ def test_baselines_score_as_expected(attack: str, mode: str,
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_attack_forges_no_passes(attack: str, mode: str,
-                                 runs: Runs) -> None:
+def test_attack_forges_no_passes(attack: str, mode: str, runs: Runs) -> None:
     """No attack raises the correctness score in process isolation; in-process it is
     stopped where the runner can stop it, and flagged where it cannot."""
     _needs_rpc(mode)

@@ -49,8 +49,13 @@ def _zip_link(name: str, target: str) -> bytes:
 
 def _tar(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT,
-                      encoding="utf-8", errors="surrogateescape") as tf:
+    with tarfile.open(
+        fileobj=buf,
+        mode="w:gz",
+        format=tarfile.GNU_FORMAT,
+        encoding="utf-8",
+        errors="surrogateescape",
+    ) as tf:
         for info, data in members:
             if data is not None:
                 info.size = len(data)
@@ -85,62 +90,137 @@ class Upload:
 
 
 UPLOADS: dict[str, Upload] = {
-    "zip_slip": Upload("slip.zip", lambda t: _zip([("adder.py", CODE),
-                                                  ("../../escaped_slip.py", CODE)]),
-                       "escapes the submission"),
-    "zip_slip_backslashes": Upload("slip2.zip", lambda t: _zip(
-        [("adder.py", CODE), ("..\\..\\escaped_backslash.py", CODE)]), "escapes the submission"),
-    "absolute_path_zip": Upload("abs.zip", lambda t: _zip(
-        [("adder.py", CODE), (str(t / "absolute_zip.py"), CODE)]), "absolute path"),
-    "absolute_path_tar": Upload("abs.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member(str(t / "absolute_tar.py")), CODE)]),
-        "absolute path"),
-    "symlink_in_tar": Upload("link.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("passwd.py", tarfile.SYMTYPE, "/etc/passwd"),
-                                       None)]), "symlinks"),
-    "symlink_in_zip": Upload("link.zip", lambda t: _zip_link("shadow.py", "/etc/shadow"),
-                             "symlinks"),
-    "hard_link_in_tar": Upload("hard.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("hard.py", tarfile.LNKTYPE, "/etc/passwd"),
-                                       None)]), "hard links"),
-    "write_through_a_link": Upload("through.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE),
-         (_member("out", tarfile.SYMTYPE, str(t / "victim")), None),
-         (_member("out/planted.py"), CODE)]), "symlinks"),
-    "write_through_a_hard_link": Upload("through2.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE),
-         (_member("victim.py", tarfile.LNKTYPE, str(t / "victim" / "file.py")), None),
-         (_member("victim.py"), b"owned = True\n")]), "hard links"),
-    "device_file": Upload("dev.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("sda", tarfile.BLKTYPE), None),
-         (_member("mem", tarfile.CHRTYPE), None)]), "device files"),
-    "fifo": Upload("fifo.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("pipe", tarfile.FIFOTYPE), None)]),
-        "FIFOs"),
-    "zip_bomb_by_ratio": Upload("ratio.zip", lambda t: _zip(
-        [("adder.py", CODE), ("zeros.py", b"\0" * (12 * MiB))]), "zip bomb"),
-    "gzip_bomb_by_ratio": Upload("ratio.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("zeros.py"), b"#" * (12 * MiB))]), "zip bomb"),
-    "zip_bomb_by_total_size": Upload("total.zip", lambda t: _zip(
-        [("adder.py", CODE)] + [(f"noise{i}.txt", _two_letter_noise(7 * MiB)) for i in range(3)],
-        level=6), "unpacks to more than"),
-    "ten_thousand_files": Upload("many.zip", lambda t: _zip(
-        [(f"f{i}.py", b"") for i in range(10_000)], level=1), "members"),
-    "deep_nesting": Upload("deep.zip", lambda t: _zip(
-        [("adder.py", CODE), ("/".join(["d"] * 30) + "/x.py", CODE)]), "directory levels"),
+    "zip_slip": Upload(
+        "slip.zip",
+        lambda t: _zip([("adder.py", CODE), ("../../escaped_slip.py", CODE)]),
+        "escapes the submission",
+    ),
+    "zip_slip_backslashes": Upload(
+        "slip2.zip",
+        lambda t: _zip([("adder.py", CODE), ("..\\..\\escaped_backslash.py", CODE)]),
+        "escapes the submission",
+    ),
+    "absolute_path_zip": Upload(
+        "abs.zip",
+        lambda t: _zip([("adder.py", CODE), (str(t / "absolute_zip.py"), CODE)]),
+        "absolute path",
+    ),
+    "absolute_path_tar": Upload(
+        "abs.tar.gz",
+        lambda t: _tar([(_member("adder.py"), CODE), (_member(str(t / "absolute_tar.py")), CODE)]),
+        "absolute path",
+    ),
+    "symlink_in_tar": Upload(
+        "link.tar.gz",
+        lambda t: _tar(
+            [
+                (_member("adder.py"), CODE),
+                (_member("passwd.py", tarfile.SYMTYPE, "/etc/passwd"), None),
+            ]
+        ),
+        "symlinks",
+    ),
+    "symlink_in_zip": Upload(
+        "link.zip", lambda t: _zip_link("shadow.py", "/etc/shadow"), "symlinks"
+    ),
+    "hard_link_in_tar": Upload(
+        "hard.tar.gz",
+        lambda t: _tar(
+            [
+                (_member("adder.py"), CODE),
+                (_member("hard.py", tarfile.LNKTYPE, "/etc/passwd"), None),
+            ]
+        ),
+        "hard links",
+    ),
+    "write_through_a_link": Upload(
+        "through.tar.gz",
+        lambda t: _tar(
+            [
+                (_member("adder.py"), CODE),
+                (_member("out", tarfile.SYMTYPE, str(t / "victim")), None),
+                (_member("out/planted.py"), CODE),
+            ]
+        ),
+        "symlinks",
+    ),
+    "write_through_a_hard_link": Upload(
+        "through2.tar.gz",
+        lambda t: _tar(
+            [
+                (_member("adder.py"), CODE),
+                (_member("victim.py", tarfile.LNKTYPE, str(t / "victim" / "file.py")), None),
+                (_member("victim.py"), b"owned = True\n"),
+            ]
+        ),
+        "hard links",
+    ),
+    "device_file": Upload(
+        "dev.tar.gz",
+        lambda t: _tar(
+            [
+                (_member("adder.py"), CODE),
+                (_member("sda", tarfile.BLKTYPE), None),
+                (_member("mem", tarfile.CHRTYPE), None),
+            ]
+        ),
+        "device files",
+    ),
+    "fifo": Upload(
+        "fifo.tar.gz",
+        lambda t: _tar([(_member("adder.py"), CODE), (_member("pipe", tarfile.FIFOTYPE), None)]),
+        "FIFOs",
+    ),
+    "zip_bomb_by_ratio": Upload(
+        "ratio.zip",
+        lambda t: _zip([("adder.py", CODE), ("zeros.py", b"\0" * (12 * MiB))]),
+        "zip bomb",
+    ),
+    "gzip_bomb_by_ratio": Upload(
+        "ratio.tar.gz",
+        lambda t: _tar([(_member("adder.py"), CODE), (_member("zeros.py"), b"#" * (12 * MiB))]),
+        "zip bomb",
+    ),
+    "zip_bomb_by_total_size": Upload(
+        "total.zip",
+        lambda t: _zip(
+            [("adder.py", CODE)]
+            + [(f"noise{i}.txt", _two_letter_noise(7 * MiB)) for i in range(3)],
+            level=6,
+        ),
+        "unpacks to more than",
+    ),
+    "ten_thousand_files": Upload(
+        "many.zip", lambda t: _zip([(f"f{i}.py", b"") for i in range(10_000)], level=1), "members"
+    ),
+    "deep_nesting": Upload(
+        "deep.zip",
+        lambda t: _zip([("adder.py", CODE), ("/".join(["d"] * 30) + "/x.py", CODE)]),
+        "directory levels",
+    ),
     "non_utf8_name_zip": Upload("bytes.zip", lambda t: _raw_name_zip(), "not valid UTF-8"),
-    "non_utf8_name_tar": Upload("bytes.tar.gz", lambda t: _tar(
-        [(_member("adder.py"), CODE), (_member("\udcff\udcfe.py"), CODE)]), "not valid UTF-8"),
-    "control_characters_in_name": Upload("ctrl.zip", lambda t: _zip(
-        [("adder.py", CODE), ("evil\x1b[2J\r.py", CODE)]), "control character"),
-    "case_colliding_names": Upload("case.zip", lambda t: _zip(
-        [("adder.py", CODE), ("Adder.py", CODE)]), "differ only in case"),
-    "not_an_archive": Upload("upload.zip", lambda t: b"\x89PNG\r\n\x1a\n" + os.urandom(4000),
-                             "not a .zip"),
-    "corrupt_zip": Upload("broken.zip", lambda t: b"PK\x03\x04" + os.urandom(4000),
-                          "not a valid .zip"),
-    "oversized_single_file": Upload("huge.py", lambda t: b"x = 1\n" * (6 * MiB // 6 + 10),
-                                    "over the limit"),
+    "non_utf8_name_tar": Upload(
+        "bytes.tar.gz",
+        lambda t: _tar([(_member("adder.py"), CODE), (_member("\udcff\udcfe.py"), CODE)]),
+        "not valid UTF-8",
+    ),
+    "control_characters_in_name": Upload(
+        "ctrl.zip",
+        lambda t: _zip([("adder.py", CODE), ("evil\x1b[2J\r.py", CODE)]),
+        "control character",
+    ),
+    "case_colliding_names": Upload(
+        "case.zip", lambda t: _zip([("adder.py", CODE), ("Adder.py", CODE)]), "differ only in case"
+    ),
+    "not_an_archive": Upload(
+        "upload.zip", lambda t: b"\x89PNG\r\n\x1a\n" + os.urandom(4000), "not a .zip"
+    ),
+    "corrupt_zip": Upload(
+        "broken.zip", lambda t: b"PK\x03\x04" + os.urandom(4000), "not a valid .zip"
+    ),
+    "oversized_single_file": Upload(
+        "huge.py", lambda t: b"x = 1\n" * (6 * MiB // 6 + 10), "over the limit"
+    ),
 }
 
 
@@ -160,8 +240,7 @@ def hostile(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Upload, Pat
 
 
 @pytest.mark.parametrize("hostile", sorted(UPLOADS), indirect=True)
-def test_upload_is_refused_before_anything_is_written(hostile: tuple[Upload, Path, Path]
-                                                      ) -> None:
+def test_upload_is_refused_before_anything_is_written(hostile: tuple[Upload, Path, Path]) -> None:
     upload, path, root = hostile
     work = root / "work"
     work.mkdir()
@@ -208,8 +287,13 @@ def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
         t0 = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "grader.cli", "run", str(challenge), str(path)],
-            capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
-            env={**env, "TMPDIR": str(tmpdir), "GRADER_CACHE_DIR": str(base / "cache")})
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+            env={**env, "TMPDIR": str(tmpdir), "GRADER_CACHE_DIR": str(base / "cache")},
+        )
         return CliRun(proc, time.monotonic() - t0, tmpdir, root, before)
 
     with ThreadPoolExecutor(max_workers=4) as pool:

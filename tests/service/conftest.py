@@ -72,17 +72,23 @@ def grader_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, redis_server: RedisServer,
-                  grader_cache: Path) -> Callable[..., Settings]:
+def make_settings(
+    tmp_path: Path, redis_server: RedisServer, grader_cache: Path
+) -> Callable[..., Settings]:
     """Settings for this test: its own data folder and SQLite file, the session's Redis."""
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "challenges_dir": CHALLENGES, "data_dir": tmp_path / "data",
-            "cache_dir": grader_cache, "database_url": f"sqlite:///{tmp_path / 'grader.db'}",
-            "redis_url": redis_server.url, "secret_key": secrets.token_hex(32),
-            "stuck_after_seconds": 60, "sweep_interval_seconds": 1.0,
-            "webhook_allow_private": True, "log_level": "INFO",
+            "challenges_dir": CHALLENGES,
+            "data_dir": tmp_path / "data",
+            "cache_dir": grader_cache,
+            "database_url": f"sqlite:///{tmp_path / 'grader.db'}",
+            "redis_url": redis_server.url,
+            "secret_key": secrets.token_hex(32),
+            "stuck_after_seconds": 60,
+            "sweep_interval_seconds": 1.0,
+            "webhook_allow_private": True,
+            "log_level": "INFO",
         }
         values.update(overrides)
         return Settings(**values)

@@ -38,8 +38,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str,
-               interval: float = 0.2) -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.2
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -70,9 +71,23 @@ class RedisServer:
         if exe is None:
             pytest.fail("redis-server is missing: apt-get install -y redis-server")
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(self._answers, 10, "redis-server to answer")
 
@@ -127,25 +142,50 @@ class PostgresServer:
             raise RuntimeError(f"{args[0]} failed: {proc.stderr or proc.stdout}")
 
     def start(self) -> None:
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
-        opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
-                  str(self.base / "postgres.log"), "-o", opts, "-w", "-t", "60", "start")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        opts = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "postgres.log"),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
-                      "stop")
+            self._run(
+                str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+            )
         shutil.rmtree(self.base, ignore_errors=True)
 
     def create_database(self) -> str:
         import psycopg
 
         name = "t_" + secrets.token_hex(6)
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
@@ -153,10 +193,22 @@ class PostgresServer:
 # --- settings and subprocesses -----------------------------------------------------------------
 
 SETTINGS_ENV = (
-    "challenges_dir", "data_dir", "cache_dir", "database_url", "redis_url", "secret_key",
-    "task_max_attempts", "stuck_after_seconds", "sweep_interval_seconds", "worker_concurrency",
-    "heartbeat_seconds", "heartbeat_timeout_seconds",
-    "webhook_allow_private", "webhook_max_attempts", "max_pending_per_candidate", "log_level",
+    "challenges_dir",
+    "data_dir",
+    "cache_dir",
+    "database_url",
+    "redis_url",
+    "secret_key",
+    "task_max_attempts",
+    "stuck_after_seconds",
+    "sweep_interval_seconds",
+    "worker_concurrency",
+    "heartbeat_seconds",
+    "heartbeat_timeout_seconds",
+    "webhook_allow_private",
+    "webhook_max_attempts",
+    "max_pending_per_candidate",
+    "log_level",
     "max_upload_bytes",
 )
 
@@ -209,9 +261,14 @@ class Procs:
     def start(self, name: str, args: list[str], env: dict[str, str]) -> Proc:
         log = self.logdir / f"{name}-{len(self.started)}.log"
         with log.open("wb") as out:
-            popen = subprocess.Popen([sys.executable, "-m", "api.cli", *args], env=env,
-                                     stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                     start_new_session=True)
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                start_new_session=True,
+            )
         proc = Proc(name, popen, log)
         self.started.append(proc)
         return proc
@@ -240,10 +297,17 @@ class Procs:
             proc.stop()
 
 
-def run_cli(settings: Settings, *args: str,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=settings_env(settings),
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+def run_cli(
+    settings: Settings, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 # --- the API in-process ------------------------------------------------------------------------
@@ -256,9 +320,16 @@ class LiveServer:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on",
-            access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                lifespan="on",
+                access_log=False,
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
     @property
@@ -299,8 +370,12 @@ def make_tokens(services: Any) -> tuple[dict[str, str], dict[str, int]]:
     tokens: dict[str, str] = {}
     ids: dict[str, int] = {}
     with services.session() as db:
-        for key, role in (("candidate", "candidate"), ("reviewer", "reviewer"),
-                          ("admin", "admin"), ("other", "candidate")):
+        for key, role in (
+            ("candidate", "candidate"),
+            ("reviewer", "reviewer"),
+            ("admin", "admin"),
+            ("other", "candidate"),
+        ):
             row, secret = create_token(db, role, f"{key}-name")
             tokens[key], ids[key] = secret, row.id
     return tokens, ids
@@ -362,10 +437,14 @@ def wait_finished(client: httpx.Client, submission_id: str, timeout: float = 180
     return wait_until(done, timeout, f"submission {submission_id} to finish", interval=0.3)
 
 
-def upload(client: httpx.Client, path: Path, slug: str = "rate-limiter",
-           **kwargs: Any) -> httpx.Response:
-    return client.post(f"/v1/challenges/{slug}/submissions",
-                       files={"file": (path.name, path.read_bytes())}, **kwargs)
+def upload(
+    client: httpx.Client, path: Path, slug: str = "rate-limiter", **kwargs: Any
+) -> httpx.Response:
+    return client.post(
+        f"/v1/challenges/{slug}/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        **kwargs,
+    )
 
 
 # --- challenges made for a test ----------------------------------------------------------------
@@ -407,13 +486,15 @@ def test_echo_returns_its_argument():
 """
 
 
-def write_echo_challenge(parent: Path, slug: str = "echo", *, sleep: float = 0,
-                         version: int = 1) -> Path:
+def write_echo_challenge(
+    parent: Path, slug: str = "echo", *, sleep: float = 0, version: int = 1
+) -> Path:
     """A trivial challenge (one test); ``sleep`` makes its test take that long."""
     root = parent / slug
     files = {
-        "challenge.toml": ECHO_TOML.format(sleep=sleep, version=version,
-                                           test_seconds=max(5, int(sleep) + 10)),
+        "challenge.toml": ECHO_TOML.format(
+            sleep=sleep, version=version, test_seconds=max(5, int(sleep) + 10)
+        ),
         "README.md": "# Echo\n\nWrite `echo(value)` in `echo.py`.\n",
         "solution/echo.py": ECHO_SOLUTION,
         "starter/echo.py": "def echo(value):\n    return None\n",
@@ -430,6 +511,9 @@ def copy_challenges(dest: Path, *slugs: str) -> Path:
     """A private challenges folder (a test may bump a version) with the named challenges."""
     dest.mkdir(parents=True, exist_ok=True)
     for slug in slugs:
-        shutil.copytree(CHALLENGES / slug, dest / slug,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"))
+        shutil.copytree(
+            CHALLENGES / slug,
+            dest / slug,
+            ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"),
+        )
     return dest

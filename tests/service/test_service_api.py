@@ -36,13 +36,27 @@ def fake_report(sub_id: str, sha: str, total: float = 62.5) -> Report:
         challenge=ChallengeRef(slug="rate-limiter", version=1),
         submission=SubmissionRef(id=sub_id, sha256=sha),
         tests=[
-            rep.TestResult(id="tests/public/test_public_ratelimit.py::test_ok", visibility="public",
-                       weight=1, outcome="passed"),
-            rep.TestResult(id="tests/public/test_public_ratelimit.py::test_bad",
-                       visibility="public", weight=1, outcome="failed",
-                       message="assert 1 == 2"),
-            rep.TestResult(id=HIDDEN_ID, visibility="hidden", weight=2, outcome="failed",
-                       message=HIDDEN_MESSAGE, output="hidden output 7654321"),
+            rep.TestResult(
+                id="tests/public/test_public_ratelimit.py::test_ok",
+                visibility="public",
+                weight=1,
+                outcome="passed",
+            ),
+            rep.TestResult(
+                id="tests/public/test_public_ratelimit.py::test_bad",
+                visibility="public",
+                weight=1,
+                outcome="failed",
+                message="assert 1 == 2",
+            ),
+            rep.TestResult(
+                id=HIDDEN_ID,
+                visibility="hidden",
+                weight=2,
+                outcome="failed",
+                message=HIDDEN_MESSAGE,
+                output="hidden output 7654321",
+            ),
         ],
         scores=Scores(correctness=50, style=80, complexity=90, docs=100, total=total),
         weights={"correctness": 70, "style": 15, "complexity": 10, "docs": 5},
@@ -112,8 +126,12 @@ def test_every_endpoint_answers_each_role_as_designed(api: Api) -> None:
         ("GET", "/v1/challenges", {}, _expect(401, 200, 200, 200, 200)),
         ("GET", "/v1/challenges/rate-limiter", {}, _expect(401, 200, 200, 200, 200)),
         ("GET", "/v1/challenges/rate-limiter/starter", {}, _expect(401, 200, 200, 200, 200)),
-        ("POST", "/v1/challenges/rate-limiter/submissions",
-         {"files": {"file": ("ratelimit.py", solution)}}, _expect(401, 202, 202, 202, 202)),
+        (
+            "POST",
+            "/v1/challenges/rate-limiter/submissions",
+            {"files": {"file": ("ratelimit.py", solution)}},
+            _expect(401, 202, 202, 202, 202),
+        ),
         ("GET", f"/v1/submissions/{sub_id}", {}, _expect(401, 200, 404, 200, 200)),
         ("GET", report, {}, _expect(401, 403, 403, 200, 200)),
         ("GET", report + ".json", {}, _expect(401, 403, 403, 200, 200)),
@@ -166,12 +184,14 @@ def test_a_revoked_or_unknown_token_is_refused(api: Api) -> None:
 
 
 def test_errors_are_json_with_code_and_message_for_every_status(
-        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reviewer = api.client("reviewer")
     assert_error(reviewer.get("/v1/no-such-thing"), 404, "not-found")
     assert_error(reviewer.delete("/v1/challenges"), 405, "method-not-allowed")
-    assert_error(reviewer.get("/v1/challenges/rate-limiter/submissions?limit=0"), 422,
-                 "invalid-request")
+    assert_error(
+        reviewer.get("/v1/challenges/rate-limiter/submissions?limit=0"), 422, "invalid-request"
+    )
     assert_error(reviewer.get("/v1/challenges/rate-limiter/submissions?status=bogus"), 422)
     assert_error(reviewer.get("/v1/challenges/rate-limiter/starter?format=rar"), 422)
     assert_error(reviewer.get("/v1/challenges/../../etc/passwd"), 404)
@@ -179,12 +199,23 @@ def test_errors_are_json_with_code_and_message_for_every_status(
     assert_error(reviewer.get("/v1/submissions/" + "0" * 32), 404)
     assert_error(reviewer.get("/v1/submissions/%00"), 404)
     assert_error(api.client("admin").post("/v1/tokens", json={"role": "root"}), 422)
-    assert_error(api.client("admin").post("/v1/tokens", content=b"{not json",
-                                          headers={"content-type": "application/json"}), 422)
+    assert_error(
+        api.client("admin").post(
+            "/v1/tokens", content=b"{not json", headers={"content-type": "application/json"}
+        ),
+        422,
+    )
     assert_error(api.client("admin").delete("/v1/tokens/99999999999999"), 404)
     # A big JSON body is refused before it is read, token or not.
-    assert_error(httpx.post(api.url + "/v1/tokens", content=b"[" * 200_000,
-                            headers={"content-type": "application/json"}), 413, "too-large")
+    assert_error(
+        httpx.post(
+            api.url + "/v1/tokens",
+            content=b"[" * 200_000,
+            headers={"content-type": "application/json"},
+        ),
+        413,
+        "too-large",
+    )
 
     import api.routes.challenges as routes
 
@@ -241,12 +272,14 @@ def _not_utf8_zip() -> bytes:
 
 @pytest.mark.parametrize("case", sorted(BAD_UPLOADS))
 def test_a_bad_upload_is_refused_with_a_one_line_reason_and_nothing_stored(
-        api: Api, case: str) -> None:
+    api: Api, case: str
+) -> None:
     name, data, status = BAD_UPLOADS[case]
     if case == "not-utf8-name":
         data = _not_utf8_zip()
-    resp = api.client("candidate").post("/v1/challenges/rate-limiter/submissions",
-                                        files={"file": (name, data)})
+    resp = api.client("candidate").post(
+        "/v1/challenges/rate-limiter/submissions", files={"file": (name, data)}
+    )
     error = assert_error(resp, status)
     assert error["message"].startswith("refused:") or error["code"] == "invalid-submission"
     assert stored(api) == (0, [])
@@ -264,9 +297,11 @@ def test_an_oversized_upload_is_refused_while_streaming(live_api: Callable[..., 
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
             b"POST /v1/challenges/rate-limiter/submissions HTTP/1.1\r\n"
-            b"Host: test\r\nAuthorization: Bearer " + api.tokens["candidate"].encode() +
-            b"\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+            b"Host: test\r\nAuthorization: Bearer "
+            + api.tokens["candidate"].encode()
+            + b"\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
         head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.py"\r\n\r\n'
         sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
         chunk = b"x" * 65536
@@ -280,10 +315,12 @@ def test_an_oversized_upload_is_refused_while_streaming(live_api: Callable[..., 
     assert stored(api) == (0, [])
 
 
-def upload_bytes(client: httpx.Client, content: bytes, name: str = "ratelimit.py",
-                 **kwargs: Any) -> httpx.Response:
-    return client.post("/v1/challenges/rate-limiter/submissions",
-                       files={"file": (name, content)}, **kwargs)
+def upload_bytes(
+    client: httpx.Client, content: bytes, name: str = "ratelimit.py", **kwargs: Any
+) -> httpx.Response:
+    return client.post(
+        "/v1/challenges/rate-limiter/submissions", files={"file": (name, content)}, **kwargs
+    )
 
 
 def test_malformed_requests_to_the_upload_endpoint_are_4xx(api: Api) -> None:
@@ -292,25 +329,35 @@ def test_malformed_requests_to_the_upload_endpoint_are_4xx(api: Api) -> None:
     assert_error(client.post(url, json={"file": "x"}), 415)
     assert_error(client.post(url, data={"callback_url": "http://x"}), 415)
     assert_error(client.post(url, files={"callback_url": (None, "http://x")}), 422)
-    assert_error(client.post(url, content=b"garbage", headers={
-        "content-type": "multipart/form-data"}), 422)
-    assert_error(client.post(url, content=b"--b\r\ngarbage", headers={
-        "content-type": "multipart/form-data; boundary=b"}), 422)
-    assert_error(upload_bytes(client, b"x = 1\n", data={"callback_url": "ftp://example.com"}),
-                 422)
-    assert_error(upload_bytes(client, b"x = 1\n",
-                              data={"callback_url": "http://u:p@example.com/"}), 422)
+    assert_error(
+        client.post(url, content=b"garbage", headers={"content-type": "multipart/form-data"}), 422
+    )
+    assert_error(
+        client.post(
+            url,
+            content=b"--b\r\ngarbage",
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        ),
+        422,
+    )
+    assert_error(upload_bytes(client, b"x = 1\n", data={"callback_url": "ftp://example.com"}), 422)
+    assert_error(
+        upload_bytes(client, b"x = 1\n", data={"callback_url": "http://u:p@example.com/"}), 422
+    )
     assert_error(upload(client, SOLUTION, slug="no-such-challenge"), 404)
     assert_error(upload_bytes(client, b"x = 1\n", headers={"Idempotency-Key": "x" * 300}), 422)
     assert stored(api) == (0, [])
 
 
-def test_private_callback_urls_are_refused_unless_allowed(
-        live_api: Callable[..., Api]) -> None:
+def test_private_callback_urls_are_refused_unless_allowed(live_api: Callable[..., Api]) -> None:
     api = live_api(webhook_allow_private=False)
     client = api.client("candidate")
-    for url in ("http://127.0.0.1:6379/", "http://localhost/x", "http://10.0.0.1/",
-                "http://169.254.169.254/latest/meta-data/"):
+    for url in (
+        "http://127.0.0.1:6379/",
+        "http://localhost/x",
+        "http://10.0.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+    ):
         assert_error(upload_bytes(client, b"x = 1\n", data={"callback_url": url}), 422)
 
 
@@ -336,8 +383,7 @@ def test_idempotency_key_returns_the_same_submission_for_the_same_token(api: Api
     assert first.status_code == second.status_code == 202
     assert second.json()["id"] == first.json()["id"]
     assert second.headers["idempotent-replayed"] == "true"
-    assert_error(upload_bytes(client, b"x = 2\n", headers=headers), 422,
-                 "idempotency-key-reused")
+    assert_error(upload_bytes(client, b"x = 2\n", headers=headers), 422, "idempotency-key-reused")
     # The key is scoped per token: another candidate's upload is its own submission.
     other = upload(api.client("other"), SOLUTION, headers=headers)
     assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
@@ -401,16 +447,21 @@ def test_the_ranked_list_puts_the_best_total_first(api: Api) -> None:
     assert [i["id"] for i in listing["items"]] == [high, low, queued]
     assert [i["rank"] for i in listing["items"]] == [1, 2, None]
     assert listing["count"] == 3 and listing["items"][0]["token_name"] == "other-name"
-    page = api.client("reviewer").get(
-        "/v1/challenges/rate-limiter/submissions?limit=1&offset=1").json()
+    page = (
+        api.client("reviewer")
+        .get("/v1/challenges/rate-limiter/submissions?limit=1&offset=1")
+        .json()
+    )
     assert [(i["id"], i["rank"]) for i in page["items"]] == [(low, 2)]
-    graded = api.client("reviewer").get(
-        "/v1/challenges/rate-limiter/submissions?status=graded").json()
+    graded = (
+        api.client("reviewer").get("/v1/challenges/rate-limiter/submissions?status=graded").json()
+    )
     assert graded["count"] == 2
 
 
 def test_a_report_from_an_older_challenge_version_is_stale_and_can_be_regraded(
-        api: Api, tmp_path: Path) -> None:
+    api: Api, tmp_path: Path
+) -> None:
     old = insert_graded(api, "candidate", version=0)
     current = insert_graded(api, "candidate", version=1)
     reviewer = api.client("reviewer")
@@ -431,19 +482,28 @@ def test_the_starter_archive_holds_the_starter_files_only(api: Api) -> None:
     client = api.client("candidate")
     detail = client.get("/v1/challenges/rate-limiter").json()
     assert detail["statement"].startswith("# Token-bucket rate limiter")
-    assert detail["feedback"] == {"public_tests": "full", "hidden_tests": "count",
-                                  "score": False, "hide_hidden_until_deadline": False}
+    assert detail["feedback"] == {
+        "public_tests": "full",
+        "hidden_tests": "count",
+        "score": False,
+        "hide_hidden_until_deadline": False,
+    }
     tgz = client.get(detail["starter"]["tar.gz"])
     assert tgz.headers["content-type"] == "application/gzip"
     with tarfile.open(fileobj=io.BytesIO(tgz.content)) as tar:
         assert tar.getnames() == ["rate-limiter/ratelimit.py"]
     zipped = client.get(detail["starter"]["zip"])
-    assert zipfile.ZipFile(io.BytesIO(zipped.content)).namelist() == [
-        "rate-limiter/ratelimit.py"]
+    assert zipfile.ZipFile(io.BytesIO(zipped.content)).namelist() == ["rate-limiter/ratelimit.py"]
     assert client.get(detail["starter"]["zip"]).content == zipped.content  # reproducible
     listed = client.get("/v1/challenges").json()["items"]
-    assert {"slug": "rate-limiter", "title": "Token-bucket rate limiter", "version": 1,
-            "language": "python", "kind": "tests", "languages": ["python"]} in listed
+    assert {
+        "slug": "rate-limiter",
+        "title": "Token-bucket rate limiter",
+        "version": 1,
+        "language": "python",
+        "kind": "tests",
+        "languages": ["python"],
+    } in listed
 
 
 # --- operations --------------------------------------------------------------------------------
@@ -455,7 +515,10 @@ def test_healthz_reports_each_dependency(live_api: Callable[..., Api]) -> None:
     resp = httpx.get(healthy.url + "/healthz")
     assert resp.status_code == 200, resp.text
     assert {k: v["ok"] for k, v in resp.json()["checks"].items()} == {
-        "database": True, "redis": True, "docker": True}
+        "database": True,
+        "redis": True,
+        "docker": True,
+    }
     broken = live_api(redis_url="redis://127.0.0.1:1/0")
     resp = httpx.get(broken.url + "/healthz")
     assert resp.status_code == 503
@@ -472,8 +535,9 @@ def test_metrics_expose_statuses_queue_depth_and_durations(api: Api) -> None:
     assert 'grader_grading_duration_seconds_bucket{le="5.0"} 1.0' in text
     assert "grader_grading_duration_seconds_count 1.0" in text
     assert 'grader_queue_depth{queue="grader"}' in text
-    assert 'grader_http_requests_total{method="POST",route="/v1/challenges/{slug}/submissions"'\
-           in text
+    assert (
+        'grader_http_requests_total{method="POST",route="/v1/challenges/{slug}/submissions"' in text
+    )
 
 
 # --- secrets, tokens and migrations from the command line -------------------------------------
@@ -481,7 +545,8 @@ def test_metrics_expose_statuses_queue_depth_and_durations(api: Api) -> None:
 
 @pytest.mark.parametrize("secret", ["", "changeme", "CHANGE-ME", "short"])
 def test_the_service_refuses_to_start_without_a_real_secret(
-        make_settings: Callable[..., Any], secret: str) -> None:
+    make_settings: Callable[..., Any], secret: str
+) -> None:
     from api.app import ConfigError, create_app
 
     settings = make_settings(secret_key=secret)
@@ -494,7 +559,8 @@ def test_the_service_refuses_to_start_without_a_real_secret(
 
 
 def test_tokens_are_made_listed_and_revoked_from_the_command_line(
-        make_settings: Callable[..., Any]) -> None:
+    make_settings: Callable[..., Any],
+) -> None:
     settings = make_settings()
     made = run_cli(settings, "token", "create", "--role", "reviewer", "--name", "Ada")
     assert made.returncode == 0, made.stderr
@@ -519,8 +585,7 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert upgraded.returncode == 0 and "0004" in upgraded.stdout
 
 
-def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]
-                                     ) -> None:
+def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -531,8 +596,9 @@ def test_migrations_match_the_models(database_url: str, make_settings: Callable[
     upgrade(engine)
     upgrade(engine)  # idempotent
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert diff == []
 
@@ -562,9 +628,17 @@ def test_the_sweep_resends_stuck_submissions_and_due_webhooks(api: Api) -> None:
         other = db.get(Submission, running)
         assert other is not None
         other.status, other.heartbeat_at, other.generation = "running", long_ago, 1
-        db.add(WebhookDelivery(submission_id=sub_id, url="http://127.0.0.1:9/", body="{}",
-                               status="pending", attempts=1, next_attempt_at=long_ago,
-                               created_at=long_ago))
+        db.add(
+            WebhookDelivery(
+                submission_id=sub_id,
+                url="http://127.0.0.1:9/",
+                body="{}",
+                status="pending",
+                attempts=1,
+                next_attempt_at=long_ago,
+                created_at=long_ago,
+            )
+        )
     result = sweep(api.services)
     assert result.requeued == [sub_id] and result.reclaimed == [running]
     assert len(result.webhooks) == 1
@@ -581,11 +655,19 @@ def test_the_openapi_schema_documents_every_endpoint(api: Api) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     paths = httpx.get(api.url + "/openapi.json").json()["paths"]
     assert set(paths) >= {
-        "/v1/challenges", "/v1/challenges/{slug}", "/v1/challenges/{slug}/starter",
-        "/v1/challenges/{slug}/submissions", "/v1/submissions/{submission_id}",
-        "/v1/submissions/{submission_id}/report", "/v1/submissions/{submission_id}/report.{fmt}",
-        "/v1/submissions/{submission_id}/regrade", "/v1/challenges/{slug}/regrade",
-        "/v1/tokens", "/v1/tokens/{token_id}", "/healthz", "/metrics",
+        "/v1/challenges",
+        "/v1/challenges/{slug}",
+        "/v1/challenges/{slug}/starter",
+        "/v1/challenges/{slug}/submissions",
+        "/v1/submissions/{submission_id}",
+        "/v1/submissions/{submission_id}/report",
+        "/v1/submissions/{submission_id}/report.{fmt}",
+        "/v1/submissions/{submission_id}/regrade",
+        "/v1/challenges/{slug}/regrade",
+        "/v1/tokens",
+        "/v1/tokens/{token_id}",
+        "/healthz",
+        "/metrics",
     }
     upload_op = paths["/v1/challenges/{slug}/submissions"]["post"]
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
@@ -595,15 +677,21 @@ def test_the_openapi_schema_documents_every_endpoint(api: Api) -> None:
 def test_webhooks_are_not_sent_to_private_addresses_unless_allowed() -> None:
     from api.webhooks import UnsafeTarget, check_target
 
-    for url in ("http://127.0.0.1:8000/x", "http://localhost/", "http://[::1]/",
-                "http://10.1.2.3/", "http://169.254.169.254/"):
+    for url in (
+        "http://127.0.0.1:8000/x",
+        "http://localhost/",
+        "http://[::1]/",
+        "http://10.1.2.3/",
+        "http://169.254.169.254/",
+    ):
         with pytest.raises(UnsafeTarget):
             check_target(url, allow_private=False)
         check_target(url, allow_private=True)
 
 
 def test_a_service_challenge_lists_its_languages_and_serves_a_starter_per_language(
-        api: Api) -> None:
+    api: Api,
+) -> None:
     client = api.client("candidate")
     detail = client.get("/v1/challenges/orders-api").json()
     assert detail["kind"] == "service" and "go" in detail["languages"]
@@ -617,8 +705,7 @@ def test_a_service_challenge_lists_its_languages_and_serves_a_starter_per_langua
         names = tar.getnames()
     assert "orders-api/go/main.go" in names and "orders-api/python/app.py" in names
     assert not any("tests" in n or "solution" in n for n in names)
-    assert_error(client.get("/v1/challenges/orders-api/starter",
-                            params={"language": "cobol"}), 404)
+    assert_error(client.get("/v1/challenges/orders-api/starter", params={"language": "cobol"}), 404)
 
 
 def test_languages_are_listed_with_their_service_libraries(api: Api) -> None:
@@ -630,20 +717,26 @@ def test_languages_are_listed_with_their_service_libraries(api: Api) -> None:
 
 
 def test_a_service_submission_records_its_language_given_or_recognised(
-        api: Api, tmp_path: Path) -> None:
+    api: Api, tmp_path: Path
+) -> None:
     client = api.client("candidate")
     main = tmp_path / "main.go"
     main.write_text("package main\n\nfunc main() {}\n")
-    given = client.post("/v1/challenges/orders-api/submissions",
-                        files={"file": ("main.go", main.read_bytes())},
-                        data={"language": "go"})
+    given = client.post(
+        "/v1/challenges/orders-api/submissions",
+        files={"file": ("main.go", main.read_bytes())},
+        data={"language": "go"},
+    )
     assert given.status_code == 202, given.text
-    recognised = client.post("/v1/challenges/orders-api/submissions",
-                             files={"file": ("app.py", b"print('hi')\n")})
+    recognised = client.post(
+        "/v1/challenges/orders-api/submissions", files={"file": ("app.py", b"print('hi')\n")}
+    )
     assert recognised.status_code == 202, recognised.text
-    wrong = client.post("/v1/challenges/orders-api/submissions",
-                        files={"file": ("main.go", main.read_bytes())},
-                        data={"language": "cobol"})
+    wrong = client.post(
+        "/v1/challenges/orders-api/submissions",
+        files={"file": ("main.go", main.read_bytes())},
+        data={"language": "cobol"},
+    )
     assert_error(wrong, 422)
     with api.services.session() as db:
         from api.models import Submission

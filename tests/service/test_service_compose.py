@@ -16,18 +16,28 @@ from service_support import RATE_LIMITER, REPO, free_port, wait_until
 pytestmark = [pytest.mark.service, pytest.mark.docker]
 
 
-def compose(env: dict[str, str], project: str, *args: str,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def compose(
+    env: dict[str, str], project: str, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("docker-compose")
     if exe is None:
         pytest.fail("docker-compose is missing: apt-get install -y docker-compose")
-    return subprocess.run([exe, "-p", project, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [exe, "-p", project, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("GRADER_") and k != "POSTGRES_PASSWORD"}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GRADER_") and k != "POSTGRES_PASSWORD"
+    }
 
 
 def test_the_compose_file_has_no_default_secrets(tmp_path: Path) -> None:
@@ -43,14 +53,22 @@ def test_the_compose_file_has_no_default_secrets(tmp_path: Path) -> None:
 
 @pytest.fixture
 def stack_env(runner_image: str) -> Iterator[tuple[str, dict[str, str], str]]:
-    build = subprocess.run(["bash", str(REPO / "deploy" / "build.sh")], cwd=REPO,
-                           capture_output=True, text=True, timeout=1200)
+    build = subprocess.run(
+        ["bash", str(REPO / "deploy" / "build.sh")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert build.returncode == 0, build.stderr[-3000:]
     project = f"grader-test-{secrets.token_hex(4)}"
     port = free_port()
     env = base_env()
-    env.update(GRADER_SECRET_KEY=secrets.token_hex(32), POSTGRES_PASSWORD=secrets.token_hex(16),
-               GRADER_PORT=str(port))
+    env.update(
+        GRADER_SECRET_KEY=secrets.token_hex(32),
+        POSTGRES_PASSWORD=secrets.token_hex(16),
+        GRADER_PORT=str(port),
+    )
     try:
         yield project, env, f"http://127.0.0.1:{port}"
     finally:
@@ -63,7 +81,8 @@ def stack_env(runner_image: str) -> Iterator[tuple[str, dict[str, str], str]]:
 
 @pytest.mark.slow
 def test_the_composed_stack_grades_a_submission_with_two_workers(
-        stack_env: tuple[str, dict[str, str], str], sandbox_cleanup: list[str]) -> None:
+    stack_env: tuple[str, dict[str, str], str], sandbox_cleanup: list[str]
+) -> None:
     project, env, url = stack_env
     up = compose(env, project, "up", "-d", "--scale", "worker=2")
     assert up.returncode == 0, up.stderr
@@ -77,25 +96,32 @@ def test_the_composed_stack_grades_a_submission_with_two_workers(
     wait_until(healthy, 180, "the stack's /healthz to answer 200", interval=1)
     tokens = {}
     for role in ("candidate", "reviewer"):
-        made = compose(env, project, "exec", "-T", "api", "grader", "token", "create",
-                       "--role", role)
+        made = compose(
+            env, project, "exec", "-T", "api", "grader", "token", "create", "--role", role
+        )
         assert made.returncode == 0, made.stderr
         tokens[role] = made.stdout.strip()
-    candidate = httpx.Client(base_url=url, timeout=60,
-                             headers={"Authorization": f"Bearer {tokens['candidate']}"})
-    reviewer = httpx.Client(base_url=url, timeout=60,
-                            headers={"Authorization": f"Bearer {tokens['reviewer']}"})
+    candidate = httpx.Client(
+        base_url=url, timeout=60, headers={"Authorization": f"Bearer {tokens['candidate']}"}
+    )
+    reviewer = httpx.Client(
+        base_url=url, timeout=60, headers={"Authorization": f"Bearer {tokens['reviewer']}"}
+    )
     with candidate, reviewer:
         solution = RATE_LIMITER / "solution" / "ratelimit.py"
-        resp = candidate.post("/v1/challenges/rate-limiter/submissions",
-                              files={"file": (solution.name, solution.read_bytes())})
+        resp = candidate.post(
+            "/v1/challenges/rate-limiter/submissions",
+            files={"file": (solution.name, solution.read_bytes())},
+        )
         assert resp.status_code == 202, resp.text
         sub_id = resp.json()["id"]
         sandbox_cleanup.append(sub_id)
 
         def graded() -> bool:
             return candidate.get(f"/v1/submissions/{sub_id}").json()["status"] in (
-                "graded", "error")
+                "graded",
+                "error",
+            )
 
         wait_until(graded, 180, "the submission to be graded", interval=1)
         report = reviewer.get(f"/v1/submissions/{sub_id}/report.json").json()
@@ -105,7 +131,8 @@ def test_the_composed_stack_grades_a_submission_with_two_workers(
         assert state["review"]["worker"].startswith("grader@")
 
     # A placeholder secret: the service refuses to start.
-    refused = compose({**env, "GRADER_SECRET_KEY": "changeme"}, project, "run", "--rm", "-T",
-                      "--no-deps", "api")
+    refused = compose(
+        {**env, "GRADER_SECRET_KEY": "changeme"}, project, "run", "--rm", "-T", "--no-deps", "api"
+    )
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "placeholder" in refused.stderr + refused.stdout

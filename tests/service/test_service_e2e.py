@@ -42,15 +42,17 @@ class Stack:
     clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self, role: str) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, timeout=60,
-                              headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        client = httpx.Client(
+            base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {self.tokens[role]}"}
+        )
         self.clients.append(client)
         return client
 
 
 @pytest.fixture
-def start_stack(runner_image: str, make_settings: Callable[..., Settings], procs: Procs,
-                tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+def start_stack(
+    runner_image: str, make_settings: Callable[..., Settings], procs: Procs, tmp_path: Path
+) -> Iterator[Callable[..., Stack]]:
     """API and one worker as subprocesses; tokens made with `grader token create`; the
     challenges named (rate-limiter by default) in a folder of the test's own."""
     stacks: list[Stack] = []
@@ -83,14 +85,19 @@ def starter_tarball() -> bytes:
 
 
 def test_a_passing_and_a_failing_solution_are_graded_end_to_end(
-        start_stack: Callable[..., Stack], database_url: str, hooks: HookServer,
-        sandbox_cleanup: list[str]) -> None:
+    start_stack: Callable[..., Stack],
+    database_url: str,
+    hooks: HookServer,
+    sandbox_cleanup: list[str],
+) -> None:
     stack = start_stack(database_url=database_url)
     candidate, reviewer = stack.client("candidate"), stack.client("reviewer")
     good = upload(candidate, SOLUTION, data={"callback_url": hooks.url})
-    bad = candidate.post("/v1/challenges/rate-limiter/submissions",
-                         files={"file": ("starter.tar.gz", starter_tarball())},
-                         data={"callback_url": hooks.url})
+    bad = candidate.post(
+        "/v1/challenges/rate-limiter/submissions",
+        files={"file": ("starter.tar.gz", starter_tarball())},
+        data={"callback_url": hooks.url},
+    )
     assert good.status_code == bad.status_code == 202, (good.text, bad.text)
     good_id, bad_id = good.json()["id"], bad.json()["id"]
     sandbox_cleanup.extend([good_id, bad_id])
@@ -130,8 +137,12 @@ def test_a_passing_and_a_failing_solution_are_graded_end_to_end(
     # One signed webhook each; a candidate's callback carries no score under this policy.
     wait_until(lambda: len(hooks.received) >= 2, 30, "two webhooks")
     for hook in hooks.received:
-        assert verify(stack.settings.secret_key, hook.headers[TIMESTAMP_HEADER], hook.body,
-                      hook.headers[SIGNATURE_HEADER])
+        assert verify(
+            stack.settings.secret_key,
+            hook.headers[TIMESTAMP_HEADER],
+            hook.body,
+            hook.headers[SIGNATURE_HEADER],
+        )
     bodies = {b["id"]: b for b in hooks.bodies()}
     assert set(bodies) == {good_id, bad_id}
     assert bodies[good_id]["status"] == "graded" and "total" not in bodies[good_id]
@@ -143,13 +154,14 @@ def test_a_passing_and_a_failing_solution_are_graded_end_to_end(
 
 
 def test_a_reviewer_regrades_and_a_version_bump_marks_reports_stale(
-        start_stack: Callable[..., Stack], sandbox_cleanup: list[str], hooks: HookServer
-        ) -> None:
+    start_stack: Callable[..., Stack], sandbox_cleanup: list[str], hooks: HookServer
+) -> None:
     stack = start_stack()
     reviewer = stack.client("reviewer")
     hooks.fail_first = 1  # the first delivery fails: it is retried with backoff
-    sub_id = upload(reviewer, RATE_LIMITER / "starter" / "ratelimit.py",
-                    data={"callback_url": hooks.url}).json()["id"]
+    sub_id = upload(
+        reviewer, RATE_LIMITER / "starter" / "ratelimit.py", data={"callback_url": hooks.url}
+    ).json()["id"]
     sandbox_cleanup.append(sub_id)
     first = wait_finished(reviewer, sub_id)
     assert first["status"] == "graded" and first["stale"] is False
@@ -176,16 +188,24 @@ def test_a_reviewer_regrades_and_a_version_bump_marks_reports_stale(
 
 
 def test_grader_submit_uploads_waits_and_exits_by_the_result(
-        start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
-        ) -> None:
+    start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
+) -> None:
     stack = start_stack()
     folder = tmp_path / "my-solution"
     folder.mkdir()
     (folder / "ratelimit.py").write_bytes(SOLUTION.read_bytes())
 
     def submit(role: str, *args: str) -> Any:
-        proc = run_cli(stack.settings, "submit", "--url", stack.url, "--token",
-                       stack.tokens[role], *args, timeout=300)
+        proc = run_cli(
+            stack.settings,
+            "submit",
+            "--url",
+            stack.url,
+            "--token",
+            stack.tokens[role],
+            *args,
+            timeout=300,
+        )
         return proc
 
     ok = submit("candidate", "rate-limiter", str(folder), "--format", "json")
@@ -194,8 +214,13 @@ def test_grader_submit_uploads_waits_and_exits_by_the_result(
     sandbox_cleanup.append(state["id"])
     assert state["status"] == "graded" and state["feedback"]["hidden_tests"]["total"] > 0
 
-    below = submit("reviewer", "rate-limiter", str(RATE_LIMITER / "starter" / "ratelimit.py"),
-                   "--fail-under", "99")
+    below = submit(
+        "reviewer",
+        "rate-limiter",
+        str(RATE_LIMITER / "starter" / "ratelimit.py"),
+        "--fail-under",
+        "99",
+    )
     assert below.returncode == 1, below.stderr
     assert "hidden tests:" in below.stdout
     sandbox_cleanup.append(below.stdout.split()[1].rstrip(":"))
@@ -208,17 +233,33 @@ def test_grader_submit_uploads_waits_and_exits_by_the_result(
     assert unknown.returncode == 2 and "no challenge" in unknown.stderr
     missing = submit("candidate", "rate-limiter", str(tmp_path / "nothing-here"))
     assert missing.returncode == 2
-    bad_token = run_cli(stack.settings, "submit", "--url", stack.url, "--token", "grd_wrong",
-                        "rate-limiter", str(SOLUTION))
+    bad_token = run_cli(
+        stack.settings,
+        "submit",
+        "--url",
+        stack.url,
+        "--token",
+        "grd_wrong",
+        "rate-limiter",
+        str(SOLUTION),
+    )
     assert bad_token.returncode == 2 and "unauthorized" in bad_token.stderr
-    down = run_cli(stack.settings, "submit", "--url", "http://127.0.0.1:9", "--token", "x",
-                   "rate-limiter", str(SOLUTION))
+    down = run_cli(
+        stack.settings,
+        "submit",
+        "--url",
+        "http://127.0.0.1:9",
+        "--token",
+        "x",
+        "rate-limiter",
+        str(SOLUTION),
+    )
     assert down.returncode == 3 and "Traceback" not in down.stderr
 
 
 def test_a_candidate_submits_with_the_one_file_client_the_service_serves(
-        start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
-        ) -> None:
+    start_stack: Callable[..., Stack], tmp_path: Path, sandbox_cleanup: list[str]
+) -> None:
     """No install: the script comes from the service and runs on the standard library
     alone (-I -S: no site-packages, so no grader, no httpx)."""
     import subprocess
@@ -237,7 +278,11 @@ def test_a_candidate_submits_with_the_one_file_client_the_service_serves(
     def client(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-I", "-S", str(path), "--url", stack.url, *args],
-            capture_output=True, text=True, timeout=300, check=False)
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     ok = client("--token", stack.tokens["candidate"], "--json", "rate-limiter", str(folder))
     assert ok.returncode == 0, ok.stderr
@@ -261,7 +306,8 @@ def tarball(folder: Path) -> bytes:
 
 
 def test_a_service_submission_is_graded_end_to_end_in_the_language_named_or_recognised(
-        start_stack: Callable[..., Stack], sandbox_cleanup: list[str]) -> None:
+    start_stack: Callable[..., Stack], sandbox_cleanup: list[str]
+) -> None:
     stack = start_stack("orders-api")
     candidate, reviewer = stack.client("candidate"), stack.client("reviewer")
 
@@ -280,12 +326,15 @@ def test_a_service_submission_is_graded_end_to_end_in_the_language_named_or_reco
         assert sorted(tar.getnames()) == ["orders-api/go.mod", "orders-api/main.go"]
 
     orders = REPO / "challenges" / "orders-api"
-    named = candidate.post("/v1/challenges/orders-api/submissions",
-                           files={"file": ("mine.tar.gz", tarball(orders / "solution" / "php"))},
-                           data={"language": "php"})
-    recognised = candidate.post("/v1/challenges/orders-api/submissions",
-                                files={"file": ("start.tar.gz",
-                                                tarball(orders / "starter" / "php"))})
+    named = candidate.post(
+        "/v1/challenges/orders-api/submissions",
+        files={"file": ("mine.tar.gz", tarball(orders / "solution" / "php"))},
+        data={"language": "php"},
+    )
+    recognised = candidate.post(
+        "/v1/challenges/orders-api/submissions",
+        files={"file": ("start.tar.gz", tarball(orders / "starter" / "php"))},
+    )
     assert named.status_code == recognised.status_code == 202, (named.text, recognised.text)
     named_id, recognised_id = named.json()["id"], recognised.json()["id"]
     sandbox_cleanup.extend([named_id, recognised_id])

@@ -50,15 +50,21 @@ def row(api: Api, sub_id: str) -> Submission:
 @pytest.mark.docker
 @pytest.mark.slow
 def test_a_worker_killed_mid_grade_is_replaced_and_the_submission_graded_exactly_once(
-        live_api: Callable[..., Api], procs: Procs, tmp_path: Path, hooks: HookServer,
-        sandbox_cleanup: list[str], runner_image: str) -> None:
+    live_api: Callable[..., Api],
+    procs: Procs,
+    tmp_path: Path,
+    hooks: HookServer,
+    sandbox_cleanup: list[str],
+    runner_image: str,
+) -> None:
     challenges = tmp_path / "challenges"
     solution = write_echo_challenge(challenges, "slow-echo", sleep=6) / "solution" / "echo.py"
     api = live_api(challenges_dir=challenges, stuck_after_seconds=6)
     candidate = api.client("candidate")
     first = procs.worker(api.settings)
-    sub_id = upload(candidate, solution, slug="slow-echo",
-                    data={"callback_url": hooks.url}).json()["id"]
+    sub_id = upload(candidate, solution, slug="slow-echo", data={"callback_url": hooks.url}).json()[
+        "id"
+    ]
     sandbox_cleanup.append(sub_id)
 
     # Mid-grade: the sandbox of this submission is running.
@@ -84,8 +90,13 @@ def test_a_worker_killed_mid_grade_is_replaced_and_the_submission_graded_exactly
 
 @pytest.mark.docker
 def test_no_submission_is_lost_when_redis_restarts_or_is_down_at_upload(
-        live_api: Callable[..., Api], own_redis: RedisServer, procs: Procs, tmp_path: Path,
-        sandbox_cleanup: list[str], runner_image: str) -> None:
+    live_api: Callable[..., Api],
+    own_redis: RedisServer,
+    procs: Procs,
+    tmp_path: Path,
+    sandbox_cleanup: list[str],
+    runner_image: str,
+) -> None:
     import redis
 
     challenges = tmp_path / "challenges"
@@ -124,8 +135,8 @@ class _BrokenRunner:
 
 
 def test_an_infrastructure_failure_is_retried_with_backoff_then_reported(
-        live_api: Callable[..., Api], own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
-        ) -> None:
+    live_api: Callable[..., Api], own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import api.grading as grading
 
     api = live_api(redis_url=own_redis.url, task_max_attempts=3)
@@ -145,14 +156,16 @@ def test_an_infrastructure_failure_is_retried_with_backoff_then_reported(
     seen = api.client("candidate").get(f"/v1/submissions/{sub_id}").json()
     assert seen["feedback"]["error"]["code"] == "sandbox-error"
     assert "engine" not in seen["feedback"]["error"]["message"]  # our details stay ours
-    assert api.client("reviewer").get(f"/v1/submissions/{sub_id}/report").json()[
-        "status"] == "error"
+    assert (
+        api.client("reviewer").get(f"/v1/submissions/{sub_id}/report").json()["status"] == "error"
+    )
     # A redelivered message finds nothing to do.
     assert grading.grade_submission(api.services, sub_id, worker="w") == "already-error"
 
 
 def test_a_claim_taken_over_by_the_sweep_cannot_store_its_result(
-        live_api: Callable[..., Api], own_redis: RedisServer) -> None:
+    live_api: Callable[..., Api], own_redis: RedisServer
+) -> None:
     from api.grading import _claim, _store_report, grade_submission
     from api.sweep import sweep
     from grader.report import ChallengeRef, Report, SubmissionRef
@@ -172,8 +185,10 @@ def test_a_claim_taken_over_by_the_sweep_cannot_store_its_result(
     assert not isinstance(second, str) and second.generation == first.generation + 1
 
     def report(total: float) -> Report:
-        result = Report(challenge=ChallengeRef(slug="rate-limiter", version=1),
-                        submission=SubmissionRef(id=sub_id, sha256=first.sha256))
+        result = Report(
+            challenge=ChallengeRef(slug="rate-limiter", version=1),
+            submission=SubmissionRef(id=sub_id, sha256=first.sha256),
+        )
         result.scores.total = total
         return result
 
@@ -185,7 +200,8 @@ def test_a_claim_taken_over_by_the_sweep_cannot_store_its_result(
 
 
 def test_a_submission_whose_worker_died_every_time_is_given_up(
-        live_api: Callable[..., Api], own_redis: RedisServer) -> None:
+    live_api: Callable[..., Api], own_redis: RedisServer
+) -> None:
     from api.grading import grade_submission
 
     api = live_api(redis_url=own_redis.url, task_max_attempts=2)
@@ -202,7 +218,8 @@ def test_a_submission_whose_worker_died_every_time_is_given_up(
 
 
 def test_healthz_counts_live_workers_only(
-        live_api: Callable[..., Api], procs: Procs, own_redis: RedisServer) -> None:
+    live_api: Callable[..., Api], procs: Procs, own_redis: RedisServer
+) -> None:
     """A killed worker drops out within three heartbeats; one started in its place is
     counted once, not twice."""
     api = live_api(redis_url=own_redis.url, heartbeat_seconds=0.5)
@@ -229,15 +246,15 @@ def test_healthz_counts_live_workers_only(
 
 
 def test_a_running_submission_without_heartbeat_is_queued_again_within_the_timeout(
-        live_api: Callable[..., Api], own_redis: RedisServer) -> None:
+    live_api: Callable[..., Api], own_redis: RedisServer
+) -> None:
     """Not the 15-minute stuck limit: a silent heartbeat (30 s by default) is what counts."""
     from api.grading import _claim
     from api.sweep import sweep
     from grader.settings import Settings
 
     assert Settings(secret_key="x" * 32).dead_worker_after() <= 30
-    api = live_api(redis_url=own_redis.url, stuck_after_seconds=900,
-                   heartbeat_timeout_seconds=3)
+    api = live_api(redis_url=own_redis.url, stuck_after_seconds=900, heartbeat_timeout_seconds=3)
     solution = Path(__file__).parents[2] / "challenges/rate-limiter/solution/ratelimit.py"
     sub_id = upload(api.client("candidate"), solution).json()["id"]
     claim = _claim(api.services, sub_id, "worker-a")
@@ -253,7 +270,8 @@ def test_a_running_submission_without_heartbeat_is_queued_again_within_the_timeo
 
 @pytest.mark.docker
 def test_the_sweep_removes_sandboxes_of_dead_workers_only(
-        live_api: Callable[..., Api], own_redis: RedisServer, runner_image: str) -> None:
+    live_api: Callable[..., Api], own_redis: RedisServer, runner_image: str
+) -> None:
     from api.sweep import Sweeper, remove_orphans
     from runners.docker import LABEL, OWNER_LABEL, connect
 
@@ -262,22 +280,30 @@ def test_the_sweep_removes_sandboxes_of_dead_workers_only(
     client = connect()
     made = {
         owner: client.containers.create(
-            runner_image, command=["true"], name=f"grader-test-orphan-{owner}",
-            labels={OWNER_LABEL: owner, LABEL: f"test-orphan-{owner}"})
+            runner_image,
+            command=["true"],
+            name=f"grader-test-orphan-{owner}",
+            labels={OWNER_LABEL: owner, LABEL: f"test-orphan-{owner}"},
+        )
         for owner in ("worker-alive", "worker-dead")
     }
     try:
         # A Redis that just started has not heard from every live worker: no verdict yet.
         if int(api.services.redis.info("server")["uptime_in_seconds"]) < 4:
             assert remove_orphans(api.services) == []
-        wait_until(lambda: int(api.services.redis.info("server")["uptime_in_seconds"]) >= 5,
-                   30, "Redis to be up for a few heartbeats")
+        wait_until(
+            lambda: int(api.services.redis.info("server")["uptime_in_seconds"]) >= 5,
+            30,
+            "Redis to be up for a few heartbeats",
+        )
         Sweeper(api.services, hostname="worker-alive").announce()
         removed = remove_orphans(api.services)
         assert "grader-test-orphan-worker-dead" in removed
         assert "grader-test-orphan-worker-alive" not in removed
-        names = [c.attrs["Names"][0].lstrip("/") for c in client.containers.list(
-            all=True, filters={"label": OWNER_LABEL}, sparse=True)]
+        names = [
+            c.attrs["Names"][0].lstrip("/")
+            for c in client.containers.list(all=True, filters={"label": OWNER_LABEL}, sparse=True)
+        ]
         assert "grader-test-orphan-worker-alive" in names
         assert "grader-test-orphan-worker-dead" not in names
     finally:

@@ -23,8 +23,9 @@ def _openapi() -> dict[str, Any]:
     from api.app import create_app
     from grader.settings import Settings
 
-    app = create_app(Settings(secret_key="s" * 32, database_url="sqlite://",
-                              redis_url="redis://127.0.0.1:1/0"))
+    app = create_app(
+        Settings(secret_key="s" * 32, database_url="sqlite://", redis_url="redis://127.0.0.1:1/0")
+    )
     return app.openapi()
 
 
@@ -34,8 +35,11 @@ SCHEMA = schemathesis.openapi.from_dict(_openapi())
 @pytest.fixture
 def schema_api(live_api: Callable[..., Api], request: pytest.FixtureRequest) -> Api:
     """The live API on the database named by the test's ``db`` parameter."""
-    db = request.node.callspec.params.get("db", "sqlite") if hasattr(
-        request.node, "callspec") else "sqlite"
+    db = (
+        request.node.callspec.params.get("db", "sqlite")
+        if hasattr(request.node, "callspec")
+        else "sqlite"
+    )
     overrides: dict[str, Any] = {}
     if db == "postgresql":
         overrides["database_url"] = request.getfixturevalue("postgres_server").create_database()
@@ -53,8 +57,9 @@ def _error_shape(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-HYPOTHESIS = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @schemathesis.check
@@ -68,5 +73,6 @@ def error_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 def test_no_input_yields_a_server_error(case: Any, db: str, schema_api: Api) -> None:
     role = "admin" if case.path.startswith("/v1/tokens") or db == "postgresql" else "reviewer"
     headers = {"Authorization": f"Bearer {schema_api.tokens[role]}"}
-    case.call_and_validate(base_url=schema_api.url, headers=headers,
-                           checks=[not_a_server_error, error_shape])
+    case.call_and_validate(
+        base_url=schema_api.url, headers=headers, checks=[not_a_server_error, error_shape]
+    )

@@ -86,9 +86,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_webhook_deliveries_submission_id", "webhook_deliveries", ["submission_id"]
-    )
+    op.create_index("ix_webhook_deliveries_submission_id", "webhook_deliveries", ["submission_id"])
     op.create_index("ix_webhook_status_next", "webhook_deliveries", ["status", "next_attempt_at"])
 
 

@@ -18,9 +18,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 PERCENTILES = (50, 95, 99)
 
-_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
-)
+_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 _STATUS = re.compile(r"[1-5][0-9]{2}")
 _LATENCY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 

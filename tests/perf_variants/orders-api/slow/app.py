@@ -85,9 +85,7 @@ app = FastAPI(lifespan=lifespan)
 @app.exception_handler(ApiError)
 async def api_error(_: Request, exc: ApiError) -> JSONResponse:
     """Every error as {"error": {"code", "message"}}."""
-    return JSONResponse(
-        {"error": {"code": exc.code, "message": exc.message}}, exc.status
-    )
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, exc.status)
 
 
 @app.exception_handler(RequestValidationError)
@@ -96,9 +94,7 @@ async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()))
     message = f"{where}: {first.get('msg', 'invalid')}"
-    return JSONResponse(
-        {"error": {"code": "validation_failed", "message": message}}, 422
-    )
+    return JSONResponse({"error": {"code": "validation_failed", "message": message}}, 422)
 
 
 def _id(raw: str) -> int:
@@ -122,18 +118,14 @@ def health() -> dict[str, str]:
 def create_product(body: NewProduct) -> dict[str, Any]:
     """Add a product; its SKU is unique."""
     with POOL.connection() as conn:
-        product = store.insert_product(
-            conn, body.sku, body.name, body.price_cents, body.stock
-        )
+        product = store.insert_product(conn, body.sku, body.name, body.price_cents, body.stock)
     if product is None:
         raise ApiError(409, "sku_taken", f"a product with SKU {body.sku} exists")
     return product
 
 
 @app.get("/products")
-def list_products(
-    limit: Limit = 20, offset: Offset = 0, in_stock: bool = False
-) -> dict:
+def list_products(limit: Limit = 20, offset: Offset = 0, in_stock: bool = False) -> dict:
     """A page of products in id order; ``in_stock`` leaves out those with none."""
     with POOL.connection() as conn:
         items, total = store.list_products(conn, limit, offset, in_stock)

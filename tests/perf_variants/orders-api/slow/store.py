@@ -57,9 +57,7 @@ def insert_product(
 
 def get_product(conn: Connection[Any], product_id: int) -> dict[str, Any] | None:
     """One product, or None."""
-    return conn.execute(
-        f"SELECT {PRODUCT} FROM products WHERE id = %s", (product_id,)
-    ).fetchone()
+    return conn.execute(f"SELECT {PRODUCT} FROM products WHERE id = %s", (product_id,)).fetchone()
 
 
 def list_products(
@@ -75,9 +73,7 @@ def list_products(
     return rows, total["n"] if total else 0
 
 
-def change_stock(
-    conn: Connection[Any], product_id: int, delta: int
-) -> dict[str, Any] | None:
+def change_stock(conn: Connection[Any], product_id: int, delta: int) -> dict[str, Any] | None:
     """Apply ``delta`` in one conditional UPDATE; None: unknown, or below 0."""
     return conn.execute(
         f"UPDATE products SET stock = stock + %s WHERE id = %s AND stock + %s >= 0 "
@@ -97,9 +93,7 @@ def _order(conn: Connection[Any], row: dict[str, Any]) -> dict[str, Any]:
 
 def get_order(conn: Connection[Any], order_id: int) -> dict[str, Any] | None:
     """One order with its items, or None."""
-    row = conn.execute(
-        f"SELECT {ORDER} FROM orders WHERE id = %s", (order_id,)
-    ).fetchone()
+    row = conn.execute(f"SELECT {ORDER} FROM orders WHERE id = %s", (order_id,)).fetchone()
     return _order(conn, row) if row else None
 
 
@@ -140,9 +134,7 @@ def place_order(
                 ).fetchone()
                 if taken is None:
                     exists = get_product(conn, product_id)
-                    raise _RefusedError(
-                        "insufficient_stock" if exists else "unknown_product"
-                    )
+                    raise _RefusedError("insufficient_stock" if exists else "unknown_product")
                 conn.execute(
                     "INSERT INTO order_items "
                     "(order_id, product_id, quantity, unit_price_cents) "
@@ -195,9 +187,7 @@ def list_orders(
     return kept[offset : offset + limit], len(kept)
 
 
-def cancel_order(
-    conn: Connection[Any], order_id: int
-) -> tuple[str, dict[str, Any] | None]:
+def cancel_order(conn: Connection[Any], order_id: int) -> tuple[str, dict[str, Any] | None]:
     """("cancelled", order), ("already_cancelled", None) or ("not_found", None)."""
     with conn.transaction():
         row = conn.execute(

@@ -57,21 +57,33 @@ class LanguageImage:
         return IMAGES_DIR / self.language
 
 
+def _recipe(folder: Path) -> LanguageImage:
+    """An image recipe, read from its folder (``runners/images/<name>/``): a language's
+    runner image is ``grader-<name>``, a database's (its folder holds the ``grader-db``
+    entry point) ``grader-db-<name>``; a ``requirements.txt`` is fetched as a wheelhouse
+    (installed into ``/opt/venv``, whose python3 then runs the launcher), a
+    ``package-lock.json`` as an npm tree. Adding a language adds a folder, no code."""
+    name = folder.name
+    database = (folder / "grader-db").is_file()
+    wheels = (folder / "requirements.txt").is_file()
+    npm = (folder / "package-lock.json").is_file()
+    return LanguageImage(
+        name,
+        f"grader-db-{name}" if database else f"grader-{name}",
+        assets=("wheels",) * wheels + ("npm",) * npm,
+        launcher_python="/opt/venv/bin/python3" if wheels else "/usr/bin/python3",
+    )
+
+
 LANGUAGE_IMAGES: dict[str, LanguageImage] = {
-    "python": LanguageImage(
-        "python", "grader-python", assets=("wheels",), launcher_python="/opt/venv/bin/python3"
-    ),
-    "go": LanguageImage("go", "grader-go"),
-    "java": LanguageImage("java", "grader-java"),
-    "javascript": LanguageImage("javascript", "grader-javascript", assets=("npm",)),
-    "ruby": LanguageImage("ruby", "grader-ruby"),
-    "php": LanguageImage("php", "grader-php"),
-    # Databases of service challenges (one fresh container per run), on the same base.
-    "postgres": LanguageImage("postgres", "grader-db-postgres"),
-    "mariadb": LanguageImage("mariadb", "grader-db-mariadb"),
-    "redis": LanguageImage("redis", "grader-db-redis"),
+    p.name: _recipe(p)
+    for p in sorted(IMAGES_DIR.iterdir())
+    if p.name != "base" and (p / "Dockerfile").is_file()
 }
-DATABASE_IMAGES: tuple[str, ...] = ("postgres", "mariadb", "redis")
+# Databases of service challenges (one fresh container per run), on the same base.
+DATABASE_IMAGES: tuple[str, ...] = tuple(
+    name for name, image in LANGUAGE_IMAGES.items() if image.repository.startswith("grader-db-")
+)
 # What `grader images build` with no language builds (the others build on demand).
 DEFAULT_LANGUAGES: tuple[str, ...] = ("python",)
 

@@ -67,8 +67,10 @@ class Context:
 
     def suite(self, name: str, **props: str) -> ET.Element:
         """A new suite written by the driver itself (token property included)."""
-        s = ET.Element("testsuite", {"name": name, "tests": "0", "failures": "0",
-                                     "errors": "0", "skipped": "0"})
+        s = ET.Element(
+            "testsuite",
+            {"name": name, "tests": "0", "failures": "0", "errors": "0", "skipped": "0"},
+        )
         p = ET.SubElement(s, "properties")
         ET.SubElement(p, "property", {"name": TOKEN_PROPERTY, "value": self.token})
         for k, v in props.items():
@@ -83,8 +85,15 @@ class Context:
         s = self.suite(name, grader_build="failed")
         ET.SubElement(s, "system-err").text = bounded(log)
 
-    def run_framework(self, name: str, cmd: Sequence[str], *, env: dict[str, str],
-                      cwd: str, timeout: float | None = None) -> int:
+    def run_framework(
+        self,
+        name: str,
+        cmd: Sequence[str],
+        *,
+        env: dict[str, str],
+        cwd: str,
+        timeout: float | None = None,
+    ) -> int:
         """Run one framework process with fresh fd 3 (results) and fd 4 (token)
         pipes; keep the suites it wrote that carry the token. Returns its exit code."""
         xml_r, xml_w = os.pipe()
@@ -110,8 +119,9 @@ class Context:
         t = threading.Thread(target=reader, daemon=True)
         t.start()
         try:
-            proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, pass_fds=(3, 4),
-                                    stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                list(cmd), env=env, cwd=cwd, pass_fds=(3, 4), stdin=subprocess.DEVNULL
+            )
         finally:
             _park()
         try:
@@ -141,8 +151,11 @@ class Context:
             self.anomaly(f"{name}: results are not well-formed ({exc})")
             return
         for s in root.iter("testsuite"):
-            tokens = [p.get("value") for p in s.findall("properties/property")
-                      if p.get("name") == TOKEN_PROPERTY]
+            tokens = [
+                p.get("value")
+                for p in s.findall("properties/property")
+                if p.get("name") == TOKEN_PROPERTY
+            ]
             if tokens != [self.token]:
                 self.anomaly(f"{name}: a test suite without the run token was dropped")
                 continue
@@ -162,7 +175,7 @@ def _strip_decl(data: bytes) -> bytes:
 
 def bounded(text: str, limit: int = MAX_LOG) -> str:
     text = "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 32)
-    return text if len(text) <= limit else text[: limit // 2] + "\n[...]\n" + text[-limit // 2:]
+    return text if len(text) <= limit else text[: limit // 2] + "\n[...]\n" + text[-limit // 2 :]
 
 
 def _park() -> None:
@@ -211,6 +224,12 @@ def start(argv: list[str] | None = None) -> Context:
     if not token:
         print("grader-test: no run token on fd 4", file=sys.stderr)
     src = os.path.abspath(args.src)
-    return Context(src=src, tests=list(args.tests), timeout=args.timeout,
-                   test_timeout=args.test_timeout,
-                   sentinel=args.sentinel, token=token, out_fd=out_fd)
+    return Context(
+        src=src,
+        tests=list(args.tests),
+        timeout=args.timeout,
+        test_timeout=args.test_timeout,
+        sentinel=args.sentinel,
+        token=token,
+        out_fd=out_fd,
+    )

@@ -35,14 +35,25 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def add(self, file: str, line: object, column: object, rule: str, message: str,
-            severity: str = "warning") -> None:
-        self.findings.append(Finding(file, _int(line), _int(column), rule,
-                                     message.strip()[:1000], severity))
+    def add(
+        self,
+        file: str,
+        line: object,
+        column: object,
+        rule: str,
+        message: str,
+        severity: str = "warning",
+    ) -> None:
+        self.findings.append(
+            Finding(file, _int(line), _int(column), rule, message.strip()[:1000], severity)
+        )
 
     def emit(self) -> None:
-        data = {"tool": self.tool, "findings": [asdict(f) for f in self.findings],
-                "errors": [e[:2000] for e in self.errors]}
+        data = {
+            "tool": self.tool,
+            "findings": [asdict(f) for f in self.findings],
+            "errors": [e[:2000] for e in self.errors],
+        }
         json.dump(data, sys.stdout, indent=1)
         sys.stdout.write("\n")
 
@@ -68,5 +79,10 @@ def start(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-       "HOME": "/tmp", "TMPDIR": "/tmp"}
+ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+}

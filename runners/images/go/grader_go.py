@@ -38,18 +38,20 @@ MODULE = re.compile(r"^module\s+(\S+)", re.M)
 
 def go_env() -> dict[str, str]:
     env = dict(gd.BASE_ENV)
-    env.update({
-        "PATH": f"{GOROOT_BIN}:{env['PATH']}",
-        "GO111MODULE": "off",
-        "GOPATH": f"{ROOT}/gopath:/usr/share/gocode",
-        "GOCACHE": CACHE,
-        "GOTMPDIR": f"{ROOT}/tmp",  # /tmp is noexec: test binaries run from here
-        "CGO_ENABLED": "0",
-        "GOTOOLCHAIN": "local",
-        "GOPROXY": "off",
-        "GOTELEMETRY": "off",
-        "GOFLAGS": "",
-    })
+    env.update(
+        {
+            "PATH": f"{GOROOT_BIN}:{env['PATH']}",
+            "GO111MODULE": "off",
+            "GOPATH": f"{ROOT}/gopath:/usr/share/gocode",
+            "GOCACHE": CACHE,
+            "GOTMPDIR": f"{ROOT}/tmp",  # /tmp is noexec: test binaries run from here
+            "CGO_ENABLED": "0",
+            "GOTOOLCHAIN": "local",
+            "GOPROXY": "off",
+            "GOTELEMETRY": "off",
+            "GOFLAGS": "",
+        }
+    )
     return env
 
 
@@ -68,8 +70,7 @@ def layout(src: str, keep_tests: list[str]) -> tuple[str, str]:
     pkgdir = f"{ROOT}/gopath/src/{module}"
     shutil.rmtree(ROOT, ignore_errors=True)
     os.makedirs(os.path.dirname(pkgdir), exist_ok=True)
-    shutil.copytree(src, pkgdir, symlinks=False,
-                    ignore=shutil.ignore_patterns("vendor", ".git"))
+    shutil.copytree(src, pkgdir, symlinks=False, ignore=shutil.ignore_patterns("vendor", ".git"))
     keep = {os.path.normpath(t) for t in keep_tests}
     for dirpath, _dirs, files in os.walk(pkgdir):
         for f in files:
@@ -109,15 +110,31 @@ def test() -> None:
     if ctx.sentinel and package:
         sentinel = f"TestGraderSentinel{secrets.token_hex(4)}"
         with open(os.path.join(pkgdir, "zz_grader_sentinel_test.go"), "w") as fh:
-            fh.write(f'package {package}\n\nimport "testing"\n\n'
-                     f"func {sentinel}(t *testing.T) {{\n"
-                     '\tt.Fatal("the grader\'s sentinel check always fails")\n}\n')
+            fh.write(
+                f'package {package}\n\nimport "testing"\n\n'
+                f"func {sentinel}(t *testing.T) {{\n"
+                '\tt.Fatal("the grader\'s sentinel check always fails")\n}\n'
+            )
     dirs = sorted({os.path.dirname(os.path.normpath(t)) for t in ctx.tests})
     pkgs = ["./" + d if d not in ("", ".") else "." for d in dirs]
-    cmd = ["go", "test", "-json", "-vet=off", "-count=1", "-p=1",
-           f"-timeout={max(1, int(ctx.timeout))}s", *pkgs]
-    proc = subprocess.Popen(cmd, cwd=pkgdir, env=go_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cmd = [
+        "go",
+        "test",
+        "-json",
+        "-vet=off",
+        "-count=1",
+        "-p=1",
+        f"-timeout={max(1, int(ctx.timeout))}s",
+        *pkgs,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=pkgdir,
+        env=go_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     conv = Converter(ctx, module, owner, sentinel)
     assert proc.stdout is not None and proc.stderr is not None
     err = bytearray()
@@ -144,8 +161,7 @@ def test() -> None:
 class Converter:
     """``go test -json`` events -> JUnit test suites (one per package)."""
 
-    def __init__(self, ctx: gd.Context, module: str, owner: dict[str, str],
-                 sentinel: str) -> None:
+    def __init__(self, ctx: gd.Context, module: str, owner: dict[str, str], sentinel: str) -> None:
         self.ctx, self.module, self.owner, self.sentinel = ctx, module, owner, sentinel
         self.tests: dict[tuple[str, str], dict[str, Any]] = {}
         self.order: list[tuple[str, str]] = []
@@ -216,14 +232,17 @@ class Converter:
         for pkg in pkgs:
             keys = [k for k in self.order if k[0] == pkg]
             if pkg in self.failed_build:
-                self.ctx.build_failed(pkg, every_build_log
-                                      + "".join(self.pkg_output.get(pkg, [])) + stderr)
+                self.ctx.build_failed(
+                    pkg, every_build_log + "".join(self.pkg_output.get(pkg, [])) + stderr
+                )
                 continue
             self._suite(pkg, keys, "".join(self.pkg_output.get(pkg, [])))
         if not self.order and not self.pkg_done and code != 0:
             # go test itself failed (no events at all): nothing of the package ran.
-            self.ctx.build_failed(self.module, every_build_log + stderr + "".join(
-                "".join(v) for v in self.pkg_output.values()))
+            self.ctx.build_failed(
+                self.module,
+                every_build_log + stderr + "".join("".join(v) for v in self.pkg_output.values()),
+            )
         elif self.build_fail_events and not self.failed_build:
             self.ctx.build_failed(self.module, every_build_log + stderr)
         if self.sentinel:
@@ -249,18 +268,31 @@ class Converter:
         status = [self.tests[k]["status"] for k in keys]
         open_ = [k[1] for k in keys if self.tests[k]["status"] is None]
         innermost = [n for n in open_ if not any(o.startswith(n + "/") for o in open_)]
-        end = _exit_line("".join(self.pkg_output.get(pkg, [])) + "".join(
-            "".join(self.tests[k]["output"]) for k in keys))
+        end = _exit_line(
+            "".join(self.pkg_output.get(pkg, []))
+            + "".join("".join(self.tests[k]["output"]) for k in keys)
+        )
         if keys and not open_ and "fail" not in status:
             # An honest binary that stops early stops inside a test (exit, crash,
             # timeout) or after one failed (a panic): not after every test passed.
-            self.anomalies.append(f"{pkg}: the test binary stopped after every test passed, "
-                                  f"before the sentinel ran ({end})")
+            self.anomalies.append(
+                f"{pkg}: the test binary stopped after every test passed, "
+                f"before the sentinel ran ({end})"
+            )
             return
-        where = (f"during {', '.join(innermost[:5])}" if innermost
-                 else "after a failing test" if keys else "before any test ran")
-        self.ctx.suite("grader.driver", grader_stopped=gd.bounded(
-            f"the test binary stopped {where} ({end}); the tests after it did not run", 2000))
+        where = (
+            f"during {', '.join(innermost[:5])}"
+            if innermost
+            else "after a failing test"
+            if keys
+            else "before any test ran"
+        )
+        self.ctx.suite(
+            "grader.driver",
+            grader_stopped=gd.bounded(
+                f"the test binary stopped {where} ({end}); the tests after it did not run", 2000
+            ),
+        )
 
     def _suite(self, pkg: str, keys: list[tuple[str, str]], pkg_out: str) -> None:
         names = [k[1] for k in keys]
@@ -303,9 +335,14 @@ class Converter:
                 f.text = gd.bounded(output, MAX_OUTPUT)
                 counts["failures"] += 1
             else:
-                e = ET.SubElement(case, "error", {
-                    "message": "the test binary stopped while this test ran "
-                               "(os.Exit, a crash, or the timeout)"})
+                e = ET.SubElement(
+                    case,
+                    "error",
+                    {
+                        "message": "the test binary stopped while this test ran "
+                        "(os.Exit, a crash, or the timeout)"
+                    },
+                )
                 e.text = gd.bounded(output + pkg_out[-4000:], MAX_OUTPUT)
                 counts["errors"] += 1
         for k, v in counts.items():
@@ -320,8 +357,10 @@ def _prefixes(name: str) -> list[str]:
 def _exit_line(text: str) -> str:
     """How the binary ended, from its output: the panic and the exit status or signal."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    found = [next((ln for ln in lines if ln.startswith(p)), "")
-             for p in (("panic:", "fatal error:"), ("exit status", "signal:"))]
+    found = [
+        next((ln for ln in lines if ln.startswith(p)), "")
+        for p in (("panic:", "fatal error:"), ("exit status", "signal:"))
+    ]
     if not any(found):
         found = [next((ln for ln in reversed(lines) if ln.startswith("FAIL")), "")]
     said = "; ".join(x for x in found if x)
@@ -329,8 +368,9 @@ def _exit_line(text: str) -> str:
 
 
 def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines()
-             if ln.strip() and not ln.startswith(("=== ", "--- "))]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(("=== ", "--- "))
+    ]
     return str(gd.bounded(lines[-1] if lines else "", 500))
 
 
@@ -345,19 +385,35 @@ def lint() -> None:
     _module, pkgdir = layout(args.src, [])
     env = go_env()
     for f in files:
-        p = subprocess.run([f"{GOROOT_BIN}/gofmt", "-d", os.path.join(pkgdir, f)],
-                           capture_output=True, text=True, env=env, timeout=60)
+        p = subprocess.run(
+            [f"{GOROOT_BIN}/gofmt", "-d", os.path.join(pkgdir, f)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         if p.returncode != 0 and p.stderr:
             for m in re.finditer(r"^(?:.*?):(\d+):(\d+): (.*)$", p.stderr, re.M):
                 rep.add(f, m.group(1), m.group(2), "gofmt/syntax", m.group(3), "error")
             continue
         for m in re.finditer(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@", p.stdout, re.M):
-            rep.add(f, int(m.group(1)) + 3 if int(m.group(1)) > 1 else 1, 1, "gofmt",
-                    "not gofmt-formatted (gofmt -d shows the change)")
+            rep.add(
+                f,
+                int(m.group(1)) + 3 if int(m.group(1)) > 1 else 1,
+                1,
+                "gofmt",
+                "not gofmt-formatted (gofmt -d shows the change)",
+            )
     dirs = sorted({os.path.dirname(os.path.normpath(f)) for f in files})
     pkgs = ["./" + d if d not in ("", ".") else "." for d in dirs]
-    p = subprocess.run(["go", "vet", "-json", *pkgs], capture_output=True, text=True,
-                       cwd=pkgdir, env=env, timeout=300)
+    p = subprocess.run(
+        ["go", "vet", "-json", *pkgs],
+        capture_output=True,
+        text=True,
+        cwd=pkgdir,
+        env=env,
+        timeout=300,
+    )
     text = p.stdout + "\n" + p.stderr  # -json goes to stdout in Go 1.26, to stderr before
     # go vet -json prints "# pkg" headers then one JSON object per package.
     dec = json.JSONDecoder()
@@ -374,13 +430,18 @@ def lint() -> None:
             continue
         parsed = True
         i = end
-        for _pkg, analyzers in (obj.items() if isinstance(obj, dict) else []):
-            for analyzer, diags in (analyzers.items() if isinstance(analyzers, dict) else []):
+        for _pkg, analyzers in obj.items() if isinstance(obj, dict) else []:
+            for analyzer, diags in analyzers.items() if isinstance(analyzers, dict) else []:
                 for d in diags if isinstance(diags, list) else []:
                     pos = re.match(r"^(.*?):(\d+):(\d+)$", str(d.get("posn", "")))
                     file = gl.relative(pkgdir, pos.group(1)) if pos else ""
-                    rep.add(file, pos.group(2) if pos else 0, pos.group(3) if pos else 0,
-                            f"vet/{analyzer}", str(d.get("message", "")))
+                    rep.add(
+                        file,
+                        pos.group(2) if pos else 0,
+                        pos.group(3) if pos else 0,
+                        f"vet/{analyzer}",
+                        str(d.get("message", "")),
+                    )
     if p.returncode != 0 and not parsed:
         for m in re.finditer(r"^(?:\./)?([^\s:]+\.go):(\d+):(\d+): (.*)$", text, re.M):
             rep.add(m.group(1), m.group(2), m.group(3), "vet/typecheck", m.group(4), "error")

@@ -18,17 +18,28 @@ import grader_driver as gd  # noqa: E402
 import grader_lint as gl  # noqa: E402
 
 JAVA = "/usr/lib/jvm/java-21-openjdk-amd64/bin/java"
-CLASSPATH = ":".join([
-    "/opt/grader/java/grader-junit.jar",
-    "/usr/share/java/junit-platform-console-standalone.jar",
-    "/usr/share/java/assertj-core.jar",
-    "/usr/share/java/byte-buddy.jar",
-])
+CLASSPATH = ":".join(
+    [
+        "/opt/grader/java/grader-junit.jar",
+        "/usr/share/java/junit-platform-console-standalone.jar",
+        "/usr/share/java/assertj-core.jar",
+        "/usr/share/java/byte-buddy.jar",
+    ]
+)
 WORK = "/work/.grader-java"
-JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
-             "-XX:MaxRAMPercentage=60", "-Xss1m", "-Dfile.encoding=UTF-8",
-             "-Djava.io.tmpdir=/tmp", "-XX:SharedArchiveFile=/opt/grader/java/grader.jsa",
-             "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+JVM_FLAGS = [
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:-UsePerfData",
+    "-XX:MaxRAMPercentage=60",
+    "-Xss1m",
+    "-Dfile.encoding=UTF-8",
+    "-Djava.io.tmpdir=/tmp",
+    "-XX:SharedArchiveFile=/opt/grader/java/grader.jsa",
+    "-Xshare:auto",
+    "-Xlog:cds=off",
+    "-Xlog:cds+dynamic=off",
+]
 CHECKSTYLE_CONFIG = "/opt/grader/java/checkstyle.xml"
 
 
@@ -41,9 +52,18 @@ def test() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     env = dict(gd.BASE_ENV)
-    cmd = [java(), *JVM_FLAGS, "-cp", CLASSPATH, "grader.harness.GraderLauncher",
-           ctx.src, WORK, str(max(1, int(ctx.test_timeout))), "1" if ctx.sentinel else "0",
-           *ctx.tests]
+    cmd = [
+        java(),
+        *JVM_FLAGS,
+        "-cp",
+        CLASSPATH,
+        "grader.harness.GraderLauncher",
+        ctx.src,
+        WORK,
+        str(max(1, int(ctx.test_timeout))),
+        "1" if ctx.sentinel else "0",
+        *ctx.tests,
+    ]
     code = ctx.run_framework("junit", cmd, env=env, cwd=WORK)
     ctx.finish()
     sys.exit(code)
@@ -57,10 +77,21 @@ def lint() -> None:
     if not files:
         rep.emit()
         return
-    p = subprocess.run(["/usr/bin/checkstyle", "-c", CHECKSTYLE_CONFIG, "-f", "xml",
-                        *[os.path.join(args.src, f) for f in files]],
-                       capture_output=True, text=True, env=dict(gl.ENV), timeout=300,
-                       cwd=args.src)
+    p = subprocess.run(
+        [
+            "/usr/bin/checkstyle",
+            "-c",
+            CHECKSTYLE_CONFIG,
+            "-f",
+            "xml",
+            *[os.path.join(args.src, f) for f in files],
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(gl.ENV),
+        timeout=300,
+        cwd=args.src,
+    )
     start = p.stdout.find("<?xml")
     try:
         root = ET.fromstring(p.stdout[start:] if start >= 0 else "")
@@ -73,6 +104,12 @@ def lint() -> None:
         for e in f:
             source = e.get("source", "")
             rule = source.rsplit(".", 1)[-1].removesuffix("Check")
-            rep.add(rel, e.get("line"), e.get("column"), rule, e.get("message", ""),
-                    e.get("severity", "warning") if e.tag == "error" else "error")
+            rep.add(
+                rel,
+                e.get("line"),
+                e.get("column"),
+                rule,
+                e.get("message", ""),
+                e.get("severity", "warning") if e.tag == "error" else "error",
+            )
     rep.emit()

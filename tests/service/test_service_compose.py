@@ -51,6 +51,24 @@ def test_the_compose_file_has_no_default_secrets(tmp_path: Path) -> None:
     assert env["GRADER_SECRET_KEY"] in ok.stdout
 
 
+def test_redis_and_postgres_are_published_only_with_the_multi_host_file() -> None:
+    env = base_env()
+    env.update(GRADER_SECRET_KEY=secrets.token_hex(32), POSTGRES_PASSWORD=secrets.token_hex(8))
+    alone = compose(env, "grader-test-config", "config")
+    assert alone.returncode == 0, alone.stderr
+    # Only the API is published (on 127.0.0.1): a Redis or PostgreSQL already running on
+    # the host is not in the way, and neither is reachable from outside the stack.
+    assert "6379:6379" not in alone.stdout and "5432:5432" not in alone.stdout
+    assert "127.0.0.1:8000:8000" in alone.stdout
+    files = ("-f", "docker-compose.yml", "-f", "deploy/publish-queue.yml", "config")
+    unset = compose(env, "grader-test-config", *files)
+    assert unset.returncode != 0 and "GRADER_PUBLISH_QUEUE" in unset.stderr
+    published = compose({**env, "GRADER_PUBLISH_QUEUE": "10.9.8.7"}, "grader-test-config", *files)
+    assert published.returncode == 0, published.stderr
+    assert "10.9.8.7:6379:6379" in published.stdout
+    assert "10.9.8.7:5432:5432" in published.stdout
+
+
 @pytest.fixture
 def stack_env(runner_image: str) -> Iterator[tuple[str, dict[str, str], str]]:
     build = subprocess.run(

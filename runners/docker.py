@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -134,7 +135,7 @@ class ContainerSpec:
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": command,
-            "name": f"{self.name_prefix}-{self.label[:40]}-{self.role}-{secrets.token_hex(4)}",
+            "name": _container_name(self.name_prefix, self.label, self.role),
             "user": f"{self.uid}:{self.uid}",
             "environment": env,
             "labels": {LABEL: self.label, ROLE_LABEL: self.role, **self.extra_labels},
@@ -580,6 +581,30 @@ def drain_shared_pools() -> None:
         pool.close()
 
 
+def _container_name(prefix: str, label: str, role: str) -> str:
+    return f"{prefix}-{label[:40]}-{role}-{secrets.token_hex(4)}"
+
+
+def job_containers(
+    client: docker.DockerClient, label: str, name_prefix: str | None = None
+) -> list[Container]:
+    """The containers of one job: labelled with it, or pre-started by a pool and named
+    after it when the job took them (see ``_container_name``; any prefix when
+    ``name_prefix`` is None)."""
+    # sparse: no inspect per container, so one that goes away meanwhile is no error
+    found = {
+        c.id: c
+        for c in client.containers.list(
+            all=True, filters={"label": f"{LABEL}={label}"}, sparse=True
+        )
+    }
+    start = f"^/?{re.escape(name_prefix)}" if name_prefix is not None else ""
+    named = f"{start}-{re.escape(label[:40])}-"
+    for c in client.containers.list(all=True, filters={"label": LABEL, "name": named}, sparse=True):
+        found.setdefault(c.id, c)
+    return list(found.values())
+
+
 class DockerRunner:
     """Runs jobs in fresh containers: no network, non-root, no capabilities, bounded."""
 
@@ -689,6 +714,10 @@ class DockerRunner:
         if warm is None:
             return None
         try:
+            # Its labels say "pool" (the job was not known when it was made): its name
+            # says the job's label, so a retry of the job and `job_containers` find it.
+            for sb in warm.sandboxes:
+                sb.container.rename(_container_name(self.name_prefix, job.label, sb.role))
             # The candidate's first: its server listens before the tests try to reach it.
             order = list(reversed(warm.sandboxes))
             for sb in order:
@@ -1124,10 +1153,7 @@ class DockerRunner:
         if label == "adhoc":
             return 0
         try:
-            # sparse: no inspect per container, so one that goes away meanwhile is no error
-            found = self.client.containers.list(
-                all=True, filters={"label": f"{LABEL}={label}"}, sparse=True
-            )
+            found = job_containers(self.client, label, self.name_prefix)
         except docker.errors.APIError as exc:
             raise SandboxError(f"Docker engine error listing containers: {exc}") from None
         for c in found:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 import pytest
@@ -30,6 +32,7 @@ from runners.docker import (
     PoolKey,
     SandboxPool,
     connect,
+    job_containers,
     pool_key,
 )
 from runners.harness import grader_contract as C
@@ -175,6 +178,32 @@ def test_a_container_is_handed_out_once(
     assert len(set(pool.handed_out)) == 6, "no container served two runs"
     assert pool.settle(60)
     assert [cid for cid in pool.handed_out if _exists(cid)] == [], "used ones are removed"
+
+
+def test_a_taken_set_is_found_by_its_jobs_label_as_a_retry_needs(
+    tmp_path: Path, pool: SandboxPool, pooled: DockerRunner
+) -> None:
+    job = _job(tmp_path, "process", "import time\ndef test_slow():\n    time.sleep(4)\n")
+    _warm(pool, pooled, job)
+    done: list[RunResult] = []
+    worker = threading.Thread(target=lambda: done.append(pooled.run(job)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        found: list[Any] = []
+        while time.monotonic() < deadline and len(found) < 2:
+            found = job_containers(connect(), job.label, TEST_PREFIX)
+            time.sleep(0.2)
+        # Both containers of the set (made before the job was known, labelled "pool"),
+        # renamed after it: what a retry's remove_leftovers(label) removes.
+        assert len(found) == 2
+        assert {c.id for c in found} <= set(pool.handed_out)
+        for c in found:
+            assert f"-{job.label[:40]}-" in str(c.attrs["Names"][0])
+    finally:
+        worker.join(60)
+    assert _outcomes(done[0]) == {"test_slow": "passed"}
+    assert job_containers(connect(), "no-such-job", TEST_PREFIX) == []
 
 
 def test_sets_older_than_the_max_age_are_retired(tmp_path: Path, runner_image: str) -> None:

@@ -33,11 +33,10 @@ pytestmark = [pytest.mark.service]
 
 
 def sandbox_containers(label: str) -> list[Any]:
-    from runners.docker import LABEL, connect
+    """The job's containers: made for it, or taken from a worker's pool (named after it)."""
+    from runners.docker import connect, job_containers
 
-    return list(
-        connect().containers.list(all=True, filters={"label": f"{LABEL}={label}"}, sparse=True)
-    )
+    return job_containers(connect(), label)
 
 
 def row(api: Api, sub_id: str) -> Submission:

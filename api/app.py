@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -88,6 +89,33 @@ class _BodyLimit:
         await self.app(scope, bounded, send)
 
 
+class _NoNul:
+    """A NUL character in a query parameter is refused (422), in the path answered 404, before
+    any route sees it: no database stores one (PostgreSQL refuses it mid-query) and no
+    resource is named with one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif "\0" in scope.get("path", ""):
+            await errors.error_response(404, "not-found", "not found")(scope, receive, send)
+        elif (problem := _query_nul(scope)) is not None:
+            await errors.error_response(422, "invalid-request", problem)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _query_nul(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace"):
+        if "\0" in name or "\0" in value:
+            return f"query parameter {name.replace(chr(0), '')!r}: contains a NUL character"
+    return None
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """The API for ``settings`` (or for the given, already built ``services``)."""
     svc = services or Services.build(settings or Settings())
@@ -120,6 +148,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(challenges.languages_router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(_BodyLimit)
+    app.add_middleware(_NoNul)
     app.add_middleware(_SecurityHeaders)
     return app
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("grader.api")
@@ -103,6 +103,17 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # The statement failed as a whole (nothing was written); the client sent a value the
+    # database cannot hold. The SQL and its parameters stay in the log.
+    log.warning("value refused by the database", path=request.url.path, error=type(exc).__name__)
+    return error_response(
+        422,
+        "invalid-request",
+        "a value in the request cannot be stored (a NUL character, or a number out of range)",
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     ref = secrets.token_hex(6)
     log.error("unhandled error", path=request.url.path, ref=ref, exc_info=exc)
@@ -115,6 +126,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -322,6 +322,8 @@ def add_review(
     note = note.replace("\r\n", "\n").strip()
     if len(note) > MAX_NOTE:
         raise ApiError(422, "invalid-request", f"note: at most {MAX_NOTE} characters")
+    if "\0" in note:
+        raise ApiError(422, "invalid-request", "note: contains a NUL character")
     if decision is None and not note:
         raise ApiError(422, "invalid-request", "give a decision, a note, or both")
     review = Review(

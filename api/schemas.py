@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _no_nul(value: str) -> str:
+    if "\0" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+# A string a client sends: no database stores a NUL character, so none is accepted.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 Role = Literal["candidate", "reviewer", "admin"]
 Status = Literal["queued", "running", "graded", "error"]
@@ -113,7 +123,7 @@ class RegradeOut(BaseModel):
 
 class TokenCreate(BaseModel):
     role: Role
-    name: str = Field("", max_length=200)
+    name: Text = Field("", max_length=200)
 
 
 class TokenOut(BaseModel):
@@ -146,8 +156,8 @@ class HealthOut(BaseModel):
 
 
 class InvitationCreate(BaseModel):
-    challenge: str = Field(max_length=100)
-    candidate_name: str = Field(min_length=1, max_length=200)
+    challenge: Text = Field(max_length=100)
+    candidate_name: Text = Field(min_length=1, max_length=200)
     window_minutes: int | None = Field(
         None, ge=1, description="how long the candidate has, from the first starter download"
     )

@@ -20,7 +20,7 @@ from service_support import RATE_LIMITER, Api, run_cli, upload, wait_until
 from sqlalchemy import func, select
 
 from api.db import utcnow
-from api.models import Submission, WebhookDelivery
+from api.models import Invitation, Submission, Token, WebhookDelivery
 from grader import report as rep
 from grader.report import ChallengeRef, Report, Scores, SubmissionRef
 
@@ -583,6 +583,38 @@ def test_tokens_are_made_listed_and_revoked_from_the_command_line(
     assert run_cli(settings, "token", "create", "--role", "root").returncode == 2
     upgraded = run_cli(settings, "db", "upgrade")
     assert upgraded.returncode == 0 and "0004" in upgraded.stdout
+
+
+def test_a_nul_character_is_refused_and_nothing_is_stored(
+    database_url: str, live_api: Callable[..., Api]
+) -> None:
+    """PostgreSQL refuses NUL mid-statement (SQLite takes it): either way the client gets a
+    422 naming the field, never a 500, and no row is written."""
+    api = live_api(database_url=database_url)
+    admin, reviewer = api.client("admin"), api.client("reviewer")
+    with api.services.session() as db:
+        before = (
+            db.scalar(select(func.count()).select_from(Token)),
+            db.scalar(select(func.count()).select_from(Invitation)),
+        )
+    message = assert_error(reviewer.get("/v1/invitations?challenge=a%00b"), 422, "invalid-request")
+    assert "challenge" in message["message"] and "NUL" in message["message"]
+    assert_error(reviewer.get("/v1/challenges/rate-limiter/submissions?status=%00"), 422)
+    assert_error(reviewer.get("/v1/challenges/rate%00limiter"), 404, "not-found")
+    made = admin.post("/v1/tokens", json={"role": "reviewer", "name": "a\u0000b"})
+    assert "name" in assert_error(made, 422, "invalid-request")["message"]
+    for field in ("candidate_name", "challenge"):
+        body = {"challenge": "rate-limiter", "candidate_name": "Ada"} | {field: "A\u0000"}
+        invited = reviewer.post("/v1/invitations", json=body)
+        assert field in assert_error(invited, 422, "invalid-request")["message"]
+    with api.services.session() as db:
+        after = (
+            db.scalar(select(func.count()).select_from(Token)),
+            db.scalar(select(func.count()).select_from(Invitation)),
+        )
+    assert after == before
+    # The request that is well formed still works on the same connection pool.
+    assert reviewer.get("/v1/invitations?challenge=rate-limiter").status_code == 200
 
 
 def test_migrations_match_the_models(database_url: str, make_settings: Callable[..., Any]) -> None:

@@ -1654,6 +1654,104 @@ def test_restart_staleness_and_call_timeout(sandbox: Sandbox) -> None:
     assert "died during the call to solution.crash()" in run.outcomes["test_crash"].message
 
 
+WORKER_STATE_SOLUTION = """
+import os
+import random
+import signal
+import stat
+import sys
+
+
+def files():
+    # Each open file: its number, and "socket" or "other".
+    out = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            mode = os.stat(f"/proc/self/fd/{name}").st_mode
+        except OSError:
+            continue  # (the listing's own, now closed)
+        out[int(name)] = "socket" if stat.S_ISSOCK(mode) else "other"
+    return out
+
+
+def listening():
+    # Listening TCP sockets whose inode is one of this process's open files.
+    mine = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            mine.add(target[8:-1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                parts = line.split()
+                if parts[3] == "0A" and parts[9] in mine:
+                    found.append(int(parts[1].rsplit(":", 1)[1], 16))
+    return found
+
+
+def state():
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "sid": os.getsid(0),
+        "random": random.random(),
+        "term": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+        "stdin": sys.stdin is None or sys.stdin.closed or os.read(0, 1) == b"",
+        "cwd": os.getcwd(),
+    }
+
+
+def crash():
+    os._exit(3)
+"""
+
+WORKER_STATE_TESTS = """
+import solution
+
+SEEN = []
+
+
+def test_one_worker():
+    files = solution.files()
+    assert list(files.values()).count("socket") == 1, files
+    assert solution.listening() == [], files
+    SEEN.append(solution.state())
+
+
+def test_crash():
+    solution.crash()
+
+
+def test_the_next_worker():
+    SEEN.append(solution.state())
+    first, second = SEEN
+    assert first["pid"] != second["pid"] and first["ppid"] == second["ppid"]
+    for one in SEEN:
+        assert one["sid"] == one["pid"] and one["term"] and one["stdin"], one
+    assert first["random"] != second["random"]
+    assert first["cwd"] == second["cwd"] and first["cwd"].endswith("cand")
+"""
+
+
+def test_a_worker_holds_the_connection_only_and_starts_as_a_fresh_process_would(
+    sandbox: Sandbox,
+) -> None:
+    """Workers are forked from the supervisor: each has its own session, default signal
+    handlers, no stdin, fresh random numbers, and of the supervisor's files only the
+    connection it serves (not the listener, with which it could take later tests'
+    connections)."""
+    sandbox.write({"solution.py": WORKER_STATE_SOLUTION})
+    sandbox.start()
+    run = sandbox.pytest({"test_w.py": WORKER_STATE_TESTS})
+    assert run.names("failed") == {"test_crash"}, run.output[-4000:]
+    assert run.names("passed") == {"test_one_worker", "test_the_next_worker"}, run.output[-4000:]
+
+
 def test_tests_wait_for_a_late_candidate_process(sandbox: Sandbox) -> None:
     sandbox.write({"solution.py": "def f():\n    return 1\n"})
     timer = __import__("threading").Timer(1.5, sandbox.start)

@@ -1741,10 +1741,9 @@ def test_the_next_worker():
 def test_a_worker_holds_the_connection_only_and_starts_as_a_fresh_process_would(
     sandbox: Sandbox,
 ) -> None:
-    """Workers are forked from the supervisor: each has its own session, default signal
-    handlers, no stdin, fresh random numbers, and of the supervisor's files only the
-    connection it serves (not the listener, with which it could take later tests'
-    connections)."""
+    """Each worker has its own session, default signal handlers, no stdin, fresh random
+    numbers, and of the supervisor's files only the connection it serves (not the
+    listener, with which it could take later tests' connections)."""
     sandbox.write({"solution.py": WORKER_STATE_SOLUTION})
     sandbox.start()
     run = sandbox.pytest({"test_w.py": WORKER_STATE_TESTS})

@@ -5,12 +5,10 @@ Standard library only (copied into the sandbox; never imports ``grader`` or
 
 ``python3 -I rpc_server.py --listen HOST:PORT --path DIR`` runs the *supervisor*:
 it listens on HOST:PORT and, for each connection it accepts, kills the previous
-worker (its whole process group) and starts a fresh *worker* that inherits the accepted
-socket (and no other file), runs in DIR with DIR first on ``sys.path``, and serves
-requests on that socket only. The worker is a fork of the supervisor, which never runs
-candidate code; a supervisor holding a secret (below) starts this file again in
-``--worker`` mode instead, so that no worker's memory holds the secret. The supervisor
-never imports candidate code, reaps every child (it may be a container's init), closes the
+worker (its whole process group) and starts a fresh *worker* (this file again, in
+``--worker`` mode) that inherits the accepted socket, runs in DIR with DIR first on
+``sys.path``, and serves requests on that socket only. The supervisor never imports
+candidate code, reaps every child (it may be a container's init), closes the
 connection as soon as its worker dies (so the test side sees the death at once,
 even if a grandchild still holds the socket) and kills the worker as soon as the
 test side hangs up. It serves new connections until SIGTERM.
@@ -46,11 +44,9 @@ import gc
 import importlib
 import importlib.machinery
 import importlib.util
-import io
 import math
 import operator
 import os
-import resource
 import select
 import signal
 import socket
@@ -72,22 +68,15 @@ THIS_FILE = os.path.abspath(__file__)
 _HIDDEN_ENV_PREFIXES = ("PYTEST", "_PYTEST", "GRADER", "PYTHONBREAKPOINT", "COV_CORE")
 
 
-_protocol: Any = None
-
-
 def _load_protocol() -> Any:
-    """rpc_protocol.py from this folder, without putting the folder on sys.path (loaded
-    once: a forked worker finds it loaded by its supervisor)."""
-    global _protocol
-    if _protocol is None:
-        spec = importlib.util.spec_from_file_location(
-            "_grader_rpc_protocol", os.path.join(HERE, "rpc_protocol.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _protocol = module
-    return _protocol
+    """rpc_protocol.py from this folder, without putting the folder on sys.path."""
+    spec = importlib.util.spec_from_file_location(
+        "_grader_rpc_protocol", os.path.join(HERE, "rpc_protocol.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _parse_address(text: str) -> tuple[str, int]:
@@ -127,29 +116,20 @@ class _Pending:
 MAX_PENDING = 32
 
 
-class _Forked:
-    """A worker forked from the supervisor: what ``reap`` and ``stop_worker`` need of it."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-
 class Supervisor:
     """Accept connections; one fresh worker per connection; reap everything."""
 
     def __init__(self, host: str, port: int, path: str, secret: str | None = None) -> None:
         self.path = path
         self.secret = secret
-        # (Loaded here in either case: a forked worker then finds it loaded.)
-        self.proto: Any = _load_protocol()
+        self.proto: Any = _load_protocol() if secret is not None else None
         self.pending: dict[int, _Pending] = {}
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.create_server((host, port), family=family, backlog=16)
         self.listener.setblocking(False)
-        self.worker: subprocess.Popen[bytes] | _Forked | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
         self.conn: socket.socket | None = None
-        self.children: dict[int, subprocess.Popen[bytes] | _Forked] = {}
+        self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.poller = select.poll()
         self.poller.register(self.listener, select.POLLIN)
         self.wake_r, self.wake_w = socket.socketpair()
@@ -295,23 +275,17 @@ class Supervisor:
         with contextlib.suppress(OSError):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         fd = conn.fileno()
-        proc: subprocess.Popen[bytes] | _Forked
+        cmd = [sys.executable, "-I", "-u", THIS_FILE, "--worker", "--fd", str(fd)]
+        cmd += ["--path", self.path]
         try:
-            if self.secret is None:
-                proc = self._fork_worker(fd)
-            else:
-                # A server with a secret execs a fresh interpreter: nothing of this
-                # process's memory (the secret) is in the worker's.
-                cmd = [sys.executable, "-I", "-u", THIS_FILE, "--worker", "--fd", str(fd)]
-                cmd += ["--path", self.path]
-                proc = subprocess.Popen(
-                    cmd,
-                    pass_fds=(fd,),
-                    cwd=self.path,
-                    env=self.env,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+            proc = subprocess.Popen(
+                cmd,
+                pass_fds=(fd,),
+                cwd=self.path,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError as exc:
             print(f"rpc_server: cannot start a worker: {exc}", file=sys.stderr)
             conn.close()
@@ -320,58 +294,6 @@ class Supervisor:
         self.worker, self.conn = proc, conn
         # Only a hang-up matters here: the worker reads the requests.
         self.poller.register(conn, select.POLLRDHUP)
-
-    def _fork_worker(self, fd: int) -> _Forked:
-        """The worker for the connection on ``fd``, forked from this process (which never
-        ran candidate code and holds no secret) rather than a new interpreter that would
-        import this file again: what ``python3 -I -u rpc_server.py --worker`` would be,
-        in tens of milliseconds less per test."""
-        pid = os.fork()
-        if pid != 0:
-            return _Forked(pid)
-        code = 1
-        try:  # pragma: no cover - runs in the child
-            os.setsid()
-            signal.set_wakeup_fd(-1)
-            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
-                signal.signal(sig, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.close(null)
-            # The listener and every other connection are closed, and their objects let
-            # go of their numbers (which the worker's own files may reuse).
-            owned = [self.listener, self.wake_r, self.wake_w]
-            owned += [entry.conn for entry in self.pending.values()]
-            for sock in owned:
-                with contextlib.suppress(OSError):
-                    sock.detach()
-            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            limit = limit if limit != resource.RLIM_INFINITY else 1 << 20
-            os.closerange(3, fd)
-            os.closerange(fd + 1, limit)
-            os.environ.clear()
-            os.environ.update(self.env)
-            # As -u: candidate output is written as it is printed.
-            for name, out_fd in (("stdout", 1), ("stderr", 2)):
-                old = getattr(sys, name)
-                stream = io.TextIOWrapper(
-                    open(out_fd, "wb", buffering=0, closefd=False),  # noqa: SIM115
-                    encoding=getattr(old, "encoding", None) or "utf-8",
-                    errors=getattr(old, "errors", None) or "backslashreplace",
-                    write_through=True,
-                )
-                setattr(sys, name, stream)
-            sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - /dev/null
-            if (rnd := sys.modules.get("random")) is not None:
-                rnd.seed()  # (a fork would repeat its siblings' numbers)
-            work(fd, self.path)
-            code = 0
-        except BaseException:  # noqa: BLE001 - as the interpreter would: print, exit 1
-            with contextlib.suppress(Exception):
-                traceback.print_exc()
-        finally:
-            os._exit(code)
 
     def stop_worker(self) -> None:
         worker, conn = self.worker, self.conn

@@ -27,27 +27,47 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 
 # A pid file whose process is gone (the engine was killed) stops dockerd from starting.
-for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
-    if [ -f "$pidfile" ]; then
-        pid="$(cat "$pidfile" 2>/dev/null || true)"
-        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-            log "removing stale $pidfile"
-            rm -f "$pidfile"
+clear_stale_pids() {
+    for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+        if [ -f "$pidfile" ]; then
+            pid="$(cat "$pidfile" 2>/dev/null || true)"
+            if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+                log "removing stale $pidfile"
+                rm -f "$pidfile"
+            fi
         fi
-    fi
-done
+    done
+}
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+starts=0
+start_dockerd() {
+    starts=$((starts + 1))
+    if [ "$starts" -gt 3 ]; then
+        log "dockerd exited three times; last log lines:"
+        tail -n 20 /var/log/grader-dockerd.log >&2 || true
+        exit 1
+    fi
+    clear_stale_pids
     log "starting dockerd (log: /var/log/grader-dockerd.log)"
-    nohup dockerd >/var/log/grader-dockerd.log 2>&1 &
+    nohup dockerd >>/var/log/grader-dockerd.log 2>&1 &
+}
+
+: >/var/log/grader-dockerd.log
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+    start_dockerd
 fi
 
-for _ in $(seq 1 60); do
+# A dockerd that does not answer may be one still shutting down (it stops its
+# containers first, up to 10 s each): wait for it, and start a new one once it is gone.
+for _ in $(seq 1 90); do
     if docker info >/dev/null 2>&1; then
         exit 0
     fi
+    if ! pgrep -x dockerd >/dev/null 2>&1; then
+        start_dockerd
+    fi
     sleep 1
 done
-log "dockerd did not answer within 60 s; last log lines:"
+log "dockerd did not answer within 90 s; last log lines:"
 tail -n 20 /var/log/grader-dockerd.log >&2 || true
 exit 1

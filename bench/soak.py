@@ -251,6 +251,9 @@ def main() -> None:
         wait(finished, args.timeout, "every submission to finish")
         print(file=sys.stderr)
         time.sleep(40)  # one orphan grace period: the sweep's last round
+        # Then stop: the live workers drain their pools as they stop, and what is left
+        # after that was left behind (counted before, a live pool looked like a leak).
+        soak.stack.stop()
         left = leftovers()
     finally:
         soak.stack.stop()

@@ -273,6 +273,28 @@ class _Warm:
         self.stdins.clear()
 
 
+def _each_at_once(step: Callable[[_Sandbox], None], sandboxes: list[_Sandbox]) -> None:
+    """``step`` for every sandbox, the others in threads beside the first; the first
+    error any of them raised is raised once all are done."""
+    errors: list[BaseException] = []
+
+    def guarded(sb: _Sandbox) -> None:
+        try:
+            step(sb)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(sb,)) for sb in sandboxes[1:]]
+    for t in threads:
+        t.start()
+    if sandboxes:
+        guarded(sandboxes[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def pool_key(job: Job, image: str) -> PoolKey | None:
     """The pool shape of ``job``, or None when it is not pooled (service runs, performance
     runs with their reference and pinned CPUs, a role in another image)."""
@@ -716,12 +738,14 @@ class DockerRunner:
         try:
             # Its labels say "pool" (the job was not known when it was made): its name
             # says the job's label, so a retry of the job and `job_containers` find it.
-            for sb in warm.sandboxes:
+            def prepare(sb: _Sandbox) -> None:
                 sb.container.rename(_container_name(self.name_prefix, job.label, sb.role))
-            # The candidate's first: its server listens before the tests try to reach it.
-            order = list(reversed(warm.sandboxes))
-            for sb in order:
                 sb.container.put_archive("/", job_archive(job, sb.role, sb.uid, C.RPC_PORT))
+
+            # Each container's files go in at once; then the go lines, the candidate's
+            # first: its server listens before the tests try to reach it.
+            order = list(reversed(warm.sandboxes))
+            _each_at_once(prepare, order)
             for sb in order:
                 _send_go(warm.stdins[sb.role], job.token if sb.role == TESTS_ROLE else "")
         except (docker.errors.DockerException, _HTTP_ERRORS, OSError) as exc:
@@ -795,15 +819,20 @@ class DockerRunner:
         killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
         duration = time.monotonic() - started
         self.progress("collecting results")
-        # The others stop (their launchers write their own results) while the tests
-        # container's results are read.
+        # The others stop (their launchers write their own results) and the candidate's
+        # results are read, while the tests container's results are read.
         stopping = None
+        fetched: list[tuple[dict[str, bytes], list[str]]] = []
         if cand is not None or ref is not None:
             others = [o.container for o in (cand, ref) if o is not None]
 
             def stop_others() -> None:
                 for container in others:
                     self._stop(container)
+                if cand is not None:
+                    # (On an error the caller reads them again, and raises its own.)
+                    with contextlib.suppress(Exception):
+                        fetched.append(self._fetch_results(cand.container))
 
             stopping = threading.Thread(target=stop_others, name="grader-stop")
             stopping.start()
@@ -815,7 +844,7 @@ class DockerRunner:
                 stopping.join()
         cand_out: dict[str, bytes] | None = None
         if cand is not None:
-            cand_out, cand_problems = self._fetch_results(cand.container)
+            cand_out, cand_problems = fetched[0] if fetched else self._fetch_results(cand.container)
             problems += [f"candidate container: {p}" for p in cand_problems]
             oom = oom or self._oom_killed(cand.container)
         return run_result(

@@ -52,7 +52,6 @@ start_dockerd() {
     nohup dockerd >>/var/log/grader-dockerd.log 2>&1 &
 }
 
-: >/var/log/grader-dockerd.log
 if ! pgrep -x dockerd >/dev/null 2>&1; then
     start_dockerd
 fi

@@ -151,12 +151,18 @@ class ServiceClient:
         while len(done) < len(ids):
             if time.monotonic() > deadline:
                 raise SystemExit(f"only {len(done)} of {len(ids)} graded in {timeout:g} s")
+            # As a client would poll: the oldest pending one, a few times a second (the
+            # queue is first in, first out: later ones wait for the next sweep). Polling
+            # every pending submission every 50 ms took 15 % of this machine's CPU in a
+            # burst (the API answering, and this process asking), at the workers' cost.
+            # The figures are the server's timestamps either way.
             for i in ids:
                 if i not in done:
                     state = self.http.get(f"/v1/submissions/{i}").json()
-                    if state["status"] in ("graded", "error"):
-                        done[i] = state
-            time.sleep(0.05)
+                    if state["status"] not in ("graded", "error"):
+                        break
+                    done[i] = state
+            time.sleep(0.1)
         return [done[i] for i in ids]
 
     def one_at_idle(self) -> None:

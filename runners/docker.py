@@ -11,6 +11,7 @@ import json
 import math
 import re
 import secrets
+import select
 import threading
 import time
 from collections import deque
@@ -37,6 +38,7 @@ from runners.base import (
 from runners.errors import ImageError, SandboxError
 from runners.harness import grader_contract as C
 from runners.sandbox_io import (
+    MAX_RESULT_ARCHIVE_BYTES,
     MAX_RESULT_BYTES,
     base_archive,
     build_archive,
@@ -54,6 +56,8 @@ MASKED_DIRS = ("/var/tmp", "/run/lock")
 # Extra seconds the host waits past the challenge's wall clock before killing a
 # container itself: the launcher inside enforces the deadline first.
 HOST_GRACE_S = 15.0
+# How long a stopped container's launcher gets to write its results (SIGTERM to SIGKILL).
+STOP_GRACE_S = 3.0
 LABEL = "org.grader.job"
 ROLE_LABEL = "org.grader.role"
 # Who started a container (a worker's name): the sweep removes the containers of owners
@@ -306,6 +310,55 @@ def pool_key(job: Job, image: str) -> PoolKey | None:
     return PoolKey(image, job.has_candidate_process, lim.memory_mb, lim.cpus, lim.pids, lim.disk_mb)
 
 
+def _await_done(sock: Any, deadline: float) -> bytes | None:
+    """Read a pooled launcher's attached stdout until its done line (``C.DONE_LINE``), an
+    8-byte length and that many bytes: a tar of its out/ folder, returned. None when the
+    stream ends first (the container exited), at ``deadline``, or when the length is over
+    the bound: the caller then reads out/ through the Docker API, as for any sandbox.
+
+    The stream is Docker's multiplexed one (an 8-byte header per frame; stream 1 is
+    stdout). Only the launcher writes there: what it runs gets pipes, and it is not
+    dumpable, so nothing it starts can reach its descriptors."""
+    raw = getattr(sock, "_sock", sock)
+    frames = bytearray()
+    out = bytearray()
+    want: int | None = None
+    while want is None or len(out) < want:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            if not select.select([raw], [], [], left)[0]:
+                return None
+            data = raw.recv(1 << 20)
+        except (OSError, ValueError):
+            return None
+        if not data:
+            return None
+        frames += data
+        while len(frames) >= 8:
+            size = int.from_bytes(frames[4:8], "big")
+            if len(frames) < 8 + size:
+                break
+            if frames[0] == 1:
+                out += frames[8 : 8 + size]
+            del frames[: 8 + size]
+        if want is None:
+            at = out.find(C.DONE_LINE)
+            if at < 0:
+                del out[: -len(C.DONE_LINE)]
+                continue
+            del out[: at + len(C.DONE_LINE)]
+            want = 8  # the length first
+        if want == 8 and len(out) >= 8:
+            size = int.from_bytes(out[:8], "big")
+            if size > MAX_RESULT_ARCHIVE_BYTES:
+                return None
+            del out[:8]
+            want = size
+    return bytes(out[:want])
+
+
 def _send_go(sock: Any, token: str) -> None:
     """The go line a pooled launcher waits for (see launcher._await_job)."""
     data = json.dumps({"token": token}).encode() + b"\n"
@@ -345,6 +398,8 @@ class SandboxPool:
         self._doomed: deque[Container] = deque()
         self._removing = 0
         self._closed = False
+        # Consecutive failed makes (the engine is down...): runs then do not wait for one.
+        self._failures = 0
         self._base: dict[int, bytes] = {}
         # Ids of the containers handed out last (single use is checked against them);
         # bounded, so a long-lived worker's memory stays flat.
@@ -361,23 +416,31 @@ class SandboxPool:
 
     # -- what runs call ----------------------------------------------------------
 
-    def take(self, key: PoolKey) -> _Warm | None:
+    def take(self, key: PoolKey, wait_s: float = 15.0) -> _Warm | None:
         """A fresh set for ``key`` (never handed out before), or None: then the pool
-        starts keeping sets of that shape for the next jobs."""
-        now = time.monotonic()
+        starts keeping sets of that shape for the next jobs.
+
+        When the pool already keeps that shape but has none ready (a burst took it, the
+        refill is under way), this waits up to ``wait_s`` for the refill: starting the
+        same containers cold, beside it, would take longer and slow both down."""
+        deadline = time.monotonic() + wait_s
         with self._cond:
-            if self._closed:
-                return None
-            self._wanted[key] = now
-            queue = self._ready.get(key) or deque()
-            while queue:
-                warm = queue.popleft()
-                if now - warm.born < self.max_age_s:
-                    self.handed_out.extend(str(sb.container.id) for sb in warm.sandboxes)
-                    self._cond.notify_all()
-                    return warm
-                self._retire(warm)
-            self._cond.notify_all()
+            known = key in self._wanted
+            while not self._closed:
+                now = time.monotonic()
+                self._wanted[key] = now
+                queue = self._ready.get(key) or deque()
+                while queue:
+                    warm = queue.popleft()
+                    if now - warm.born < self.max_age_s:
+                        self.handed_out.extend(str(sb.container.id) for sb in warm.sandboxes)
+                        self._cond.notify_all()
+                        return warm
+                    self._retire(warm)
+                self._cond.notify_all()
+                if not known or self._failures or now >= deadline:
+                    return None
+                self._cond.wait(timeout=min(0.5, deadline - now))
             return None
 
     def discard(self, containers: Iterable[Container]) -> None:
@@ -444,19 +507,23 @@ class SandboxPool:
         self._doomed.extend(sb.container for sb in warm.sandboxes)
 
     def _next_work(self) -> tuple[str, Any] | None:
-        """Under the lock: a removal first, then expiry, then a missing set to make."""
+        """Under the lock, after expiry: a set for a shape that has none ready (a run may
+        be waiting for it), then a removal, then the other missing sets."""
         now = time.monotonic()
         for queue in self._ready.values():
             while queue and now - queue[0].born >= self.max_age_s:
                 self._retire(queue.popleft())
-        if self._doomed:
-            self._removing += 1
-            return "remove", self._doomed.popleft()
         for key, used in list(self._wanted.items()):
             if now - used > self.max_age_s:
                 # Not asked for in a while: stop keeping this shape.
                 del self._wanted[key]
-                continue
+        for key in self._wanted:
+            if self.size and not self._ready.get(key):
+                return "make", key
+        if self._doomed:
+            self._removing += 1
+            return "remove", self._doomed.popleft()
+        for key in self._wanted:
             if len(self._ready.get(key) or ()) < self.size:
                 return "make", key
         return None
@@ -488,6 +555,9 @@ class SandboxPool:
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - the pool's thread must live on
                 failures += 1
+                with self._cond:
+                    self._failures = failures
+                    self._cond.notify_all()
                 self._note(exc)
                 # The engine is down or the image gone: runs go the cold way meanwhile.
                 time.sleep(min(30.0, 0.5 * 2**failures))
@@ -498,6 +568,7 @@ class SandboxPool:
                     doomed = list(self._doomed)
                     self._doomed.clear()
                 else:
+                    self._failures = 0
                     self._ready.setdefault(item, deque()).append(warm)
                     self._cond.notify_all()
                     continue
@@ -544,7 +615,10 @@ class SandboxPool:
                 if uid not in self._base:
                     self._base[uid] = base_archive(uid)
                 container.put_archive("/", self._base[uid])
-                warm.stdins[role] = container.attach_socket(params={"stdin": 1, "stream": 1})
+                # Stdin for the go line; stdout for the launcher's done line.
+                warm.stdins[role] = container.attach_socket(
+                    params={"stdin": 1, "stdout": 1, "stream": 1}
+                )
                 container.start()
                 net = f"container:{container.id}"
         except BaseException:
@@ -753,9 +827,8 @@ class DockerRunner:
             assert self.pool is not None
             self.pool.discard(sb.container for sb in warm.sandboxes)
             # A go line may have gone out: the set is never used again either way.
-            return None
-        finally:
             warm.close_stdins()
+            return None
         sandboxes.extend(warm.sandboxes)
         return warm
 
@@ -763,9 +836,13 @@ class DockerRunner:
         two = job.has_candidate_process
         warm = self._take_warm(job, image, sandboxes)
         if warm is not None:
-            return self._finish(
-                job, warm.sandboxes[0], warm.sandboxes[1] if two else None, None, time.monotonic()
-            )
+            try:
+                other = warm.sandboxes[1] if two else None
+                return self._finish(
+                    job, warm.sandboxes[0], other, None, time.monotonic(), warm.stdins
+                )
+            finally:
+                warm.close_stdins()
         self.progress("creating sandbox")
         tests_uid = C.TESTER_UID if two else C.CANDIDATE_UID
         tests = self._start(
@@ -813,10 +890,16 @@ class DockerRunner:
         cand: _Sandbox | None,
         ref: _Sandbox | None,
         started: float,
+        attached: dict[str, Any] | None = None,
     ) -> RunResult:
-        """Wait for the tests container, stop the others, read the results."""
+        """Wait for the tests container, stop the others, read the results. ``attached``:
+        a pooled set's attached streams by role, where each launcher says it is done (its
+        results are read then, its container removed later, off the run's path)."""
+        attached = attached or {}
         self.progress("running tests")
-        killed = self._wait(tests.container, job.limits.wall_seconds + HOST_GRACE_S)
+        killed, tests_out = self._wait_attached(
+            tests.container, job.limits.wall_seconds + HOST_GRACE_S, attached.get(TESTS_ROLE)
+        )
         duration = time.monotonic() - started
         self.progress("collecting results")
         # The others stop (their launchers write their own results) and the candidate's
@@ -824,20 +907,22 @@ class DockerRunner:
         stopping = None
         fetched: list[tuple[dict[str, bytes], list[str]]] = []
         if cand is not None or ref is not None:
-            others = [o.container for o in (cand, ref) if o is not None]
+            others = [o for o in (cand, ref) if o is not None]
 
             def stop_others() -> None:
-                for container in others:
-                    self._stop(container)
+                cand_out = None
+                for other in others:
+                    payload = self._stop(other.container, attached.get(other.role))
+                    cand_out = payload if other is cand else cand_out
                 if cand is not None:
                     # (On an error the caller reads them again, and raises its own.)
                     with contextlib.suppress(Exception):
-                        fetched.append(self._fetch_results(cand.container))
+                        fetched.append(self._results(cand.container, cand_out))
 
             stopping = threading.Thread(target=stop_others, name="grader-stop")
             stopping.start()
         try:
-            out, problems = self._fetch_results(tests.container)
+            out, problems = self._results(tests.container, tests_out)
             oom = self._oom_killed(tests.container)
         finally:
             if stopping is not None:
@@ -1145,6 +1230,18 @@ class DockerRunner:
         sandboxes.append(sb)
         return sb
 
+    def _wait_attached(
+        self, container: Container, timeout: float, attached: Any
+    ) -> tuple[bool, bytes | None]:
+        """``_wait``, ended early by the launcher's done line on ``attached`` (a pooled
+        container): (killed, its out/ folder as a tar, or None: read it from the engine)."""
+        deadline = time.monotonic() + timeout
+        if attached is not None:
+            payload = _await_done(attached, deadline)
+            if payload is not None:
+                return False, payload
+        return self._wait(container, max(0.1, deadline - time.monotonic())), None
+
     def _wait(self, container: Container, timeout: float) -> bool:
         """Wait for the container to exit; kill it at the deadline. True if killed."""
         try:
@@ -1157,9 +1254,27 @@ class DockerRunner:
             container.wait(timeout=30)
             return True
 
-    def _stop(self, container: Container) -> None:
+    def _stop(self, container: Container, attached: Any = None) -> bytes | None:
+        """SIGTERM, up to 3 s for the launcher to write its results and end, then SIGKILL.
+        With ``attached`` (a pooled container), its done line ends the wait (the exit is
+        not waited for) and its out/ folder, as a tar, is returned."""
+        if attached is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                container.kill(signal="SIGTERM")
+            payload = _await_done(attached, time.monotonic() + STOP_GRACE_S)
+            if payload is not None:
+                return payload
         with contextlib.suppress(docker.errors.APIError):
-            container.stop(timeout=3)
+            container.stop(timeout=STOP_GRACE_S)
+        return None
+
+    def _results(
+        self, container: Container, payload: bytes | None
+    ) -> tuple[dict[str, bytes], list[str]]:
+        """The out/ folder the launcher sent (``payload``), or else read from the engine."""
+        if payload is not None:
+            return read_results([payload])
+        return self._fetch_results(container)
 
     def _fetch_results(self, container: Container) -> tuple[dict[str, bytes], list[str]]:
         """Read /grader/out through the Docker API (never a host path); see read_results."""

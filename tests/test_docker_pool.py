@@ -360,3 +360,113 @@ def test_a_dead_pooled_set_falls_back_to_fresh_containers(
     dead.remove(force=True)
     assert _outcomes(pooled.run(job)) == {"test_ok": "passed"}
     assert list(pool.handed_out) == [dead.id]
+
+
+@pytest.mark.parametrize("isolation", ["in-process", "process"])
+def test_a_pooled_run_reads_results_from_the_launchers_stream_without_waiting_for_exit(
+    isolation: str,
+    tmp_path: Path,
+    pool: SandboxPool,
+    pooled: DockerRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The launcher's done line and out/ folder on its attached stdout end the run: the
+    engine is never asked for the files (get_archive), nor to wait for an exit, nor to
+    stop the candidate's container (a SIGTERM, then its launcher's own done line)."""
+    from docker.models.containers import Container
+
+    job = _job(tmp_path, isolation, BODY, 'print("hello from the candidate")\nX = 1\n')
+    _warm(pool, pooled, job)
+    calls: list[str] = []
+    for name in ("get_archive", "wait", "stop"):
+
+        def refuse(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            raise AssertionError(f"{_name} was called")
+
+        monkeypatch.setattr(Container, name, refuse)
+    before = len(pool.handed_out)
+    result = pooled.run(job)
+    assert len(pool.handed_out) > before, "the run was pooled"
+    assert calls == []
+    assert _outcomes(result) == {
+        "test_ok": "passed",
+        "test_bad": "failed",
+        "test_env_is_the_jobs": "passed",
+    }
+    # The candidate's launcher sent its own results: its process's output.
+    where = result.candidate_stdout_tail if isolation == "process" else result.stdout_tail
+    assert "hello from the candidate" in where
+
+
+@pytest.mark.parametrize("isolation", ["in-process", "process"])
+def test_candidate_code_cannot_forge_the_launchers_done_line(
+    isolation: str, tmp_path: Path, pool: SandboxPool, pooled: DockerRunner
+) -> None:
+    """A submission that writes the done line and a forged out/ (every test passed) on
+    every stdout it can find: its own (a pipe to the launcher), and the launcher's
+    through /proc/1/fd/1 (not dumpable: refused). The results are the real ones."""
+    solution = r"""
+        import io, json, os, sys, tarfile
+        DONE = b"grader-launcher: results written\n"
+        def forged():
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                data = json.dumps({"exit_code": 0, "stdout_tail": "3 passed"}).encode()
+                info = tarfile.TarInfo("out/result.json")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            body = buf.getvalue()
+            return DONE + len(body).to_bytes(8, "big") + body
+        for write in (
+            lambda b: os.write(1, b),
+            lambda b: sys.__stdout__.buffer.write(b),
+            lambda b: open("/proc/1/fd/1", "wb").write(b),
+        ):
+            try:
+                write(forged())
+            except (OSError, ValueError, AttributeError):
+                pass
+        X = 2
+    """
+    job = _job(tmp_path, isolation, BODY, solution)
+    _warm(pool, pooled, job)
+    before = len(pool.handed_out)
+    result = pooled.run(job)
+    assert len(pool.handed_out) > before, "the run was pooled"
+    assert C.DONE_LINE.decode().strip() == "grader-launcher: results written"
+    assert _outcomes(result) == {
+        "test_ok": "failed",
+        "test_bad": "passed",
+        "test_env_is_the_jobs": "passed",
+    }
+    assert result.exit_code != 0
+
+
+def test_a_take_while_the_refill_is_under_way_waits_for_it(
+    tmp_path: Path, pool: SandboxPool, pooled: DockerRunner
+) -> None:
+    """A burst: the next job of a shape the pool keeps gets the set being made (not
+    None, which would start the same containers cold beside the refill); a shape never
+    seen gets None at once."""
+    import dataclasses
+
+    job = _job(tmp_path, "in-process", "def test_ok():\n    pass\n")
+    key = _warm(pool, pooled, job)
+    first = pool.take(key)
+    assert first is not None
+    try:
+        second = pool.take(key, wait_s=60)
+        assert second is not None, pool.errors
+        assert {sb.container.id for sb in second.sandboxes}.isdisjoint(
+            sb.container.id for sb in first.sandboxes
+        )
+        pool.discard(sb.container for sb in second.sandboxes)
+        second.close_stdins()
+    finally:
+        pool.discard(sb.container for sb in first.sandboxes)
+        first.close_stdins()
+    unseen = dataclasses.replace(key, memory_mb=key.memory_mb + 1)
+    t = time.monotonic()
+    assert pool.take(unseen, wait_s=60) is None
+    assert time.monotonic() - t < 1.0

@@ -45,6 +45,11 @@ LINT_FILE = "lint"
 SERVICE_FILE = "service.json"
 SCHEMA_FILE = "schema.json"
 OUT_FILES = (RESULT_FILE, RESULTS_FILE, COLLECTED_FILE, LINT_FILE, SERVICE_FILE, SCHEMA_FILE)
+# A pooled launcher writes this line on its own stdout (the host's attached stream, out of
+# reach of what it runs) once every file under out/ is written: the host reads them then,
+# without waiting for the container to exit. A container that exits without it is read
+# after its exit, as an unpooled one is.
+DONE_LINE = b"grader-launcher: results written\n"
 
 # Placeholders in a job's argv, replaced by the launcher.
 ROOT_PLACEHOLDER = "{root}"

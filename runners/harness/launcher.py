@@ -97,6 +97,14 @@ def _preload(role: str) -> None:
     for name in (*(f"_pytest.{p}" for p in default_plugins), "pytest_timeout", "rpc_client"):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # The image's installed plugins (pytest11 entry points: pytest-timeout, anyio's)
+    # load at every pytest start, and anyio's alone took 0.18 s of a 0.22 s run. A
+    # plugin that fails to import here fails again, and is reported, in the run.
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="pytest11"):
+        with contextlib.suppress(Exception):
+            ep.load()
     _preloaded = True
 
 
@@ -608,6 +616,14 @@ def main() -> int:
     result["stopped"] = _stop_requested
     result["disk_full"] = _disk_full() or result.get("exit_code") == -signal.SIGXFSZ
     result.update(_cgroup_stats())
+    _write_all(result, lint, events)
+    if POOL_ARG in sys.argv:
+        _send_out()
+    return 0
+
+
+def _write_all(result: dict[str, Any], lint: bytes | None, events: list[dict[str, Any]]) -> None:
+    """The lint report, the test command's results, then result.json (last)."""
     if lint is not None:
         try:
             _write_out(C.LINT_FILE, lint)
@@ -621,7 +637,28 @@ def main() -> int:
         except OSError as exc:
             events.append({"code": "results-unwritable", "message": str(exc)[:300]})
     _write_out(C.RESULT_FILE, json.dumps(result).encode())
-    return 0
+
+
+def _send_out() -> None:
+    """A pooled launcher: the done line, then out/ as a tar (its length first, 8 bytes),
+    on fd 1: the container's stdout, which the host reads on its attached stream (what
+    this process starts gets pipes instead). Entries are added as they are, never
+    followed (``lstat``): the host reads regular files only, as from the engine."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in C.OUT_FILES:
+            with contextlib.suppress(OSError):
+                tar.add(
+                    f"{ROOT}/{C.OUT_DIR}/{name}", arcname=f"{C.OUT_DIR}/{name}", recursive=False
+                )
+    data = buf.getvalue()
+    view = memoryview(C.DONE_LINE + len(data).to_bytes(8, "big") + data)
+    with contextlib.suppress(OSError):
+        while view:
+            view = view[os.write(1, view) :]
 
 
 def _serve(job: dict[str, Any], token: str, deadline: float) -> dict[str, Any]:

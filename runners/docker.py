@@ -57,7 +57,7 @@ MASKED_DIRS = ("/var/tmp", "/run/lock")
 # container itself: the launcher inside enforces the deadline first.
 HOST_GRACE_S = 15.0
 # How long a stopped container's launcher gets to write its results (SIGTERM to SIGKILL).
-STOP_GRACE_S = 3.0
+STOP_GRACE_S = 3  # whole seconds: the engine refuses "3.0"
 LABEL = "org.grader.job"
 ROLE_LABEL = "org.grader.role"
 # Who started a container (a worker's name): the sweep removes the containers of owners

@@ -12,10 +12,11 @@ reference solution and tests:
 - the service at idle: upload to graded (server timestamps) through the API with 2
   Celery workers on real Redis and SQLite, started here and stopped at the end.
 
-Then the burst: N submissions uploaded at once through the service, against a loop that
-runs the same tests with ``docker exec`` in already-started containers (one loop, and
-two loops side by side, one per worker). Prints medians, ratios, and where a pooled and
-an unpooled engine run spend their Docker calls.
+Then the burst (the scaffold, then its in-process twin): N submissions uploaded at once
+through the service, against a loop that runs the same tests with ``docker exec`` in
+already-started containers (one loop, and two loops side by side, one per worker).
+Prints medians, ratios, and where a pooled and an unpooled engine run spend their
+Docker calls.
 
     .venv/bin/python bench/latency_bench.py [--reps 7] [--burst 20] [--burst-rounds 2]
 """
@@ -133,13 +134,13 @@ class ServiceClient:
         self.counter = 0
         self.idle: list[float] = []
 
-    def submit(self, n: int) -> list[str]:
+    def submit(self, n: int, slug: str = "demo") -> list[str]:
         ids = []
         for _ in range(n):
             self.counter += 1
             body = self.solution + f"\n# submission {self.counter}\n".encode()
             resp = self.http.post(
-                "/v1/challenges/demo/submissions", files={"file": ("solution.py", body)}
+                f"/v1/challenges/{slug}/submissions", files={"file": ("solution.py", body)}
             )
             resp.raise_for_status()
             ids.append(resp.json()["id"])
@@ -171,9 +172,9 @@ class ServiceClient:
         assert state["status"] == "graded", state
         self.idle.append(ts(state["finished_at"]) - ts(state["created_at"]))
 
-    def burst_rate(self, n: int) -> float:
+    def burst_rate(self, n: int, slug: str = "demo") -> float:
         """Graded per minute for ``n`` submissions uploaded at once."""
-        states = self.collect(self.submit(n))
+        states = self.collect(self.submit(n, slug))
         assert all(s["status"] == "graded" for s in states)
         span = max(ts(s["finished_at"]) for s in states) - min(ts(s["created_at"]) for s in states)
         return len(states) / span * 60
@@ -370,8 +371,9 @@ def main() -> None:
             stack.start(), stack.token(), (proc_dir / "solution" / "solution.py").read_bytes()
         )
         # Warm-up: one submission per worker at once (each worker's pool learns the shape).
-        warm = service.collect(service.submit(args.workers))
-        assert all(s["status"] == "graded" for s in warm), warm
+        for slug in ("demo", "demo-inproc"):
+            warm = service.collect(service.submit(args.workers, slug))
+            assert all(s["status"] == "graded" for s in warm), warm
 
         items: dict[str, Callable[[], None]] = {
             "naive docker run --rm ... pytest": naive_run(image, naive_dir),
@@ -387,10 +389,17 @@ def main() -> None:
 
         # The burst: the service against docker exec in already-started containers.
         loops = ExecLoops(client, image, naive_dir, args.workers)
-        burst: dict[str, list[float]] = {"service": [], "exec1": [], "exec2": []}
+        burst: dict[str, list[float]] = {
+            "service": [],
+            "service-inproc": [],
+            "exec1": [],
+            "exec2": [],
+        }
         for _ in range(args.burst_rounds):
             time.sleep(3)
             burst["service"].append(service.burst_rate(args.burst))
+            time.sleep(3)
+            burst["service-inproc"].append(service.burst_rate(args.burst, "demo-inproc"))
             time.sleep(3)
             burst["exec1"].append(loops.rate(args.burst, 1))
             time.sleep(3)
@@ -433,13 +442,18 @@ def report(
         parts = ", ".join(f"{c} {median(xs):.3f}" for c, xs in sorted(calls.items()))
         print(f"  {name:30s} {parts}")
     s_med, e1, e2 = median(burst["service"]), median(burst["exec1"]), median(burst["exec2"])
+    s_in = median(burst["service-inproc"])
     print(
         f"\nburst of {args.burst}, {args.workers} workers (pool size {args.service_pool}), "
         f"median of {args.burst_rounds} rounds:"
     )
-    print(f"  service                       {s_med:6.1f} graded/min")
-    print(f"  docker exec, one loop         {e1:6.1f} runs/min   service/exec = {s_med / e1:.2f}")
-    print(f"  docker exec, two loops        {e2:6.1f} runs/min   service/exec = {s_med / e2:.2f}")
+    print(f"  service, process isolation    {s_med:6.1f} graded/min")
+    print(f"  service, in-process           {s_in:6.1f} graded/min")
+    print(f"  docker exec, one loop         {e1:6.1f} runs/min")
+    print(f"  docker exec, two loops        {e2:6.1f} runs/min")
+    print("  service / exec (one loop, two loops):")
+    print(f"    process isolation           {s_med / e1:.2f}, {s_med / e2:.2f}")
+    print(f"    in-process                  {s_in / e1:.2f}, {s_in / e2:.2f}")
 
 
 if __name__ == "__main__":

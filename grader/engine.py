@@ -329,16 +329,18 @@ def grade(
     label = label or f"run-{submission.sha256[:12]}-{secrets.token_hex(4)}"
     progress(f"running {len(expected.ids)} tests ({challenge.isolation} isolation)")
     t_run = time.monotonic()
-    # Static analysis needs nothing of the run: it goes on (in its own limited
-    # subprocesses) while the sandbox runs.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
+    # Static analysis and the static tamper scan need nothing of the run: they go on (in
+    # their own limited subprocesses) while the sandbox runs.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analysis") as pool:
         analysing = pool.submit(
             _timed, lang.analyse, challenge, submission.root, submission.files, runner
         )
+        scanning = pool.submit(lang.static_flags, submission.root, submission.files)
         result, res = _run(challenge, submission.root, submission.files, runner, label)
         run_s = time.monotonic() - t_run
         progress("analysing style, complexity and docs")
         static, analysis_s = analysing.result()
+        static_flags = scanning.result()
     tests = test_results(challenge, expected, result, res)
     stopped = per_test_timeouts(res)
     limits_hit = list(result.limits_hit)
@@ -374,7 +376,9 @@ def grade(
             build_log=result.build_log or res.build_log,
         ),
     )
-    report.flags = _flags(challenge, submission, result, res, report, stopped, analysis.flags)
+    report.flags = _flags(
+        challenge, submission, result, res, report, stopped, analysis.flags + static_flags
+    )
     if challenge.is_service:
         report.language = challenge.language.name
         report.service, service_flags = service.section(challenge, result)
@@ -431,7 +435,7 @@ def _flags(
     res: Results,
     report: Report,
     stopped: list[str],
-    analysis_flags: list[Flag],
+    static_flags: list[Flag],
 ) -> list[Flag]:
     flags: list[Flag] = []
     if result.build_failed or res.build_failed:
@@ -485,8 +489,8 @@ def _flags(
     for test_id, case in res.cases.items():
         for what in case.property_values(C.TAMPER_PROPERTY):
             flags.append(Flag(code="tamper-suspect", message=f"{test_id}: {what}"))
-    flags += analysis_flags
-    flags += challenge.language.static_flags(submission.root, submission.files)
+    # The analysis's flags, then the static tamper scan's (both made beside the run).
+    flags += static_flags
     flags += tamper.run_flags(report.tests, result)
     return flags
 
